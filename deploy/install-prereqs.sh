@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the training pipeline use, only when missing.
+set -euo pipefail
+need=()
+for pkg in python3-torch python3-numpy python3-regex pocl-opencl-icd clinfo nodejs npm; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+# nodejs/npm may come from outside Debian (e.g. preinstalled): accept any working binaries.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${need[@]:-}"; do [[ "$p" == nodejs || "$p" == npm || -z "$p" ]] || tmp+=("$p"); done
+  need=("${tmp[@]:-}")
+fi
+if [[ ${#need[@]} -gt 0 && -n "${need[0]}" ]]; then
+  echo "installing: ${need[*]}" >&2
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}" >/dev/null
+fi
+/usr/bin/python3 -c "import torch, numpy, regex" 
