@@ -147,6 +147,9 @@ class GgufWriter:
         head = struct.pack("<II", GGUF_MAGIC, self.version)
         head += struct.pack(count_fmt, len(self.tensors)) + struct.pack(count_fmt, len(self.kv))
         for key, vtype, value, elem_type in self.kv:
+            if vtype == "raw":  # value = the type id and payload already encoded (e.g. nested arrays)
+                head += _pack_string(key) + value
+                continue
             head += _pack_string(key) + struct.pack("<I", vtype) + _pack_value(vtype, value, elem_type)
         offset = 0
         offsets = []

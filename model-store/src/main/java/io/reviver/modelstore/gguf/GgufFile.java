@@ -135,11 +135,11 @@ public final class GgufFile implements AutoCloseable {
         // every tensor info takes at least 8 (name length) + 4 (n_dims) + 8 (one dim) + 4 (type) + 8 (offset) bytes,
         // every kv at least 8 (key length) + 4 (type) + 1 byte
         if (nTensors < 0 || nTensors > MAX_TENSORS || nTensors * 32 > r.remaining()) {
-            throw new GgufFormatException(path + ": tensor count " + Long.toUnsignedString(nTensors)
+            throw new GgufFormatException(path + ": truncated or corrupt file: tensor count " + Long.toUnsignedString(nTensors)
                 + " is impossible for a file of " + size + " bytes (limit " + MAX_TENSORS + ")");
         }
         if (nKv < 0 || nKv > MAX_KV || nKv * 13 > r.remaining()) {
-            throw new GgufFormatException(path + ": metadata key/value count " + Long.toUnsignedString(nKv)
+            throw new GgufFormatException(path + ": truncated or corrupt file: metadata key/value count " + Long.toUnsignedString(nKv)
                 + " is impossible for a file of " + size + " bytes (limit " + MAX_KV + ")");
         }
 
