@@ -1,0 +1,125 @@
+package io.reviver.kernel.cache;
+
+/**
+ * Uncompressed KV cache: every position of every layer in two flat float arrays of shape
+ * (nLayers, capacity, kvDim). Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated up front.
+ */
+public final class DenseKvCache implements KvCache {
+
+    private final int nLayers;
+    private final int nKvHeads;
+    private final int headSize;
+    private final int kvDim;
+    private final int capacity;
+    private final float[] keys;   // (nLayers, capacity, kvDim) row-major
+    private final float[] values; // (nLayers, capacity, kvDim) row-major
+    private final int[] length;   // (nLayers): positions held per layer
+
+    /**
+     * @throws IllegalArgumentException for non-positive sizes or more than {@code Integer.MAX_VALUE - 8} floats
+     */
+    public DenseKvCache(int nLayers, int nKvHeads, int headSize, int capacity) {
+        if (nLayers <= 0 || nKvHeads <= 0 || headSize <= 0 || capacity <= 0) {
+            throw new IllegalArgumentException("cache sizes must be positive: nLayers=" + nLayers + " nKvHeads="
+                + nKvHeads + " headSize=" + headSize + " capacity=" + capacity);
+        }
+        long floats = (long) nLayers * capacity * nKvHeads * headSize;
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("dense KV cache of " + floats + " floats per array is too large "
+                + "(nLayers=" + nLayers + " capacity=" + capacity + " kvDim=" + nKvHeads * headSize
+                + "); lower the context size");
+        }
+        this.nLayers = nLayers;
+        this.nKvHeads = nKvHeads;
+        this.headSize = headSize;
+        this.kvDim = nKvHeads * headSize;
+        this.capacity = capacity;
+        this.keys = new float[(int) floats];
+        this.values = new float[(int) floats];
+        this.length = new int[nLayers];
+    }
+
+    @Override
+    public int nLayers() {
+        return nLayers;
+    }
+
+    @Override
+    public int nKvHeads() {
+        return nKvHeads;
+    }
+
+    @Override
+    public int headSize() {
+        return headSize;
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public int length(int layer) {
+        checkLayer(layer);
+        return length[layer];
+    }
+
+    /** Offset of (layer, position, 0) in the flat arrays. */
+    private int rowOffset(int layer, int position) {
+        return (layer * capacity + position) * kvDim;
+    }
+
+    @Override
+    public void append(int layer, int position, float[] key, int keyOff, float[] value, int valueOff) {
+        checkLayer(layer);
+        if (position != length[layer]) {
+            throw new IllegalStateException("layer " + layer + ": appending position " + position
+                + " but the next position is " + length[layer]);
+        }
+        if (position >= capacity) {
+            throw new IllegalStateException("layer " + layer + ": position " + position + " exceeds the cache capacity "
+                + capacity);
+        }
+        int off = rowOffset(layer, position);
+        System.arraycopy(key, keyOff, keys, off, kvDim);
+        System.arraycopy(value, valueOff, values, off, kvDim);
+        length[layer] = position + 1;
+    }
+
+    @Override
+    public void readKeys(int layer, int kvHead, int from, int to, float[] out, int outOff) {
+        read(keys, layer, kvHead, from, to, out, outOff);
+    }
+
+    @Override
+    public void readValues(int layer, int kvHead, int from, int to, float[] out, int outOff) {
+        read(values, layer, kvHead, from, to, out, outOff);
+    }
+
+    private void read(float[] src, int layer, int kvHead, int from, int to, float[] out, int outOff) {
+        checkLayer(layer);
+        if (kvHead < 0 || kvHead >= nKvHeads) {
+            throw new IllegalArgumentException("kvHead " + kvHead + " outside [0, " + nKvHeads + ")");
+        }
+        if (from < 0 || from > to || to > length[layer]) {
+            throw new IllegalArgumentException("layer " + layer + ": range [" + from + ", " + to
+                + ") outside the " + length[layer] + " positions held");
+        }
+        int headOff = kvHead * headSize;
+        for (int p = from; p < to; p++) {
+            System.arraycopy(src, rowOffset(layer, p) + headOff, out, outOff + (p - from) * headSize, headSize);
+        }
+    }
+
+    @Override
+    public void clear() {
+        java.util.Arrays.fill(length, 0);
+    }
+
+    private void checkLayer(int layer) {
+        if (layer < 0 || layer >= nLayers) {
+            throw new IllegalArgumentException("layer " + layer + " outside [0, " + nLayers + ")");
+        }
+    }
+}

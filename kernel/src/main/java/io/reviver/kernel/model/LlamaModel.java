@@ -1,0 +1,445 @@
+package io.reviver.kernel.model;
+
+import io.reviver.kernel.cache.DenseKvCache;
+import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.tensor.TensorOps;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A Llama-family decoder ready to run: configuration, weights, the weight-product backend and the attention
+ * thread pool. The model itself is immutable and thread-safe; everything mutable lives in a {@link State}
+ * (scratch activations, one per concurrent caller) and a {@link KvCache} (one per sequence).
+ *
+ * <p>{@link #forward} is the whole forward pass, top to bottom, for a batch of {@code n} consecutive tokens:
+ * {@code n > 1} is prefill (every weight product is one (n × cols) matmul through {@link TensorOps}; attention
+ * is causal within the batch), {@code n = 1} is a decode step. See llama2.c {@code forward} and Hugging Face
+ * {@code LlamaDecoderLayer} for the reference math.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final TensorOps ops;
+    private final ElementOps el;
+    private final Rope rope;
+    private final int attentionThreads;
+    private final ExecutorService attentionPool; // null when attentionThreads == 1
+
+    /**
+     * @param config           validated configuration
+     * @param weights          weights checked against config
+     * @param ops              weight-product backend (not closed by this model)
+     * @param elementOps       element-wise helpers for attention and norms (vector or scalar)
+     * @param attentionThreads threads for attention over KV heads, ≥ 1 (1 = the calling thread)
+     */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, TensorOps ops, ElementOps elementOps,
+                      int attentionThreads) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.weights = Objects.requireNonNull(weights, "weights");
+        this.ops = Objects.requireNonNull(ops, "ops");
+        this.el = Objects.requireNonNull(elementOps, "elementOps");
+        if (attentionThreads < 1) {
+            throw new IllegalArgumentException("attentionThreads must be ≥ 1, got " + attentionThreads);
+        }
+        this.attentionThreads = attentionThreads;
+        this.rope = new Rope(config, weights.ropeFreqs());
+        if (attentionThreads > 1) {
+            AtomicInteger counter = new AtomicInteger();
+            this.attentionPool = Executors.newFixedThreadPool(attentionThreads, r -> {
+                Thread t = new Thread(r, "reviver-attention-" + counter.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            this.attentionPool = null;
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /** Describes the numeric paths, for logs. */
+    public String describe() {
+        return config.architecture().ggufName() + " dim=" + config.dim() + " layers=" + config.nLayers() + " heads="
+            + config.nHeads() + "/" + config.nKvHeads() + " vocab=" + config.vocabSize() + "; ops: " + ops.describe()
+            + "; element ops: " + el.describe() + "; attention threads: " + attentionThreads;
+    }
+
+    /** Scratch activations for batches of up to {@code maxBatch} tokens. */
+    public State newState(int maxBatch) {
+        return new State(config, maxBatch);
+    }
+
+    /** A dense cache for {@code capacity} positions (at most the context length). */
+    public KvCache newCache(int capacity) {
+        if (capacity < 1 || capacity > config.contextLength()) {
+            throw new IllegalArgumentException("cache capacity " + capacity + " outside [1, contextLength = "
+                + config.contextLength() + "]");
+        }
+        return new DenseKvCache(config.nLayers(), config.nKvHeads(), config.headSize(), capacity);
+    }
+
+    /**
+     * Runs {@code n} tokens {@code tokens[off, off + n)} at positions {@code [startPos, startPos + n)} through
+     * the decoder, appending their keys and values to {@code cache} (which must hold exactly {@code startPos}
+     * positions), and writes logits.
+     *
+     * @param state     scratch with {@code maxBatch ≥ n}
+     * @param logits    if {@code allRows}: (n, vocabSize) row-major, the logits of every token; otherwise
+     *                  (vocabSize): the logits of the last token only; null skips the logits (an intermediate
+     *                  prefill batch)
+     * @throws IllegalArgumentException for a token id outside the vocabulary or positions beyond the cache
+     */
+    public void forward(State state, KvCache cache, int[] tokens, int off, int n, int startPos, float[] logits,
+                        boolean allRows) {
+        final LlamaConfig c = config;
+        final int dim = c.dim();
+        final int qDim = c.qDim();
+        final int kvDim = c.kvDim();
+        final int hiddenDim = c.hiddenDim();
+        final State s = state;
+        checkForwardArgs(s, cache, tokens, off, n, startPos, logits, allRows);
+
+        // 1. Embedding look-up: x[t] = token_embd[token_t].
+        for (int t = 0; t < n; t++) {
+            ops.dequantizeRow(weights.tokenEmbedding(), tokens[off + t], s.x, t * dim);
+        }
+        // RoPE angles for the batch's positions, shared by all layers.
+        for (int t = 0; t < n; t++) {
+            rope.angles(startPos + t, s.cos[t], s.sin[t]);
+        }
+
+        for (int l = 0; l < c.nLayers(); l++) {
+            LlamaWeights.Layer w = weights.layers()[l];
+
+            // 2. Attention pre-norm: xb = RMSNorm(x) · attn_norm.
+            rmsNorm(s.xb, s.x, w.attnNorm(), n, dim);
+
+            // 3. QKV projections for the whole batch (+ bias for Qwen2): q = xb·Wqᵀ, k = xb·Wkᵀ, v = xb·Wvᵀ.
+            ops.matmul(w.wq(), s.xb, n, s.q);
+            ops.matmul(w.wk(), s.xb, n, s.k);
+            ops.matmul(w.wv(), s.xb, n, s.v);
+            if (w.bq() != null) {
+                addBias(s.q, w.bq(), n, qDim);
+                addBias(s.k, w.bk(), n, kvDim);
+                addBias(s.v, w.bv(), n, kvDim);
+            }
+
+            // 4. RoPE on every query and key head at its token's position.
+            for (int t = 0; t < n; t++) {
+                rope.rotate(s.q, t * qDim, c.nHeads(), c.headSize(), s.cos[t], s.sin[t]);
+                rope.rotate(s.k, t * kvDim, c.nKvHeads(), c.headSize(), s.cos[t], s.sin[t]);
+            }
+
+            // 5. Append this batch's keys and values to the cache.
+            for (int t = 0; t < n; t++) {
+                cache.append(l, startPos + t, s.k, t * kvDim, s.v, t * kvDim);
+            }
+
+            // 6. Causal GQA attention: token t attends to positions [0, startPos + t]; result in att (n, qDim).
+            attention(s, cache, l, n, startPos);
+
+            // 7. Output projection and residual: x += att·Woᵀ.
+            ops.matmul(w.wo(), s.att, n, s.proj);
+            addInPlace(s.x, s.proj, n * dim);
+
+            // 8. FFN pre-norm: xb = RMSNorm(x) · ffn_norm.
+            rmsNorm(s.xb, s.x, w.ffnNorm(), n, dim);
+
+            // 9. SwiGLU FFN and residual: x += (silu(xb·W1ᵀ) ⊙ (xb·W3ᵀ))·W2ᵀ.
+            ops.matmul(w.w1(), s.xb, n, s.hb);
+            ops.matmul(w.w3(), s.xb, n, s.hb2);
+            swiGlu(s.hb, s.hb2, n * hiddenDim);
+            ops.matmul(w.w2(), s.hb, n, s.proj);
+            addInPlace(s.x, s.proj, n * dim);
+        }
+
+        // 10. Final norm and logits (of every row, or of the last row only).
+        if (logits == null) {
+            return;
+        }
+        if (allRows) {
+            rmsNorm(s.xb, s.x, weights.outputNorm(), n, dim);
+            ops.matmul(weights.output(), s.xb, n, logits);
+        } else {
+            System.arraycopy(s.x, (n - 1) * dim, s.lastRow, 0, dim);
+            rmsNorm(s.lastRow, s.lastRow, weights.outputNorm(), 1, dim);
+            ops.matmul(weights.output(), s.lastRow, 1, logits);
+        }
+    }
+
+    /**
+     * Prefill: runs {@code tokens} from {@code startPos} in batches of {@code state.maxBatch()} tokens.
+     *
+     * @param allLogits if non-null, (tokens.length, vocabSize) row-major receives the logits of every token
+     * @param lastLogits (vocabSize) receives the logits of the last token
+     */
+    public void prefill(State state, KvCache cache, int[] tokens, int startPos, float[] allLogits, float[] lastLogits) {
+        int vocab = config.vocabSize();
+        for (int done = 0; done < tokens.length; ) {
+            int n = Math.min(state.maxBatch, tokens.length - done);
+            if (allLogits != null) {
+                float[] batchLogits = state.batchLogits();
+                forward(state, cache, tokens, done, n, startPos + done, batchLogits, true);
+                System.arraycopy(batchLogits, 0, allLogits, done * vocab, n * vocab);
+            } else if (done + n == tokens.length) {
+                forward(state, cache, tokens, done, n, startPos + done, lastLogits, false);
+            } else {
+                forward(state, cache, tokens, done, n, startPos + done, null, false);
+            }
+            done += n;
+        }
+        if (allLogits != null && tokens.length > 0) {
+            System.arraycopy(allLogits, (tokens.length - 1) * vocab, lastLogits, 0, vocab);
+        }
+    }
+
+    /** One decode step: the logits (vocabSize) after {@code token} at {@code position}. */
+    public void decode(State state, KvCache cache, int token, int position, float[] logits) {
+        state.single[0] = token;
+        forward(state, cache, state.single, 0, 1, position, logits, false);
+    }
+
+    private void checkForwardArgs(State s, KvCache cache, int[] tokens, int off, int n, int startPos, float[] logits,
+                                  boolean allRows) {
+        if (s.config != config) {
+            throw new IllegalArgumentException("state was made for a different model");
+        }
+        if (n < 1 || n > s.maxBatch) {
+            throw new IllegalArgumentException("batch of " + n + " tokens outside [1, maxBatch = " + s.maxBatch + "]");
+        }
+        if (off < 0 || off + n > tokens.length) {
+            throw new IllegalArgumentException("tokens[" + off + ", " + (off + n) + ") outside an array of "
+                + tokens.length);
+        }
+        if (cache.nLayers() != config.nLayers() || cache.nKvHeads() != config.nKvHeads()
+            || cache.headSize() != config.headSize()) {
+            throw new IllegalArgumentException("cache shape (" + cache.nLayers() + ", " + cache.nKvHeads() + ", "
+                + cache.headSize() + ") does not match the model");
+        }
+        if (startPos < 0 || startPos + n > cache.capacity() || startPos + n > config.contextLength()) {
+            throw new IllegalArgumentException("positions [" + startPos + ", " + (startPos + n) + ") exceed the cache "
+                + "capacity " + cache.capacity() + " or context length " + config.contextLength());
+        }
+        if (cache.length(0) != startPos) {
+            throw new IllegalStateException("cache holds " + cache.length(0) + " positions but the batch starts at "
+                + startPos);
+        }
+        if (logits != null && logits.length < (allRows ? (long) n * config.vocabSize() : config.vocabSize())) {
+            throw new IllegalArgumentException("logits array of " + logits.length + " is too small");
+        }
+        for (int t = 0; t < n; t++) {
+            int tok = tokens[off + t];
+            if (tok < 0 || tok >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tok + " at position " + (startPos + t)
+                    + " outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    /**
+     * Step 6 of {@link #forward}: for every token t of the batch and query head h, softmax-weighted sum of the
+     * values of KV head {@code h / kvMul} over positions {@code [0, startPos + t]}, with scores
+     * {@code q·k / sqrt(headSize)}. One task per KV head (each reads its keys/values once).
+     */
+    private void attention(State s, KvCache cache, int layer, int n, int startPos) {
+        int nKvHeads = config.nKvHeads();
+        if (attentionPool == null || nKvHeads == 1) {
+            for (int g = 0; g < nKvHeads; g++) {
+                attendKvHead(s, cache, layer, g, n, startPos);
+            }
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(nKvHeads);
+        for (int g = 0; g < nKvHeads; g++) {
+            final int kvHead = g;
+            futures.add(attentionPool.submit(() -> attendKvHead(s, cache, layer, kvHead, n, startPos)));
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted during attention", e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException("attention task failed", cause);
+            }
+        }
+    }
+
+    /** Attention for the query heads of one KV head (group), all tokens of the batch. */
+    private void attendKvHead(State s, KvCache cache, int layer, int kvHead, int n, int startPos) {
+        final int hs = config.headSize();
+        final int qDim = config.qDim();
+        final int kvMul = config.kvMul();
+        final int total = startPos + n;
+        final float scale = (float) (1.0 / Math.sqrt(hs));
+        float[] keys = s.headScratch(s.keyScratch, kvHead, total * hs);     // (total, headSize)
+        float[] values = s.headScratch(s.valueScratch, kvHead, total * hs); // (total, headSize)
+        float[] scores = s.headScratch(s.scoreScratch, kvHead, total);      // (total)
+        cache.readKeys(layer, kvHead, 0, total, keys, 0);
+        cache.readValues(layer, kvHead, 0, total, values, 0);
+        for (int t = 0; t < n; t++) {
+            int len = startPos + t + 1; // causal: positions [0, startPos + t]
+            for (int h = kvHead * kvMul; h < (kvHead + 1) * kvMul; h++) {
+                int qOff = t * qDim + h * hs;
+                for (int j = 0; j < len; j++) {
+                    scores[j] = el.dot(s.q, qOff, keys, j * hs, hs) * scale;
+                }
+                softmax(scores, len);
+                java.util.Arrays.fill(s.att, qOff, qOff + hs, 0f);
+                for (int j = 0; j < len; j++) {
+                    el.axpy(scores[j], values, j * hs, s.att, qOff, hs);
+                }
+            }
+        }
+    }
+
+    /** {@code out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ w} for rows t < n of width dim; out may alias x. */
+    private void rmsNorm(float[] out, float[] x, float[] w, int n, int dim) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            float ms = el.sumOfSquares(x, o, dim) / dim;
+            float inv = (float) (1.0 / Math.sqrt(ms + config.rmsEps()));
+            for (int i = 0; i < dim; i++) {
+                out[o + i] = x[o + i] * inv * w[i];
+            }
+        }
+    }
+
+    /** In-place softmax of {@code x[0, len)}: subtracts the max before exponentiating; sums in double. */
+    static void softmax(float[] x, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) {
+            max = Math.max(max, x[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < len; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < len; i++) {
+            x[i] *= inv;
+        }
+    }
+
+    /** {@code gate[i] = silu(gate[i]) · up[i]} with {@code silu(z) = z / (1 + e^−z)}. */
+    private static void swiGlu(float[] gate, float[] up, int len) {
+        for (int i = 0; i < len; i++) {
+            float g = gate[i];
+            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+        }
+    }
+
+    private static void addBias(float[] rows, float[] bias, int n, int width) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            for (int i = 0; i < width; i++) {
+                rows[o + i] += bias[i];
+            }
+        }
+    }
+
+    private static void addInPlace(float[] acc, float[] x, int len) {
+        for (int i = 0; i < len; i++) {
+            acc[i] += x[i];
+        }
+    }
+
+    /** Stops the attention threads. Does not close the TensorOps or the model file. */
+    @Override
+    public void close() {
+        if (attentionPool != null) {
+            attentionPool.shutdownNow();
+        }
+    }
+
+    /**
+     * Scratch activations of one caller, for batches of up to {@link #maxBatch()} tokens. Not thread-safe; one
+     * per concurrent forward pass.
+     */
+    public static final class State {
+        private final LlamaConfig config;
+        private final int maxBatch;
+        final float[] x;       // (maxBatch, dim) residual stream
+        final float[] xb;      // (maxBatch, dim) normalised input of attention / FFN
+        final float[] q;       // (maxBatch, qDim) queries
+        final float[] k;       // (maxBatch, kvDim) keys of the batch
+        final float[] v;       // (maxBatch, kvDim) values of the batch
+        final float[] att;     // (maxBatch, qDim) attention output, heads concatenated
+        final float[] proj;    // (maxBatch, dim) output of wo and of w2
+        final float[] hb;      // (maxBatch, hiddenDim) gate, then silu(gate) ⊙ up
+        final float[] hb2;     // (maxBatch, hiddenDim) up
+        final float[] lastRow; // (dim) last token's residual, normalised for the logits
+        final float[][] cos;   // (maxBatch, ropeDim / 2) RoPE cosines per batch token
+        final float[][] sin;   // (maxBatch, ropeDim / 2)
+        final int[] single = new int[1];
+        final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
+        final float[][] valueScratch; // per KV head: (positions, headSize)
+        final float[][] scoreScratch; // per KV head: (positions)
+        private float[] batchLogits;  // (maxBatch, vocabSize), allocated on first all-rows prefill
+
+        State(LlamaConfig c, int maxBatch) {
+            if (maxBatch < 1 || maxBatch > 4096) {
+                throw new IllegalArgumentException("batch size " + maxBatch + " outside [1, 4096]");
+            }
+            this.config = c;
+            this.maxBatch = maxBatch;
+            x = new float[maxBatch * c.dim()];
+            xb = new float[maxBatch * c.dim()];
+            q = new float[maxBatch * c.qDim()];
+            k = new float[maxBatch * c.kvDim()];
+            v = new float[maxBatch * c.kvDim()];
+            att = new float[maxBatch * c.qDim()];
+            proj = new float[maxBatch * c.dim()];
+            hb = new float[maxBatch * c.hiddenDim()];
+            hb2 = new float[maxBatch * c.hiddenDim()];
+            lastRow = new float[c.dim()];
+            cos = new float[maxBatch][c.ropeDim() / 2];
+            sin = new float[maxBatch][c.ropeDim() / 2];
+            keyScratch = new float[c.nKvHeads()][];
+            valueScratch = new float[c.nKvHeads()][];
+            scoreScratch = new float[c.nKvHeads()][];
+        }
+
+        /** Largest batch this state accepts (the prefill batch size). */
+        public int maxBatch() {
+            return maxBatch;
+        }
+
+        /** The per-head buffer {@code slots[kvHead]}, grown (doubling) to at least {@code size}. */
+        float[] headScratch(float[][] slots, int kvHead, int size) {
+            float[] b = slots[kvHead];
+            if (b == null || b.length < size) {
+                b = new float[Math.max(size, b == null ? 0 : 2 * b.length)];
+                slots[kvHead] = b;
+            }
+            return b;
+        }
+
+        float[] batchLogits() {
+            if (batchLogits == null) {
+                batchLogits = new float[maxBatch * config.vocabSize()];
+            }
+            return batchLogits;
+        }
+    }
+}
