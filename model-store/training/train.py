@@ -1,0 +1,153 @@
+"""Trains the bundled model (see MODEL_CARD.md). Reproduce with:
+
+    /usr/bin/python3 model-store/training/train.py --out work-cache/train
+
+Deterministic given the seed and thread count (torch CPU kernels with 2 threads). Checkpoints every 25 steps to
+<out>/ckpt.pt; --resume continues from it. Curriculum: context 256 -> 512 -> 1024 -> 2048 tokens, a mixture of
+natural text (State of the Union speeches) and the synthetic retrieval tasks of tasks.py, with an extra loss term
+on the task answers so the retrieval signal is not drowned by the filler's language-model loss.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import corpus  # noqa: E402
+import model as M  # noqa: E402
+import tasks  # noqa: E402
+
+# (context length, steps) per curriculum stage; 8192 tokens per step
+STAGES = [(256, 100), (512, 100), (1024, 120), (2048, 220)]
+TOKENS_PER_STEP = 8192
+MIX = [("text", 0.30), ("passkey", 0.25), ("multikey", 0.25), ("facts", 0.20)]
+N_MERGES = 3800
+
+
+def model_config(vocab):
+    return M.Config(vocab=vocab, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, hidden_dim=512,
+                    context_length=2048)
+
+
+def tokenizer(out):
+    path = os.path.join(out, "bpe.json")
+    if os.path.exists(path):
+        return bpe.Tokenizer.load(path)
+    train_s, _ = corpus.split()
+    tok = bpe.Tokenizer(bpe.train((t for _, t in train_s), N_MERGES))
+    tok.save(path)
+    return tok
+
+
+def lr_at(step, total, peak=2e-3, warmup=30):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def make_sequence(rng, kind, T, tok, filler, text_ids):
+    """Returns (ids[T+1], answer_mask[T+1], loss_mask[T+1]) as lists."""
+    if kind == "text":
+        start = rng.randrange(len(text_ids) - T - 1)
+        ids = [tok.bos] + text_ids[start:start + T]
+        return ids, [0] * (T + 1), [1] * (T + 1)
+    gen = tasks.TASKS[kind]
+    # leave room for the answer (facts answers are ~60 tokens)
+    reserve = 80 if kind == "facts" else 8
+    prompt, answer, _ = gen(rng, tok, filler, T - reserve)
+    p = [tok.bos] + tok.encode(prompt)
+    a = tok.encode(answer) + [tok.eos]
+    ids = (p + a)[:T + 1]
+    ans = ([0] * len(p) + [1] * len(a))[:T + 1]
+    loss = [1] * len(ids)
+    pad = T + 1 - len(ids)
+    return ids + [tok.pad] * pad, ans + [0] * pad, loss + [0] * pad
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(corpus.ROOT, "work-cache", "train"))
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every stage's steps (quick trials: 0.02)")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    tok = tokenizer(a.out)
+    train_s, _ = corpus.split()
+    filler = tasks.Filler([t for _, t in train_s])
+    text_ids = []
+    for _, t in train_s:
+        text_ids.extend(tok.encode(t) + [tok.eos])
+    cfg = model_config(len(tok))
+    net = M.Llama(cfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05)
+    stages = [(T, max(1, int(round(n * a.scale)))) for T, n in STAGES]
+    total = sum(n for _, n in stages)
+    step, elapsed = 0, 0.0
+    ckpt = os.path.join(a.out, "ckpt.pt")
+    if a.resume and os.path.exists(ckpt):
+        st = torch.load(ckpt)
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = st["step"], st["elapsed"]
+        torch.set_rng_state(st["torch_rng"])
+    print(json.dumps({"params": net.n_params(), "config": cfg.__dict__, "vocab": len(tok), "text_tokens": len(text_ids),
+                      "stages": stages}), flush=True)
+    log = open(os.path.join(a.out, "train.log.jsonl"), "a")
+    t_start = time.time() - elapsed
+    s0 = 0
+    for T, n in stages:
+        B = TOKENS_PER_STEP // T
+        for _ in range(n):
+            if step < s0 + n and step >= s0:
+                rng = random.Random("train/%d/%d" % (a.seed, step))
+                kinds = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX], k=B)
+                seqs = [make_sequence(rng, k, T, tok, filler, text_ids) for k in kinds]
+                ids = torch.tensor([s[0] for s in seqs])
+                ans = torch.tensor([s[1] for s in seqs], dtype=torch.float32)[:, 1:]
+                lmask = torch.tensor([s[2] for s in seqs], dtype=torch.float32)[:, 1:]
+                x, y = ids[:, :-1], ids[:, 1:]
+                for g in opt.param_groups:
+                    g["lr"] = lr_at(step, total)
+                t0 = time.time()
+                logits = net(x)
+                ce = F.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1), reduction="none").view(B, T)
+                lm = (ce * lmask).sum() / lmask.sum()
+                an = (ce * ans).sum() / ans.sum().clamp(min=1)
+                loss = lm + an
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                opt.step()
+                step += 1
+                dt = time.time() - t0
+                rec = {"step": step, "T": T, "lm": round(lm.item(), 4), "answer": round(an.item(), 4),
+                       "lr": round(lr_at(step - 1, total), 6), "tok_s": round(B * T / dt), "elapsed_s": round(time.time() - t_start)}
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+                if step % 10 == 0:
+                    print(json.dumps(rec), flush=True)
+                if step % 25 == 0 or step == total:
+                    torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step,
+                                "elapsed": time.time() - t_start, "torch_rng": torch.get_rng_state(),
+                                "config": cfg.__dict__}, ckpt + ".tmp")
+                    os.replace(ckpt + ".tmp", ckpt)
+        s0 += n
+    torch.save({"model": net.state_dict(), "config": cfg.__dict__, "step": step,
+                "elapsed": time.time() - t_start}, os.path.join(a.out, "final.pt"))
+    print(json.dumps({"done": True, "steps": step, "train_seconds": round(time.time() - t_start)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
