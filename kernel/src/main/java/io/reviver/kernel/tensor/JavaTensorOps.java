@@ -1,0 +1,559 @@
+package io.reviver.kernel.tensor;
+
+import io.reviver.modelstore.gguf.Dequantizer;
+import io.reviver.modelstore.gguf.GgmlType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The pure-Java {@link TensorOps}: weight products computed directly on the encoded bytes of F32, F16, BF16, Q8_0,
+ * Q4_0, Q4_K and Q6_K matrices, with activations and accumulators in float32 (activations are never quantised).
+ *
+ * <p>Two paths with the same contract: {@link Path#VECTOR} (jdk.incubator.vector, preferred species) and
+ * {@link Path#SCALAR} (plain loops, the reference beside each vector path). Both decode weights to exactly the
+ * floats {@link Dequantizer} produces (same float operations in the same order), so results differ from a dot
+ * over {@link Dequantizer}'s output only by float summation order.
+ *
+ * <p>Scheme of {@link #matmul}: output rows are split into contiguous ranges, one per compute thread. Within a
+ * range, a tile of {@value #ROW_TILE} weight rows is decoded one column panel (at most {@value #PANEL} columns)
+ * at a time into a small per-task float scratch, and that panel is then reused for all {@code n} activation
+ * rows. So every weight block is decoded exactly once per call, whatever {@code n}, and prefill costs far less
+ * than {@code n} mat-vecs. Each output element is accumulated by the same loop whatever the range split, so
+ * results do not depend on the thread count.
+ *
+ * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
+ * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
+ * others. Thread-safe: concurrent calls share the pool.
+ */
+public final class JavaTensorOps implements TensorOps {
+
+    /** Which implementation computes the products. */
+    public enum Path {
+        /** jdk.incubator.vector, {@code FloatVector.SPECIES_PREFERRED}. */
+        VECTOR,
+        /** Plain scalar loops; the reference. */
+        SCALAR
+    }
+
+    private static final Logger LOG = LogManager.getLogger(JavaTensorOps.class);
+
+    /** Weight rows decoded together and dotted with each activation row. */
+    static final int ROW_TILE = 4;
+    /** Columns decoded per panel; a multiple of every block size (32, 256). */
+    static final int PANEL = 1024;
+    /** Below this many multiply-adds a product runs on the calling thread only (hand-off would dominate). */
+    private static final long INLINE_WORK = 1L << 15;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Byte lanes converted to float lanes: one float vector's worth (at least the 64-bit minimum shape). */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
+        VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    /** Float vectors per byte vector of {@link #B}. */
+    private static final int PARTS = B.length() / F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** fp16 bits (as unsigned short) → float32. */
+    private static final float[] F16_TABLE = new float[65536];
+
+    static {
+        for (int h = 0; h < 65536; h++) {
+            F16_TABLE[h] = Dequantizer.f16ToF32((short) h);
+        }
+    }
+
+    private final int threads;
+    private final Path path;
+    private final boolean vector;
+    private final ExecutorService workers; // null when threads == 1
+    private final String description;
+
+    /**
+     * @param threads compute threads including the caller, ≥ 1
+     * @param path    implementation to use
+     * @throws IllegalArgumentException if {@code threads < 1}
+     * @throws UnsupportedOperationException if VECTOR is requested on a CPU whose preferred float vector is wider
+     *                                       than 512 bits (the quantised decoders assume ≤ 16 lanes)
+     */
+    public JavaTensorOps(int threads, Path path) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.path = Objects.requireNonNull(path, "path");
+        this.vector = path == Path.VECTOR;
+        if (vector && F.length() > 16) {
+            throw new UnsupportedOperationException("VECTOR path supports at most 16 float lanes, this CPU prefers "
+                + F.length());
+        }
+        if (threads > 1) {
+            AtomicInteger seq = new AtomicInteger();
+            workers = Executors.newFixedThreadPool(threads - 1, r -> {
+                Thread t = new Thread(r, "reviver-tensor-" + seq.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            workers = null;
+        }
+        description = (vector ? "java-vector " + F.vectorBitSize() + "-bit (" + F.length() + " float lanes)"
+            : "java-scalar") + ", " + threads + (threads == 1 ? " thread" : " threads");
+        LOG.info("tensor ops: {}", description);
+    }
+
+    /** The active path. */
+    public Path path() {
+        return path;
+    }
+
+    /** Compute threads including the caller. */
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void matmul(QuantizedMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows();
+        int cols = w.cols();
+        if (n < 1) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": n must be >= 1, got " + n);
+        }
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": x has " + x.length + " floats, needs n * cols = "
+                + n + " * " + cols + " = " + (long) n * cols);
+        }
+        if ((long) n * rows > out.length) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
+                + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
+        }
+        int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
+        int tasks = workers == null || (long) rows * cols * n < INLINE_WORK ? 1 : Math.min(threads, tiles);
+        if (tasks == 1) {
+            range(w, x, n, out, 0, rows);
+            return;
+        }
+        Future<?>[] pending = new Future<?>[tasks - 1];
+        for (int i = 1; i < tasks; i++) {
+            int r0 = rangeStart(i, tasks, tiles, rows);
+            int r1 = rangeStart(i + 1, tasks, tiles, rows);
+            pending[i - 1] = workers.submit(() -> range(w, x, n, out, r0, r1));
+        }
+        try {
+            range(w, x, n, out, 0, rangeStart(1, tasks, tiles, rows));
+        } finally {
+            join(pending, w.name());
+        }
+    }
+
+    /** First row of task {@code i} of {@code tasks}; ranges start on row-tile boundaries. */
+    private static int rangeStart(int i, int tasks, int tiles, int rows) {
+        return i == tasks ? rows : (int) ((long) tiles * i / tasks) * ROW_TILE;
+    }
+
+    private static void join(Future<?>[] pending, String name) {
+        RuntimeException failure = null;
+        for (Future<?> f : pending) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof Error err) {
+                    throw err;
+                }
+                failure = c instanceof RuntimeException re ? re : new IllegalStateException("matmul " + name, c);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                for (Future<?> g : pending) {
+                    g.cancel(true);
+                }
+                throw new IllegalStateException("interrupted during matmul " + name, e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off) {
+        if (row < 0 || row >= w.rows()) {
+            throw new IllegalArgumentException("dequantizeRow " + w.name() + ": row " + row + " outside [0, "
+                + w.rows() + ")");
+        }
+        if (off < 0 || (long) off + w.cols() > out.length) {
+            throw new IllegalArgumentException("dequantizeRow " + w.name() + ": out[" + off + ", " + off + " + "
+                + w.cols() + ") exceeds its length " + out.length);
+        }
+        decode(w, row, 0, w.cols(), out, off);
+    }
+
+    @Override
+    public void close() {
+        if (workers != null) {
+            workers.shutdown();
+        }
+    }
+
+    /** Computes output rows {@code [r0, r1)} for all {@code n} activation rows. */
+    private void range(QuantizedMatrix w, float[] x, int n, float[] out, int r0, int r1) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int panel = Math.min(cols, PANEL);
+        float[] scratch = new float[ROW_TILE * panel]; // (ROW_TILE, panel) row-major: decoded weight panel
+        for (int r = r0; r < r1; ) {
+            int tile = r1 - r >= ROW_TILE ? ROW_TILE : 1;
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < tile; i++) {
+                    out[t * rows + r + i] = 0f;
+                }
+            }
+            for (int c0 = 0; c0 < cols; c0 += panel) {
+                int len = Math.min(panel, cols - c0);
+                for (int i = 0; i < tile; i++) {
+                    decode(w, r + i, c0, len, scratch, i * panel);
+                }
+                for (int t = 0; t < n; t++) {
+                    int xOff = t * cols + c0;
+                    int o = t * rows + r;
+                    if (tile == ROW_TILE) {
+                        if (vector) {
+                            dot4Vector(scratch, panel, len, x, xOff, out, o);
+                        } else {
+                            dot4Scalar(scratch, panel, len, x, xOff, out, o);
+                        }
+                    } else {
+                        out[o] += vector ? dotVector(scratch, len, x, xOff) : dotScalar(scratch, len, x, xOff);
+                    }
+                }
+            }
+            r += tile;
+        }
+    }
+
+    // ---- dot products of decoded panels with activations. Per row: one accumulator, columns in order, so
+    // ---- dot4* and dot* give bit-identical sums for the same row (results independent of the range split).
+
+    /** {@code out[o + i] += Σ_{c<len} s[i·stride + c] · x[xOff + c]} for i < 4. */
+    private static void dot4Scalar(float[] s, int stride, int len, float[] x, int xOff, float[] out, int o) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        for (int c = 0; c < len; c++) {
+            float xv = x[xOff + c];
+            s0 += s[c] * xv;
+            s1 += s[stride + c] * xv;
+            s2 += s[2 * stride + c] * xv;
+            s3 += s[3 * stride + c] * xv;
+        }
+        out[o] += s0;
+        out[o + 1] += s1;
+        out[o + 2] += s2;
+        out[o + 3] += s3;
+    }
+
+    private static float dotScalar(float[] s, int len, float[] x, int xOff) {
+        float s0 = 0f;
+        for (int c = 0; c < len; c++) {
+            s0 += s[c] * x[xOff + c];
+        }
+        return s0;
+    }
+
+    private static void dot4Vector(float[] s, int stride, int len, float[] x, int xOff, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int upper = F.loopBound(len);
+        int c = 0;
+        for (; c < upper; c += F.length()) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+            a0 = FloatVector.fromArray(F, s, c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, s, stride + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, s, 2 * stride + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, s, 3 * stride + c).fma(xv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < len; c++) {
+            float xv = x[xOff + c];
+            s0 += s[c] * xv;
+            s1 += s[stride + c] * xv;
+            s2 += s[2 * stride + c] * xv;
+            s3 += s[3 * stride + c] * xv;
+        }
+        out[o] += s0;
+        out[o + 1] += s1;
+        out[o + 2] += s2;
+        out[o + 3] += s3;
+    }
+
+    private static float dotVector(float[] s, int len, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F);
+        int upper = F.loopBound(len);
+        int c = 0;
+        for (; c < upper; c += F.length()) {
+            a0 = FloatVector.fromArray(F, s, c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        for (; c < len; c++) {
+            s0 += s[c] * x[xOff + c];
+        }
+        return s0;
+    }
+
+    // ---- decoders: elements [c0, c0 + len) of row `row` → dst[dstOff, dstOff + len); c0 and len are
+    // ---- multiples of the block size. Values are bit-identical to Dequantizer's on both paths.
+
+    private void decode(QuantizedMatrix w, int row, int c0, int len, float[] dst, int dstOff) {
+        GgmlType type = w.type();
+        ByteBuffer b = w.data();
+        int p = (int) (row * w.rowBytes() + type.byteSize(c0)); // first byte of the range
+        int blocks = len / type.blockSize();
+        switch (type) {
+            case F32 -> {
+                int i = 0;
+                if (vector) {
+                    for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+                        FloatVector.fromByteBuffer(F, b, p + 4 * i, LE).intoArray(dst, dstOff + i);
+                    }
+                }
+                for (; i < len; i++) {
+                    dst[dstOff + i] = b.getFloat(p + 4 * i);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < len; i++) {
+                    dst[dstOff + i] = F16_TABLE[b.getShort(p + 2 * i) & 0xFFFF];
+                }
+            }
+            case BF16 -> {
+                // bf16 is the top half of a float32
+                for (int i = 0; i < len; i++) {
+                    dst[dstOff + i] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+                }
+            }
+            case Q8_0 -> {
+                for (int k = 0; k < blocks; k++) {
+                    if (vector) {
+                        q8Vector(b, p + 34 * k, dst, dstOff + 32 * k);
+                    } else {
+                        q8Scalar(b, p + 34 * k, dst, dstOff + 32 * k);
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (int k = 0; k < blocks; k++) {
+                    if (vector) {
+                        q40Vector(b, p + 18 * k, dst, dstOff + 32 * k);
+                    } else {
+                        q40Scalar(b, p + 18 * k, dst, dstOff + 32 * k);
+                    }
+                }
+            }
+            case Q4_K -> {
+                for (int k = 0; k < blocks; k++) {
+                    if (vector) {
+                        q4kVector(b, p + 144 * k, dst, dstOff + 256 * k);
+                    } else {
+                        q4kScalar(b, p + 144 * k, dst, dstOff + 256 * k);
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < blocks; k++) {
+                    if (vector) {
+                        q6kVector(b, p + 210 * k, dst, dstOff + 256 * k);
+                    } else {
+                        q6kScalar(b, p + 210 * k, dst, dstOff + 256 * k);
+                    }
+                }
+            }
+            default -> throw new UnsupportedOperationException("tensor " + w.name() + ": type " + type
+                + " is not supported by " + description);
+        }
+    }
+
+    private static float f16(ByteBuffer b, int p) {
+        return F16_TABLE[b.getShort(p) & 0xFFFF];
+    }
+
+    /** Q8_0 block at byte p (fp16 d, 32 × int8 q): x = q·d. */
+    private static void q8Scalar(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        for (int j = 0; j < 32; j++) {
+            dst[o + j] = b.get(p + 2 + j) * d;
+        }
+    }
+
+    private static void q8Vector(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        for (int j = 0; j < 32; j += B.length()) {
+            store(ByteVector.fromByteBuffer(B, b, p + 2 + j, LE), d, 0f, dst, o + j);
+        }
+    }
+
+    /** Q4_0 block at byte p (fp16 d, 16 bytes): element j in the low nibble of byte j, 16 + j in its high one. */
+    private static void q40Scalar(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        for (int j = 0; j < 16; j++) {
+            int q = b.get(p + 2 + j) & 0xFF;
+            dst[o + j] = ((q & 0x0F) - 8) * d;
+            dst[o + 16 + j] = ((q >>> 4) - 8) * d;
+        }
+    }
+
+    private static void q40Vector(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        for (int j = 0; j < 16; j += B.length()) {
+            ByteVector q = ByteVector.fromByteBuffer(B, b, p + 2 + j, LE);
+            store(q.and((byte) 0x0F).sub((byte) 8), d, 0f, dst, o + j);
+            store(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8), d, 0f, dst, o + 16 + j);
+        }
+    }
+
+    /**
+     * Q4_K block at byte p: fp16 d, fp16 dmin, 12 bytes of 6-bit (scale, min) pairs for 8 sub-blocks of 32, 128
+     * bytes of nibbles. Group g (64 elements) uses bytes [32g, 32g + 32): sub-block 2g the low nibbles, 2g + 1 the
+     * high ones; x = (d·scale)·q − dmin·min.
+     */
+    private static void q4kScalar(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        float dmin = f16(b, p + 2);
+        for (int g = 0; g < 4; g++) {
+            float d1 = d * k4Scale(b, p + 4, 2 * g);
+            float m1 = dmin * k4Min(b, p + 4, 2 * g);
+            float d2 = d * k4Scale(b, p + 4, 2 * g + 1);
+            float m2 = dmin * k4Min(b, p + 4, 2 * g + 1);
+            int qs = p + 16 + 32 * g;
+            int og = o + 64 * g;
+            for (int l = 0; l < 32; l++) {
+                int q = b.get(qs + l) & 0xFF;
+                dst[og + l] = d1 * (q & 0x0F) - m1;
+                dst[og + 32 + l] = d2 * (q >>> 4) - m2;
+            }
+        }
+    }
+
+    private static void q4kVector(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p);
+        float dmin = f16(b, p + 2);
+        for (int g = 0; g < 4; g++) {
+            float d1 = d * k4Scale(b, p + 4, 2 * g);
+            float m1 = dmin * k4Min(b, p + 4, 2 * g);
+            float d2 = d * k4Scale(b, p + 4, 2 * g + 1);
+            float m2 = dmin * k4Min(b, p + 4, 2 * g + 1);
+            int qs = p + 16 + 32 * g;
+            int og = o + 64 * g;
+            for (int l = 0; l < 32; l += B.length()) {
+                ByteVector q = ByteVector.fromByteBuffer(B, b, qs + l, LE);
+                store(q.and((byte) 0x0F), d1, m1, dst, og + l);
+                store(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), d2, m2, dst, og + 32 + l);
+            }
+        }
+    }
+
+    /**
+     * 6-bit scale of Q4_K sub-block j (0..7) from the 12 packed bytes at s: j &lt; 4 the low 6 bits of byte j; else
+     * the low nibble of byte j + 4 with the top two bits of byte j − 4 above it.
+     */
+    private static int k4Scale(ByteBuffer b, int s, int j) {
+        if (j < 4) {
+            return b.get(s + j) & 63;
+        }
+        return (b.get(s + j + 4) & 0x0F) | (((b.get(s + j - 4) & 0xFF) >>> 6) << 4);
+    }
+
+    /** 6-bit min of Q4_K sub-block j: j &lt; 4 the low 6 bits of byte j + 4; else high nibble of j + 4, top bits of j. */
+    private static int k4Min(ByteBuffer b, int s, int j) {
+        if (j < 4) {
+            return b.get(s + j + 4) & 63;
+        }
+        return ((b.get(s + j + 4) & 0xFF) >>> 4) | (((b.get(s + j) & 0xFF) >>> 6) << 4);
+    }
+
+    /**
+     * Q6_K block at byte p: ql[128] (low 4 bits), qh[64] (high 2 bits), 16 int8 scales, fp16 d. Each half of 128
+     * elements uses ql[64], qh[32], scales[8]; for l &lt; 32 the elements l, l+32, l+64, l+96 take the low/low/
+     * high/high nibble of ql[l], ql[l+32], ql[l], ql[l+32] and bit pairs 0, 1, 2, 3 of qh[l]; every run of 16
+     * elements has its own scale; x = (d·scale)·(q − 32).
+     */
+    private static void q6kScalar(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p + 208);
+        for (int half = 0; half < 2; half++) {
+            int ql = p + 64 * half;
+            int qh = p + 128 + 32 * half;
+            int sc = p + 192 + 8 * half;
+            int oh = o + 128 * half;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int h = b.get(qh + l) & 0xFF;
+                int lo0 = b.get(ql + l) & 0xFF;
+                int lo32 = b.get(ql + 32 + l) & 0xFF;
+                dst[oh + l] = d * b.get(sc + is) * (((lo0 & 0x0F) | ((h & 3) << 4)) - 32);
+                dst[oh + 32 + l] = d * b.get(sc + is + 2) * (((lo32 & 0x0F) | (((h >>> 2) & 3) << 4)) - 32);
+                dst[oh + 64 + l] = d * b.get(sc + is + 4) * (((lo0 >>> 4) | (((h >>> 4) & 3) << 4)) - 32);
+                dst[oh + 96 + l] = d * b.get(sc + is + 6) * (((lo32 >>> 4) | (((h >>> 6) & 3) << 4)) - 32);
+            }
+        }
+    }
+
+    private static void q6kVector(ByteBuffer b, int p, float[] dst, int o) {
+        float d = f16(b, p + 208);
+        for (int half = 0; half < 2; half++) {
+            int ql = p + 64 * half;
+            int qh = p + 128 + 32 * half;
+            int sc = p + 192 + 8 * half;
+            int oh = o + 128 * half;
+            // B.length() ≤ 16 divides 16, so each chunk lies inside one run of 16 sharing a scale
+            for (int l = 0; l < 32; l += B.length()) {
+                int is = l / 16;
+                ByteVector lo0 = ByteVector.fromByteBuffer(B, b, ql + l, LE);
+                ByteVector lo32 = ByteVector.fromByteBuffer(B, b, ql + 32 + l, LE);
+                ByteVector h = ByteVector.fromByteBuffer(B, b, qh + l, LE);
+                ByteVector q1 = lo0.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q2 = lo32.and((byte) 0x0F)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                    .or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q4 = lo32.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                    .or(h.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                store(q1.sub((byte) 32), d * b.get(sc + is), 0f, dst, oh + l);
+                store(q2.sub((byte) 32), d * b.get(sc + is + 2), 0f, dst, oh + 32 + l);
+                store(q3.sub((byte) 32), d * b.get(sc + is + 4), 0f, dst, oh + 64 + l);
+                store(q4.sub((byte) 32), d * b.get(sc + is + 6), 0f, dst, oh + 96 + l);
+            }
+        }
+    }
+
+    /**
+     * {@code dst[o + j] = mul · q[j] − sub} for the {@link #B} lanes of q (signed int8 → float). Subtracting
+     * 0 leaves every float unchanged, so this matches the scalar decoders bit for bit.
+     */
+    private static void store(ByteVector q, float mul, float sub, float[] dst, int o) {
+        for (int part = 0; part < PARTS; part++) {
+            FloatVector f = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+            f.mul(mul).sub(sub).intoArray(dst, o + part * F.length());
+        }
+    }
+}

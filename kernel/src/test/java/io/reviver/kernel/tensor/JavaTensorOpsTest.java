@@ -1,0 +1,275 @@
+package io.reviver.kernel.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.reviver.modelstore.gguf.Dequantizer;
+import io.reviver.modelstore.gguf.GgmlType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link JavaTensorOps} against an independent oracle: a double-precision dot over
+ * {@link Dequantizer#dequantize}'s output, for every supported type × {SCALAR, VECTOR} × n ∈ {1, 3, 17} on seeded
+ * random matrices (37 rows, so the row split over 3 threads and the 4-row tiles leave remainders; cols 256 and
+ * 2304 = more than one 1024-column panel; float types also 261, not a multiple of the vector length).
+ * Quantised matrices are random bytes whose fp16 scale fields are overwritten with sane scales.
+ *
+ * <p>Tolerance: {@code |got − exact| ≤ 1e-5 · Σ_c |w_c · x_c| + 1e-6}; float32 accumulation over ≤ 2304 terms has
+ * a typical relative error (w.r.t. Σ|w·x|) of about √cols · 2⁻²⁴ ≈ 3e-6, so 1e-5 leaves a margin of ~3 while a
+ * wrong element, block or scale (an error of order |w_c·x_c| ≈ Σ|w·x| / cols ≥ 4e-4 · Σ|w·x|) fails by 40×.
+ */
+class JavaTensorOpsTest {
+
+    private static final int ROWS = 37;
+    private static JavaTensorOps scalar;
+    private static JavaTensorOps vector;
+
+    @BeforeAll
+    static void open() {
+        scalar = new JavaTensorOps(3, JavaTensorOps.Path.SCALAR);
+        vector = new JavaTensorOps(3, JavaTensorOps.Path.VECTOR);
+    }
+
+    @AfterAll
+    static void close() {
+        scalar.close();
+        vector.close();
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> a = new ArrayList<>();
+        for (GgmlType type : GgmlType.values()) {
+            List<Integer> colsList = new ArrayList<>(List.of(256, 2304));
+            if (type.blockSize() == 1) {
+                colsList.add(261);
+            }
+            for (int cols : colsList) {
+                for (int n : new int[] {1, 3, 17}) {
+                    for (JavaTensorOps.Path path : JavaTensorOps.Path.values()) {
+                        a.add(Arguments.of(type, cols, n, path));
+                    }
+                }
+            }
+        }
+        return a.stream();
+    }
+
+    /** A random fp16 bit pattern of magnitude in [2^-7, 2^-3), sign random if {@code signed}. */
+    static short saneHalf(Random rnd, boolean signed) {
+        int exp = 8 + rnd.nextInt(4); // biased exponent 8..11 → 2^-7 .. 2^-4 · (1 + mantissa)
+        int sign = signed && rnd.nextBoolean() ? 0x8000 : 0;
+        return (short) (sign | exp << 10 | rnd.nextInt(1024));
+    }
+
+    /** Seeded random valid encoding of a (rows, cols) matrix of the given type. */
+    static QuantizedMatrix randomMatrix(GgmlType type, int rows, int cols, long seed) {
+        Random rnd = new Random(seed);
+        int bytes = (int) (rows * type.byteSize(cols));
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < rows * cols; i++) {
+                    b.putFloat(4 * i, (float) rnd.nextGaussian());
+                }
+            }
+            case F16 -> {
+                // random sign and mantissa, biased exponent 10..17 (magnitudes 2^-5 .. 8)
+                for (int i = 0; i < rows * cols; i++) {
+                    int sign = rnd.nextBoolean() ? 0x8000 : 0;
+                    b.putShort(2 * i, (short) (sign | (10 + rnd.nextInt(8)) << 10 | rnd.nextInt(1024)));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < rows * cols; i++) {
+                    b.putShort(2 * i, (short) (Float.floatToIntBits((float) rnd.nextGaussian()) >>> 16));
+                }
+            }
+            default -> {
+                byte[] raw = new byte[bytes];
+                rnd.nextBytes(raw);
+                b.put(0, raw);
+                int blocks = bytes / type.typeSize();
+                for (int k = 0; k < blocks; k++) {
+                    int p = k * type.typeSize();
+                    switch (type) {
+                        case Q8_0, Q4_0 -> b.putShort(p, saneHalf(rnd, true));
+                        case Q4_K -> {
+                            b.putShort(p, saneHalf(rnd, false));
+                            b.putShort(p + 2, saneHalf(rnd, false));
+                        }
+                        case Q6_K -> b.putShort(p + 208, saneHalf(rnd, true));
+                        default -> throw new AssertionError(type);
+                    }
+                }
+            }
+        }
+        return new QuantizedMatrix(type + "-test", type, b, rows, cols);
+    }
+
+    static float[] randomActivations(int n, int cols, long seed) {
+        Random rnd = new Random(seed);
+        float[] x = new float[n * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    /** Asserts got (n, rows) matches the double-precision product over Dequantizer's decoding. */
+    static void assertMatchesOracle(QuantizedMatrix w, float[] x, int n, float[] got, String what) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] dense = Dequantizer.dequantize(w.type(), w.data(), rows * cols); // (rows, cols)
+        double worst = 0;
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                double exact = 0;
+                double mag = 0;
+                for (int c = 0; c < cols; c++) {
+                    double p = (double) dense[r * cols + c] * x[t * cols + c];
+                    exact += p;
+                    mag += Math.abs(p);
+                }
+                assertTrue(mag > 0, what + ": degenerate test row");
+                double err = Math.abs(got[t * rows + r] - exact);
+                double bound = 1e-5 * mag + 1e-6;
+                assertTrue(err <= bound, what + " out[" + t + ", " + r + "] = " + got[t * rows + r] + ", exact "
+                    + exact + ", |Δ| " + err + " > " + bound);
+                worst = Math.max(worst, err / mag);
+            }
+        }
+        assertTrue(worst < 1e-5, what + ": worst relative error " + worst);
+    }
+
+    private static JavaTensorOps ops(JavaTensorOps.Path path) {
+        return path == JavaTensorOps.Path.VECTOR ? vector : scalar;
+    }
+
+    @ParameterizedTest(name = "{0} cols={1} n={2} {3}")
+    @MethodSource("cases")
+    void matmulMatchesDoublePrecisionOracle(GgmlType type, int cols, int n, JavaTensorOps.Path path) {
+        long seed = 1000L * type.id() + 7L * cols + n;
+        QuantizedMatrix w = randomMatrix(type, ROWS, cols, seed);
+        float[] x = randomActivations(n, cols, seed + 1);
+        float[] out = new float[n * ROWS];
+        ops(path).matmul(w, x, n, out);
+        assertMatchesOracle(w, x, n, out, type + " " + path + " cols=" + cols + " n=" + n);
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void vectorAgreesWithScalarAndThreadCountDoesNotMatter(GgmlType type) {
+        int cols = 2304;
+        int n = 5;
+        QuantizedMatrix w = randomMatrix(type, ROWS, cols, 42 + type.id());
+        float[] x = randomActivations(n, cols, 43);
+        float[] s = new float[n * ROWS];
+        float[] v = new float[n * ROWS];
+        scalar.matmul(w, x, n, s);
+        vector.matmul(w, x, n, v);
+        for (int i = 0; i < s.length; i++) {
+            double mag = 0;
+            int t = i / ROWS;
+            int r = i % ROWS;
+            float[] dense = new float[cols];
+            vector.dequantizeRow(w, r, dense, 0);
+            for (int c = 0; c < cols; c++) {
+                mag += Math.abs((double) dense[c] * x[t * cols + c]);
+            }
+            assertTrue(Math.abs(s[i] - v[i]) <= 2e-5 * mag + 2e-6, type + " element " + i + ": scalar " + s[i]
+                + " vector " + v[i]);
+        }
+        // each output element is accumulated by the same loop whatever the split: bit-identical across threads
+        for (JavaTensorOps.Path path : JavaTensorOps.Path.values()) {
+            try (JavaTensorOps one = new JavaTensorOps(1, path); JavaTensorOps two = new JavaTensorOps(2, path)) {
+                float[] a = new float[n * ROWS];
+                float[] b = new float[n * ROWS];
+                one.matmul(w, x, n, a);
+                two.matmul(w, x, n, b);
+                assertArrayEquals(a, b, type + " " + path + ": 1 vs 2 threads");
+                assertArrayEquals(path == JavaTensorOps.Path.VECTOR ? v : s, a, type + " " + path + ": 1 vs 3 threads");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void prefillRowsEqualSeparateMatVecs(GgmlType type) {
+        int cols = 2304;
+        int n = 9;
+        QuantizedMatrix w = randomMatrix(type, ROWS, cols, 77 + type.id());
+        float[] x = randomActivations(n, cols, 78);
+        for (JavaTensorOps ops : List.of(scalar, vector)) {
+            float[] batch = new float[n * ROWS];
+            ops.matmul(w, x, n, batch);
+            for (int t = 0; t < n; t++) {
+                float[] one = new float[ROWS];
+                float[] xt = new float[cols];
+                System.arraycopy(x, t * cols, xt, 0, cols);
+                ops.matmul(w, xt, 1, one);
+                for (int r = 0; r < ROWS; r++) {
+                    assertEquals(one[r], batch[t * ROWS + r], 0f, type + " " + ops.describe() + " t=" + t + " r=" + r);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dequantizeRowIsBitIdenticalToDequantizer(GgmlType type) {
+        int cols = 512;
+        QuantizedMatrix w = randomMatrix(type, ROWS, cols, 5 + type.id());
+        float[] dense = Dequantizer.dequantize(type, w.data(), ROWS * cols);
+        for (JavaTensorOps ops : List.of(scalar, vector)) {
+            for (int r : new int[] {0, 17, ROWS - 1}) {
+                float[] row = new float[cols + 3];
+                ops.dequantizeRow(w, r, row, 3);
+                for (int c = 0; c < cols; c++) {
+                    assertEquals(Float.floatToRawIntBits(dense[r * cols + c]), Float.floatToRawIntBits(row[3 + c]),
+                        type + " " + ops.describe() + " row " + r + " col " + c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badShapesAreRejected() {
+        QuantizedMatrix w = randomMatrix(GgmlType.Q8_0, ROWS, 64, 1);
+        for (JavaTensorOps ops : List.of(scalar, vector)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ops.matmul(w, new float[2 * 64 - 1], 2, new float[2 * ROWS]));
+            assertTrue(e.getMessage().contains("Q8_0-test") && e.getMessage().contains("127"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                () -> ops.matmul(w, new float[2 * 64], 2, new float[2 * ROWS - 1]));
+            assertTrue(e.getMessage().contains("out has " + (2 * ROWS - 1)), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> ops.matmul(w, new float[64], 0, new float[ROWS]));
+            assertTrue(e.getMessage().contains("n must be >= 1"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> ops.dequantizeRow(w, ROWS, new float[64], 0));
+            assertTrue(e.getMessage().contains("row " + ROWS), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> ops.dequantizeRow(w, 0, new float[64], 1));
+            assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new JavaTensorOps(0, JavaTensorOps.Path.SCALAR));
+    }
+
+    @Test
+    void describeNamesPathWidthAndThreads() {
+        assertEquals("java-scalar, 3 threads", scalar.describe());
+        assertTrue(vector.describe().matches("java-vector \\d+-bit \\(\\d+ float lanes\\), 3 threads"),
+            vector.describe());
+    }
+}
