@@ -1,0 +1,157 @@
+package io.reviver.kernel.cli;
+
+import io.reviver.kernel.model.ElementOps;
+import io.reviver.kernel.model.Generator;
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.model.LlamaWeights;
+import io.reviver.kernel.model.TensorSource;
+import io.reviver.kernel.sample.Sampler;
+import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.TensorOps;
+import io.reviver.modelstore.ModelStoreException;
+import io.reviver.modelstore.gguf.GgufFile;
+import io.reviver.modelstore.source.ModelCache;
+import io.reviver.modelstore.source.ModelLocation;
+import io.reviver.modelstore.tokenizer.Tokenizer;
+import io.reviver.modelstore.tokenizer.Tokenizers;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Entry point of the {@code reviver} command: {@code reviver generate --model FILE --prompt TEXT [options]}
+ * (see {@link GenerateOptions#USAGE}). Streams the generated text to stdout as UTF-8 and reports prefill and
+ * decode speed on stderr. Exit codes: 0 success, 1 bad model or failure (the typed exception's message, a
+ * stack trace only with {@code --verbose}), 2 bad usage.
+ */
+public final class ReviverCli {
+
+    private static final Logger LOG = LogManager.getLogger(ReviverCli.class);
+
+    /** The bundled model used when {@code --model} is omitted, relative to the install home. */
+    static final String DEFAULT_MODEL = "models/test/tiny-llama-q8_0.gguf";
+
+    private ReviverCli() {
+    }
+
+    /** Runs the command and exits with its code. The launcher sets {@code reviver.home} to the install root. */
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        String home = System.getProperty("reviver.home");
+        Path defaultModel = home == null ? null : Paths.get(home).resolve(DEFAULT_MODEL);
+        int code = run(args, out, System.err, defaultModel);
+        out.flush();
+        System.exit(code);
+    }
+
+    /**
+     * Runs one command.
+     *
+     * @param defaultModel model used when {@code --model} is absent, or null if there is none
+     * @return the exit code
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, Path defaultModel) {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            out.println(GenerateOptions.USAGE);
+            return 0;
+        }
+        GenerateOptions options;
+        try {
+            if (args.length == 0) {
+                throw new UsageException("no command given");
+            }
+            if (!args[0].equals("generate")) {
+                throw new UsageException("unknown command '" + args[0] + "'; the only command is 'generate'");
+            }
+            options = GenerateOptions.parse(Arrays.copyOfRange(args, 1, args.length),
+                Runtime.getRuntime().availableProcessors());
+        } catch (UsageException e) {
+            err.println("reviver: " + e.getMessage());
+            err.println("Run 'reviver --help' for usage.");
+            return 2;
+        }
+        try {
+            generate(options, out, err, defaultModel);
+            return 0;
+        } catch (ModelStoreException | IllegalArgumentException | IllegalStateException e) {
+            err.println("reviver: error: " + e.getMessage());
+            if (options.verbose()) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("reviver: internal error: " + e);
+            if (options.verbose()) {
+                e.printStackTrace(err);
+            } else {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            return 1;
+        }
+    }
+
+    /**
+     * Resolves {@code --model}: a local path is used in place; a URI with a scheme (s3a://, hdfs://, file://, ...)
+     * is copied once into the local model cache ({@code ~/.cache/reviver/models}) and verified there.
+     */
+    static Path resolveModel(String model, Path defaultModel) {
+        if (model == null) {
+            if (defaultModel == null) {
+                throw new ModelStoreException("no --model given and no default model (reviver.home is not set)");
+            }
+            model = defaultModel.toString();
+        }
+        ModelLocation location = ModelLocation.parse(model);
+        if (location.isLocal()) {
+            Path path = location.localPath();
+            if (!Files.isRegularFile(path)) {
+                throw new ModelStoreException("model file not found: " + path.toAbsolutePath());
+            }
+            return path;
+        }
+        Path cacheDir = Paths.get(System.getProperty("user.home"), ".cache", "reviver", "models");
+        return new ModelCache(cacheDir).resolve(location, new Configuration());
+    }
+
+    private static void generate(GenerateOptions o, PrintStream out, PrintStream err, Path defaultModel) {
+        Path path = resolveModel(o.model(), defaultModel);
+        boolean vector = o.backend() == GenerateOptions.Backend.JAVA;
+        try (GgufFile file = GgufFile.open(path);
+             TensorOps ops = new JavaTensorOps(o.threads(),
+                 vector ? JavaTensorOps.Path.VECTOR : JavaTensorOps.Path.SCALAR)) {
+            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
+            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+            try (LlamaModel model = new LlamaModel(config, weights, ops,
+                vector ? ElementOps.vector() : ElementOps.scalar(), o.threads())) {
+                LOG.info("model {}: {}", path, model.describe());
+                int[] prompt = tokenizer.encode(o.prompt(), o.addBos());
+                Sampler sampler = Sampler.of(o.temperature(), o.topP(), o.seed());
+                Utf8StreamDecoder text = new Utf8StreamDecoder();
+                int eos = tokenizer.eosId().orElse(-1);
+                Generator.Result r = Generator.generate(model, prompt, o.maxTokens(), sampler, o.prefillBatch(),
+                    t -> t == eos, t -> {
+                        out.print(text.feed(tokenizer.tokenBytes(t)));
+                        out.flush();
+                    });
+                out.println(text.finish());
+                out.flush();
+                err.printf(Locale.ROOT, "prefill: %d tokens in %.3f s (%.1f tokens/s)%n", r.promptTokens(),
+                    r.prefillNanos() / 1e9, r.prefillTokensPerSecond());
+                err.printf(Locale.ROOT, "decode: %d tokens in %.3f s (%.1f tokens/s); generated %d, stop: %s%n",
+                    r.decodeSteps(), r.decodeNanos() / 1e9, r.decodeTokensPerSecond(), r.tokens().length,
+                    r.stopReason().name().toLowerCase(Locale.ROOT));
+            }
+        }
+    }
+}
