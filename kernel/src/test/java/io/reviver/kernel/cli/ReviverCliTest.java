@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.reviver.kernel.TestRepo;
 import io.reviver.kernel.model.ElementOps;
 import io.reviver.kernel.model.Generator;
 import io.reviver.kernel.model.LlamaConfig;
@@ -32,20 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** End-to-end runs of {@code reviver generate} on the committed tiny test model, and its error handling. */
 class ReviverCliTest {
 
-    static Path repoRoot() {
-        String prop = System.getProperty("reviver.repo.root");
-        if (prop != null && Files.isDirectory(Paths.get(prop, ".ci"))) {
-            return Paths.get(prop);
-        }
-        for (Path p = Paths.get(System.getProperty("user.dir")).toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve(".ci"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the repository root (a directory containing .ci/)");
-    }
-
-    static final Path MODEL = repoRoot().resolve(ReviverCli.DEFAULT_MODEL);
+    static final Path MODEL = TestRepo.root().resolve(ReviverCli.DEFAULT_MODEL);
 
     record Run(int code, String out, String err) {
     }

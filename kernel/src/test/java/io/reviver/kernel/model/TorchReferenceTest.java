@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.reviver.kernel.TestRepo;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.sample.GreedySampler;
 import io.reviver.kernel.tensor.JavaTensorOps;
@@ -16,7 +17,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,23 +54,6 @@ class TorchReferenceTest {
     static Path dir;
     private static final Properties REF = new Properties();
 
-    static Path repoRoot() {
-        String prop = System.getProperty("reviver.repo.root");
-        if (prop != null && Files.isDirectory(Paths.get(prop, ".ci"))) {
-            return Paths.get(prop);
-        }
-        for (Path p = Paths.get(System.getProperty("user.dir")).toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve(".ci"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the repository root (a directory containing .ci/)");
-    }
-
-    static String python() {
-        return System.getProperty("reviver.python", "/usr/bin/python3");
-    }
-
     private static String run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
@@ -88,14 +71,14 @@ class TorchReferenceTest {
     @BeforeAll
     static void generateReference() throws Exception {
         try {
-            run(List.of(python(), "-c", "import torch, numpy"), 60);
+            run(List.of(TestRepo.python(), "-c", "import torch, numpy"), 60);
         } catch (IOException e) {
-            fail("the torch reference needs torch and numpy for " + python() + " (Debian: apt-get install "
+            fail("the torch reference needs torch and numpy for " + TestRepo.python() + " (Debian: apt-get install "
                 + "python3-torch python3-numpy): " + e.getMessage());
         }
-        Path script = repoRoot().resolve("kernel/src/test/python/torch_reference.py");
+        Path script = TestRepo.root().resolve("kernel/src/test/python/torch_reference.py");
         long t0 = System.nanoTime();
-        run(List.of(python(), script.toString(), "--out", dir.toString(), "--repo-root", repoRoot().toString()), 300);
+        run(List.of(TestRepo.python(), script.toString(), "--out", dir.toString(), "--repo-root", TestRepo.root().toString()), 300);
         LOG.info("torch reference generated in {} ms", (System.nanoTime() - t0) / 1_000_000);
         try (var in = Files.newBufferedReader(dir.resolve("reference.properties"))) {
             REF.load(in);

@@ -1,12 +1,10 @@
 package io.reviver.modelstore.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,7 +15,7 @@ import java.util.regex.Pattern;
  * characters with GPT-2's byte↔unicode table, and the adjacent pair with the lowest merge rank
  * ({@code tokenizer.ggml.merges} order) is merged until none applies.
  */
-final class ByteLevelBpeTokenizer implements Tokenizer {
+final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
 
     /** Pre-tokenizer regexes by {@code tokenizer.ggml.pre} name. */
     enum PreTokenizer {
@@ -60,14 +58,13 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
 
     private static final int CACHE_LIMIT = 1 << 16;
 
-    private final Vocabulary vocab;
     private final PreTokenizer pre;
     /** "left right" → merge rank. */
     private final Map<String, Integer> ranks;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     ByteLevelBpeTokenizer(Vocabulary vocab, String[] merges, String pre) {
-        this.vocab = vocab;
+        super(vocab);
         this.pre = PreTokenizer.of(pre);
         this.ranks = new HashMap<>(merges.length * 2);
         for (int i = 0; i < merges.length; i++) {
@@ -136,21 +133,21 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
             }
             syms.set(best, syms.get(best) + syms.remove(best + 1));
         }
-        int[] ids = new int[syms.size()];
+        int[] ids = new int[bytes.length]; // never more ids than bytes
         int n = 0;
         for (String s : syms) {
             Integer id = vocab.ids.get(s);
             if (id != null) {
                 ids[n++] = id;
-            } else { // a symbol without a token: fall back to its single byte-characters
-                for (int k = 0; k < s.length(); k++) {
-                    Integer b = vocab.ids.get(String.valueOf(s.charAt(k)));
-                    if (b == null) {
-                        throw new TokenizerException("byte symbol '" + s.charAt(k) + "' has no token in 'tokenizer.ggml.tokens'");
-                    }
-                    ids = java.util.Arrays.copyOf(ids, ids.length + 1);
-                    ids[n++] = b;
+                continue;
+            }
+            // a symbol without a token: fall back to its single byte-characters
+            for (int k = 0; k < s.length(); k++) {
+                Integer b = vocab.ids.get(String.valueOf(s.charAt(k)));
+                if (b == null) {
+                    throw new TokenizerException("byte symbol '" + s.charAt(k) + "' has no token in 'tokenizer.ggml.tokens'");
                 }
+                ids[n++] = b;
             }
         }
         ids = java.util.Arrays.copyOf(ids, n);
@@ -158,15 +155,6 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
             cache.put(piece, ids);
         }
         return ids;
-    }
-
-    @Override
-    public String decode(int[] ids) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int id : ids) {
-            out.writeBytes(tokenBytes(id));
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -188,31 +176,5 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
             b[n++] = (byte) (int) v;
         }
         return b;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.tokens.length;
-    }
-
-    @Override
-    public OptionalInt bosId() {
-        return vocab.bos;
-    }
-
-    @Override
-    public OptionalInt eosId() {
-        return vocab.eos;
-    }
-
-    @Override
-    public String token(int id) {
-        return vocab.token(id);
-    }
-
-    @Override
-    public boolean isSpecial(int id) {
-        vocab.token(id);
-        return vocab.isControl(id);
     }
 }

@@ -3,7 +3,6 @@ package io.reviver.modelstore.tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.OptionalInt;
 import java.util.PriorityQueue;
 
 /**
@@ -13,20 +12,19 @@ import java.util.PriorityQueue;
  * highest score is merged first (ties: leftmost) until no pair forms a token. Characters without a token are
  * encoded as their UTF-8 bytes with the byte-fallback tokens {@code <0xNN>}.
  */
-final class SentencePieceBpeTokenizer implements Tokenizer {
+final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
 
     private static final char SPACE = '\u2581';
 
-    private final Vocabulary vocab;
     private final boolean addSpacePrefix;
     /** (256) id of the byte-fallback token {@code <0xNN>} per byte, −1 when absent. */
     private final int[] byteTokens = new int[256];
 
     SentencePieceBpeTokenizer(Vocabulary vocab, boolean addSpacePrefix) {
+        super(vocab);
         if (vocab.scores == null) {
             throw new TokenizerException("missing required metadata key 'tokenizer.ggml.scores' for tokenizer model 'llama'");
         }
-        this.vocab = vocab;
         this.addSpacePrefix = addSpacePrefix;
         for (int b = 0; b < 256; b++) {
             Integer id = vocab.ids.get(String.format("<0x%02X>", b));
@@ -156,31 +154,5 @@ final class SentencePieceBpeTokenizer implements Tokenizer {
             }
         }
         return t.replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.tokens.length;
-    }
-
-    @Override
-    public OptionalInt bosId() {
-        return vocab.bos;
-    }
-
-    @Override
-    public OptionalInt eosId() {
-        return vocab.eos;
-    }
-
-    @Override
-    public String token(int id) {
-        return vocab.token(id);
-    }
-
-    @Override
-    public boolean isSpecial(int id) {
-        vocab.token(id);
-        return vocab.isControl(id);
     }
 }
