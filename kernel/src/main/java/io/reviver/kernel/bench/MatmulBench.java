@@ -27,7 +27,8 @@ import org.apache.logging.log4j.Logger;
 /**
  * Throughput of {@link JavaTensorOps} next to this machine's measured peaks, in one run:
  * <ul>
- *   <li>mat-vec (n = 1) on a 2048 × 2048 matrix of each of Q8_0, Q4_0, Q4_K, Q6_K, F32: GB/s of weight bytes
+ *   <li>mat-vec (n = 1) on 2048 × 2048 and 8192 × 2048 (rows × cols) matrices of each of Q8_0, Q4_0, Q4_K,
+ *       Q6_K, F32: GB/s of weight bytes
  *       read, and the ratio to the memory-bandwidth peak (a vectorised sum over a 128 MiB float array with the
  *       same thread count);</li>
  *   <li>prefill (n = 64): GFLOP/s (2·rows·cols·n per call) and the ratio to the FMA peak (a register-resident
@@ -39,9 +40,10 @@ import org.apache.logging.log4j.Logger;
 public final class MatmulBench {
 
     private static final Logger LOG = LogManager.getLogger(MatmulBench.class);
-    private static final int DIM = 2048;
+    /** (rows, cols) shapes: an attention projection and an FFN up/gate projection of a ~1B model. */
+    private static final int[][] SHAPES = {{2048, 2048}, {8192, 2048}};
     private static final int PREFILL_N = 64;
-    private static final double SECONDS = 1.5;
+    private static final double SECONDS = 0.8;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private MatmulBench() {
@@ -72,29 +74,10 @@ public final class MatmulBench {
 
         List<String> rows = new ArrayList<>();
         try (JavaTensorOps ops = new JavaTensorOps(threads, path)) {
-            for (GgmlType type : List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F32)) {
-                QuantizedMatrix w = randomMatrix(type, DIM, DIM, 17 + type.id());
-                float[] x = new float[PREFILL_N * DIM];
-                Random rnd = new Random(5);
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rnd.nextGaussian();
+            for (int[] shape : SHAPES) {
+                for (GgmlType type : List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F32)) {
+                    rows.add(measure(ops, type, shape[0], shape[1], memGbs, fmaGflops));
                 }
-                float[] out = new float[PREFILL_N * DIM];
-                double matVecSec = timePerCall(() -> ops.matmul(w, x, 1, out));
-                double prefillSec = timePerCall(() -> ops.matmul(w, x, PREFILL_N, out));
-                double gbs = w.data().capacity() / matVecSec / 1e9;
-                double gflops = 2.0 * DIM * DIM * PREFILL_N / prefillSec / 1e9;
-                double perTokenRatio = prefillSec / PREFILL_N / matVecSec;
-                LOG.info("{}: mat-vec {} GB/s ({} of peak), prefill n={} {} GFLOP/s ({} of peak), per-token prefill "
-                    + "cost {} of a mat-vec", type, fmt(gbs), fmt(gbs / memGbs), PREFILL_N, fmt(gflops),
-                    fmt(gflops / fmaGflops), fmt(perTokenRatio));
-                rows.add(String.format(Locale.ROOT, "    {\"type\": \"%s\", \"rows\": %d, \"cols\": %d, "
-                        + "\"weightBytes\": %d, \"matVecSeconds\": %.6e, \"matVecGBs\": %.3f, "
-                        + "\"matVecFractionOfMemoryPeak\": %.4f, \"prefillN\": %d, \"prefillSeconds\": %.6e, "
-                        + "\"prefillGflops\": %.3f, \"prefillFractionOfFmaPeak\": %.4f, "
-                        + "\"prefillPerTokenOverMatVec\": %.4f}",
-                    type, DIM, DIM, w.data().capacity(), matVecSec, gbs, gbs / memGbs, PREFILL_N, prefillSec, gflops,
-                    gflops / fmaGflops, perTokenRatio));
             }
             String json = String.format(Locale.ROOT, "{%n  \"ops\": \"%s\",%n  \"threads\": %d,%n"
                     + "  \"memoryPeakGBs\": %.3f,%n  \"fmaPeakGflops\": %.3f,%n  \"results\": [%n%s%n  ]%n}%n",
@@ -102,6 +85,33 @@ public final class MatmulBench {
             Files.writeString(outPath, json, StandardCharsets.UTF_8);
             LOG.info("wrote {}", outPath);
         }
+    }
+
+    /** Times mat-vec and prefill on one seeded random (rowsW, cols) matrix; returns its JSON object. */
+    private static String measure(JavaTensorOps ops, GgmlType type, int rowsW, int cols, double memGbs,
+                                  double fmaGflops) {
+        QuantizedMatrix w = randomMatrix(type, rowsW, cols, 17 + type.id());
+        float[] x = new float[PREFILL_N * cols]; // (PREFILL_N, cols)
+        Random rnd = new Random(5);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] out = new float[PREFILL_N * rowsW]; // (PREFILL_N, rowsW)
+        double matVecSec = timePerCall(() -> ops.matmul(w, x, 1, out));
+        double prefillSec = timePerCall(() -> ops.matmul(w, x, PREFILL_N, out));
+        double gbs = w.data().capacity() / matVecSec / 1e9;
+        double gflops = 2.0 * rowsW * cols * PREFILL_N / prefillSec / 1e9;
+        double perTokenRatio = prefillSec / PREFILL_N / matVecSec;
+        LOG.info("{} {}x{}: mat-vec {} GB/s ({} of peak), prefill n={} {} GFLOP/s ({} of peak), per-token prefill "
+            + "cost {} of a mat-vec", type, rowsW, cols, fmt(gbs), fmt(gbs / memGbs), PREFILL_N, fmt(gflops),
+            fmt(gflops / fmaGflops), fmt(perTokenRatio));
+        return String.format(Locale.ROOT, "    {\"type\": \"%s\", \"rows\": %d, \"cols\": %d, "
+                + "\"weightBytes\": %d, \"matVecSeconds\": %.6e, \"matVecGBs\": %.3f, "
+                + "\"matVecFractionOfMemoryPeak\": %.4f, \"prefillN\": %d, \"prefillSeconds\": %.6e, "
+                + "\"prefillGflops\": %.3f, \"prefillFractionOfFmaPeak\": %.4f, "
+                + "\"prefillPerTokenOverMatVec\": %.4f}",
+            type, rowsW, cols, w.data().capacity(), matVecSec, gbs, gbs / memGbs, PREFILL_N, prefillSec, gflops,
+            gflops / fmaGflops, perTokenRatio);
     }
 
     private static String fmt(double v) {

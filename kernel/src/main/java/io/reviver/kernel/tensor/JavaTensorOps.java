@@ -12,6 +12,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,9 +32,12 @@ import org.apache.logging.log4j.Logger;
  * <p>Scheme of {@link #matmul}: output rows are split into contiguous ranges, one per compute thread. Within a
  * range, a tile of {@value #ROW_TILE} weight rows is decoded one column panel (at most {@value #PANEL} columns)
  * at a time into a small per-task float scratch, and that panel is then reused for all {@code n} activation
- * rows. So every weight block is decoded exactly once per call, whatever {@code n}, and prefill costs far less
- * than {@code n} mat-vecs. Each output element is accumulated by the same loop whatever the range split, so
- * results do not depend on the thread count.
+ * rows (on the VECTOR path in 4 × 4 register blocks: 4 weight rows × 4 activation rows). So every weight block is
+ * decoded exactly once per call, whatever {@code n}, and prefill costs far less than {@code n} mat-vecs. For
+ * {@code n = 1} the VECTOR path skips the scratch: it decodes each row block by block in registers straight into
+ * one accumulator. Every output element is accumulated from the same decoded floats in the same column
+ * order with the same reduction points (once per panel) on all of these routes, so on a given path results do
+ * not depend on the thread count, and a mat-vec equals the matching row of a prefill product bit for bit.
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
@@ -63,6 +68,12 @@ public final class JavaTensorOps implements TensorOps {
         VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     /** Float vectors per byte vector of {@link #B}. */
     private static final int PARTS = B.length() / F.length();
+    /** Whether the fused mat-vec kernels apply: one byte vector of {@link #B} fills exactly one float vector. */
+    private static final boolean FUSED = PARTS == 1;
+    /** fp16/bf16 lanes widened to one float vector. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
+        VectorShape.forBitSize(Math.max(64, F.length() * 16)));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** fp16 bits (as unsigned short) → float32. */
@@ -70,8 +81,20 @@ public final class JavaTensorOps implements TensorOps {
 
     static {
         for (int h = 0; h < 65536; h++) {
-            F16_TABLE[h] = Dequantizer.f16ToF32((short) h);
+            F16_TABLE[h] = halfToFloat(h);
         }
+    }
+
+    /**
+     * IEEE binary16 bits (low 16 bits of h) → float32, exact: exponent and mantissa moved into float position
+     * are a float 2^112 too small (bias 15 instead of 127; half subnormals land on float subnormals), so one
+     * exact multiplication by 2^112 rebiases them; exponent 31 (inf/NaN) maps to 255 keeping the payload.
+     */
+    static float halfToFloat(int h) {
+        int em = h & 0x7FFF;
+        int bits = em >= 0x7C00 ? (em << 13) | 0x7F80_0000
+            : Float.floatToRawIntBits(Float.intBitsToFloat(em << 13) * 0x1p112f);
+        return Float.intBitsToFloat(bits | (h & 0x8000) << 16);
     }
 
     private final int threads;
@@ -94,8 +117,8 @@ public final class JavaTensorOps implements TensorOps {
         this.threads = threads;
         this.path = Objects.requireNonNull(path, "path");
         this.vector = path == Path.VECTOR;
-        if (vector && F.length() > 16) {
-            throw new UnsupportedOperationException("VECTOR path supports at most 16 float lanes, this CPU prefers "
+        if (vector && (F.length() > 16 || F.length() < 4)) {
+            throw new UnsupportedOperationException("VECTOR path supports 4 to 16 float lanes, this CPU prefers "
                 + F.length());
         }
         if (threads > 1) {
@@ -216,7 +239,7 @@ public final class JavaTensorOps implements TensorOps {
         int rows = w.rows();
         int cols = w.cols();
         int panel = Math.min(cols, PANEL);
-        float[] scratch = new float[ROW_TILE * panel]; // (ROW_TILE, panel) row-major: decoded weight panel
+        float[] scratch = null; // (ROW_TILE, panel) row-major: decoded weight panel, allocated when needed
         for (int r = r0; r < r1; ) {
             int tile = r1 - r >= ROW_TILE ? ROW_TILE : 1;
             for (int t = 0; t < n; t++) {
@@ -226,10 +249,27 @@ public final class JavaTensorOps implements TensorOps {
             }
             for (int c0 = 0; c0 < cols; c0 += panel) {
                 int len = Math.min(panel, cols - c0);
+                if (vector && FUSED && n == 1) {
+                    // mat-vec: decode in registers, nothing to reuse a decoded panel for
+                    int p = (int) (r * w.rowBytes() + w.type().byteSize(c0));
+                    for (int i = 0; i < tile; i++) {
+                        out[r + i] += fusedRow(w.type(), w.data(), p + i * (int) w.rowBytes(), len, x, c0);
+                    }
+                    continue;
+                }
+                if (scratch == null) {
+                    scratch = new float[ROW_TILE * panel];
+                }
                 for (int i = 0; i < tile; i++) {
                     decode(w, r + i, c0, len, scratch, i * panel);
                 }
-                for (int t = 0; t < n; t++) {
+                int t = 0;
+                if (vector && tile == ROW_TILE) {
+                    for (; t + 4 <= n; t += 4) {
+                        dot4x4Vector(scratch, panel, len, x, t * cols + c0, cols, out, t * rows + r, rows);
+                    }
+                }
+                for (; t < n; t++) {
                     int xOff = t * cols + c0;
                     int o = t * rows + r;
                     if (tile == ROW_TILE) {
@@ -322,6 +362,251 @@ public final class JavaTensorOps implements TensorOps {
         return s0;
     }
 
+    /**
+     * {@link #dot4Vector} for 4 activation rows at once (4 × 4 register block: each panel and activation vector
+     * loaded once per 4 products):
+     * {@code out[o + j·outStride + i] += Σ_c s[i·stride + c] · x[xOff + j·xStride + c]} for i, j &lt; 4. Every (i, j) sum is accumulated exactly as {@link #dot4Vector} accumulates it.
+     */
+    private static void dot4x4Vector(float[] s, int stride, int len, float[] x, int xOff, int xStride,
+                                     float[] out, int o, int outStride) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00;
+        FloatVector a02 = a00;
+        FloatVector a03 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a12 = a00;
+        FloatVector a13 = a00;
+        FloatVector a20 = a00;
+        FloatVector a21 = a00;
+        FloatVector a22 = a00;
+        FloatVector a23 = a00;
+        FloatVector a30 = a00;
+        FloatVector a31 = a00;
+        FloatVector a32 = a00;
+        FloatVector a33 = a00; // a<i><j>: weight row i, activation row j
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int upper = F.loopBound(len);
+        for (int c = 0; c < upper; c += F.length()) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector w = FloatVector.fromArray(F, s, c);
+            a00 = w.fma(v0, a00);
+            a01 = w.fma(v1, a01);
+            a02 = w.fma(v2, a02);
+            a03 = w.fma(v3, a03);
+            w = FloatVector.fromArray(F, s, stride + c);
+            a10 = w.fma(v0, a10);
+            a11 = w.fma(v1, a11);
+            a12 = w.fma(v2, a12);
+            a13 = w.fma(v3, a13);
+            w = FloatVector.fromArray(F, s, 2 * stride + c);
+            a20 = w.fma(v0, a20);
+            a21 = w.fma(v1, a21);
+            a22 = w.fma(v2, a22);
+            a23 = w.fma(v3, a23);
+            w = FloatVector.fromArray(F, s, 3 * stride + c);
+            a30 = w.fma(v0, a30);
+            a31 = w.fma(v1, a31);
+            a32 = w.fma(v2, a32);
+            a33 = w.fma(v3, a33);
+        }
+        finish4(s, stride, upper, len, x, x0, out, o, a00, a10, a20, a30);
+        finish4(s, stride, upper, len, x, x1, out, o + outStride, a01, a11, a21, a31);
+        finish4(s, stride, upper, len, x, x2, out, o + 2 * outStride, a02, a12, a22, a32);
+        finish4(s, stride, upper, len, x, x3, out, o + 3 * outStride, a03, a13, a23, a33);
+    }
+
+    /** Reduces 4 row accumulators, adds the scalar tail {@code [from, len)} and adds the sums to out[o..o+3]. */
+    private static void finish4(float[] s, int stride, int from, int len, float[] x, int xOff, float[] out, int o,
+                                FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int c = from; c < len; c++) {
+            float xv = x[xOff + c];
+            s0 += s[c] * xv;
+            s1 += s[stride + c] * xv;
+            s2 += s[2 * stride + c] * xv;
+            s3 += s[3 * stride + c] * xv;
+        }
+        out[o] += s0;
+        out[o + 1] += s1;
+        out[o + 2] += s2;
+        out[o + 3] += s3;
+    }
+
+    // ---- fused mat-vec kernels (VECTOR, n = 1): one weight row decoded block by block in registers straight
+    // ---- into one accumulator. Decoded values, column order and reduction points equal those of decode +
+    // ---- dot4Vector/dotVector, so a mat-vec is bit-identical to the same row of a prefill product.
+    // ---- One row per method with plain loops, no vector crossing a call that might not be inlined: C2 (JDK 17)
+    // ---- stops inlining once a method's IR passes NodeCountInliningCutoff, and every Vector API call expands to
+    // ---- many nodes before intrinsification, so several rows unrolled in one method fall back to boxed vectors.
+    // ---- Bit fields are unpacked in int lanes: byte-lane shifts are not reliably intrinsified on x86.
+
+    /** {@code Σ_{c<len} W[row, c0 + c] · x[c0 + c]} where the row's element c0 starts at byte p. */
+    private static float fusedRow(GgmlType type, ByteBuffer b, int p, int len, float[] x, int c0) {
+        int blocks = len / type.blockSize();
+        return switch (type) {
+            case F32 -> f32Row(b, p, len, x, c0);
+            case F16, BF16 -> halfRow(type, b, p, len, x, c0);
+            case Q8_0 -> q8Row(b, p, blocks, x, c0);
+            case Q4_0 -> q40Row(b, p, blocks, x, c0);
+            case Q4_K -> q4kRow(b, p, blocks, x, c0);
+            case Q6_K -> q6kRow(b, p, blocks, x, c0);
+            default -> throw new UnsupportedOperationException("type " + type);
+        };
+    }
+
+    private static float f32Row(ByteBuffer b, int p, int len, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(len);
+        int c = 0;
+        for (; c < upper; c += F.length()) {
+            acc = FloatVector.fromByteBuffer(F, b, p + 4 * c, LE).fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < len; c++) {
+            s += b.getFloat(p + 4 * c) * x[xo + c];
+        }
+        return s;
+    }
+
+    private static float halfRow(GgmlType type, ByteBuffer b, int p, int len, float[] x, int xo) {
+        boolean half = type == GgmlType.F16;
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(len);
+        int c = 0;
+        for (; c < upper; c += F.length()) {
+            acc = halfVector(half, b, p + 2 * c).fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < len; c++) {
+            s += floatAt(type, b, p, c) * x[xo + c];
+        }
+        return s;
+    }
+
+    /** Element c of a float-typed row starting at byte p. */
+    private static float floatAt(GgmlType type, ByteBuffer b, int p, int c) {
+        return switch (type) {
+            case F32 -> b.getFloat(p + 4 * c);
+            case F16 -> F16_TABLE[b.getShort(p + 2 * c) & 0xFFFF];
+            default -> Float.intBitsToFloat((b.getShort(p + 2 * c) & 0xFFFF) << 16);
+        };
+    }
+
+    /** {@link #F} lanes of fp16 ({@code half}) or bf16 values at byte p, as float32 (see {@link #halfToFloat}). */
+    private static FloatVector halfVector(boolean half, ByteBuffer b, int p) {
+        IntVector h = (IntVector) ShortVector.fromByteBuffer(S, b, p, LE).convertShape(VectorOperators.S2I, I, 0);
+        if (!half) {
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // bf16: top half of a float32
+        }
+        IntVector em = h.and(0x7FFF);
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector bits = finite.blend(shifted.or(0x7F80_0000), em.compare(VectorOperators.GE, 0x7C00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** Q8_0 blocks (fp16 d, 32 × int8): x = q·d. */
+    private static float q8Row(ByteBuffer b, int p, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++) {
+            int q = p + 34 * k;
+            int c = xo + 32 * k;
+            float d = f16(b, q);
+            for (int j = 0; j < 32; j += F.length()) {
+                acc = toFloat(int8Lanes(b, q + 2 + j)).mul(d).fma(FloatVector.fromArray(F, x, c + j), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_0 blocks: columns 0..15 from the low nibbles, 16..31 from the high ones; x = (q − 8)·d. */
+    private static float q40Row(ByteBuffer b, int p, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++) {
+            int q = p + 18 * k;
+            float d = f16(b, q);
+            for (int hi = 0; hi < 2; hi++) {
+                int c = xo + 32 * k + 16 * hi;
+                for (int j = 0; j < 16; j += F.length()) {
+                    IntVector v = int8Lanes(b, q + 2 + j).lanewise(VectorOperators.LSHR, 4 * hi).and(0x0F).sub(8);
+                    acc = toFloat(v).mul(d).fma(FloatVector.fromArray(F, x, c + j), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_K blocks (layout at {@link #q4kScalar}): x = (d·scale)·q − dmin·min per sub-block of 32. */
+    private static float q4kRow(ByteBuffer b, int p, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++) {
+            int q = p + 144 * k;
+            float d = f16(b, q);
+            float dmin = f16(b, q + 2);
+            for (int sub = 0; sub < 8; sub++) {
+                float dl = d * k4Scale(b, q + 4, sub);
+                float ml = dmin * k4Min(b, q + 4, sub);
+                int qs = q + 16 + 32 * (sub >> 1);
+                int shift = 4 * (sub & 1);
+                int c = xo + 256 * k + 32 * sub;
+                for (int l = 0; l < 32; l += F.length()) {
+                    IntVector v = int8Lanes(b, qs + l).lanewise(VectorOperators.LSHR, shift).and(0x0F);
+                    acc = toFloat(v).mul(dl).sub(ml).fma(FloatVector.fromArray(F, x, c + l), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K blocks (layout at {@link #q6kScalar}) in column order: quarter r of a half takes the low (r &lt; 2) or
+     * high nibbles of ql[32·(r mod 2) + l] and bits 2r, 2r + 1 of qh[l]; x = (d·scale)·(q − 32).
+     */
+    private static float q6kRow(ByteBuffer b, int p, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++) {
+            int q = p + 210 * k;
+            float d = f16(b, q + 208);
+            for (int part = 0; part < 8; part++) { // part = 4·half + quarter
+                int half = part >> 2;
+                int quarter = part & 3;
+                int ql = q + 64 * half + 32 * (quarter & 1);
+                int qh = q + 128 + 32 * half;
+                int sc = q + 192 + 8 * half + 2 * quarter;
+                int loShift = 4 * (quarter >> 1);
+                int hiShift = 2 * quarter;
+                int c = xo + 256 * k + 32 * part;
+                for (int l = 0; l < 32; l += F.length()) {
+                    IntVector lo = int8Lanes(b, ql + l).lanewise(VectorOperators.LSHR, loShift).and(0x0F);
+                    IntVector hi = int8Lanes(b, qh + l).lanewise(VectorOperators.LSHR, hiShift).and(3)
+                        .lanewise(VectorOperators.LSHL, 4);
+                    acc = toFloat(lo.or(hi).sub(32)).mul(d * b.get(sc + l / 16))
+                        .fma(FloatVector.fromArray(F, x, c + l), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #F}-lane count of signed bytes at byte p, sign-extended to int lanes. */
+    private static IntVector int8Lanes(ByteBuffer b, int p) {
+        return (IntVector) ByteVector.fromByteBuffer(B, b, p, LE).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static FloatVector toFloat(IntVector q) {
+        return (FloatVector) q.convertShape(VectorOperators.I2F, F, 0);
+    }
+
     // ---- decoders: elements [c0, c0 + len) of row `row` → dst[dstOff, dstOff + len); c0 and len are
     // ---- multiples of the block size. Values are bit-identical to Dequantizer's on both paths.
 
@@ -342,15 +627,15 @@ public final class JavaTensorOps implements TensorOps {
                     dst[dstOff + i] = b.getFloat(p + 4 * i);
                 }
             }
-            case F16 -> {
-                for (int i = 0; i < len; i++) {
-                    dst[dstOff + i] = F16_TABLE[b.getShort(p + 2 * i) & 0xFFFF];
+            case F16, BF16 -> {
+                int i = 0;
+                if (vector) {
+                    for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+                        halfVector(type == GgmlType.F16, b, p + 2 * i).intoArray(dst, dstOff + i);
+                    }
                 }
-            }
-            case BF16 -> {
-                // bf16 is the top half of a float32
-                for (int i = 0; i < len; i++) {
-                    dst[dstOff + i] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+                for (; i < len; i++) {
+                    dst[dstOff + i] = floatAt(type, b, p, i);
                 }
             }
             case Q8_0 -> {

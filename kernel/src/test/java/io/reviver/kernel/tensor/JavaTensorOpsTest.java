@@ -7,15 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.reviver.modelstore.gguf.Dequantizer;
 import io.reviver.modelstore.gguf.GgmlType;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,9 +30,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link JavaTensorOps} against an independent oracle: a double-precision dot over
  * {@link Dequantizer#dequantize}'s output, for every supported type × {SCALAR, VECTOR} × n ∈ {1, 3, 17} on seeded
- * random matrices (37 rows, so the row split over 3 threads and the 4-row tiles leave remainders; cols 256 and
- * 2304 = more than one 1024-column panel; float types also 261, not a multiple of the vector length).
- * Quantised matrices are random bytes whose fp16 scale fields are overwritten with sane scales.
+ * random matrices (37 rows, so the row split over 3 threads and the 4-row tiles leave remainders; cols 256, 512
+ * and 2304 = more than one 1024-column panel; float types also 261, not a multiple of the vector length).
+ * Quantised matrices are random bytes whose fp16 scale fields are overwritten with sane scales, which covers
+ * every quant bit pattern; {@link #pythonQuantisedWeightsMatchNumpyProducts} adds realistic Q8_0/Q4_0/Q4_K/Q6_K
+ * weights from the repository's numpy quantisers, checked against numpy's own float64 products.
  *
  * <p>Tolerance: {@code |got − exact| ≤ 1e-5 · Σ_c |w_c · x_c| + 1e-6}; float32 accumulation over ≤ 2304 terms has
  * a typical relative error (w.r.t. Σ|w·x|) of about √cols · 2⁻²⁴ ≈ 3e-6, so 1e-5 leaves a margin of ~3 while a
@@ -53,7 +61,7 @@ class JavaTensorOpsTest {
     static Stream<Arguments> cases() {
         List<Arguments> a = new ArrayList<>();
         for (GgmlType type : GgmlType.values()) {
-            List<Integer> colsList = new ArrayList<>(List.of(256, 2304));
+            List<Integer> colsList = new ArrayList<>(List.of(256, 512, 2304));
             if (type.blockSize() == 1) {
                 colsList.add(261);
             }
@@ -271,5 +279,111 @@ class JavaTensorOpsTest {
         assertEquals("java-scalar, 3 threads", scalar.describe());
         assertTrue(vector.describe().matches("java-vector \\d+-bit \\(\\d+ float lanes\\), 3 threads"),
             vector.describe());
+    }
+
+    @Test
+    void halfToFloatIsExactForEveryBitPattern() {
+        for (int h = 0; h < 65536; h++) {
+            assertEquals(Float.floatToRawIntBits(Dequantizer.f16ToF32((short) h)),
+                Float.floatToRawIntBits(JavaTensorOps.halfToFloat(h)), "fp16 bits 0x" + Integer.toHexString(h));
+        }
+    }
+
+    /** Every fp16 and bf16 bit pattern (zeros, subnormals, infinities, NaNs) through both decoders. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
+    void halfDecodersAreExactForEveryBitPattern(GgmlType type) {
+        int cols = 65536 + 5; // 5 more than all patterns: the scalar tail after the vector body is covered too
+        ByteBuffer b = ByteBuffer.allocate(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < cols; i++) {
+            b.putShort(2 * i, (short) (i * 40503)); // 40503 is odd: a permutation of all 65536 patterns
+        }
+        QuantizedMatrix w = new QuantizedMatrix("all-" + type, type, b, 1, cols);
+        float[] expected = Dequantizer.dequantize(type, w.data(), cols);
+        for (JavaTensorOps ops : List.of(scalar, vector)) {
+            float[] got = new float[cols];
+            ops.dequantizeRow(w, 0, got, 0);
+            for (int c = 0; c < cols; c++) {
+                assertEquals(Float.floatToRawIntBits(expected[c]), Float.floatToRawIntBits(got[c]),
+                    type + " " + ops.describe() + " bits 0x" + Integer.toHexString(b.getShort(2 * c) & 0xFFFF));
+            }
+        }
+    }
+
+    @TempDir
+    static Path tmp;
+
+    /**
+     * Realistic weights: seeded Gaussian matrices (29 × 512, 5 activation rows) quantised by
+     * python/gguf_writer.py (Q8_0, Q4_0) and python/gguf_kquants.py (Q4_K, Q6_K); numpy decodes them with its own
+     * decoders and computes the products and Σ|w·x| in float64. Tolerance as in the random-block tests.
+     */
+    @Test
+    void pythonQuantisedWeightsMatchNumpyProducts() throws IOException, InterruptedException {
+        int rows = 29;
+        int cols = 512;
+        int n = 5;
+        String script = String.join("\n",
+            "import sys, numpy as np",
+            "sys.path.insert(0, sys.argv[1] + '/python')",
+            "import gguf_writer as gw, gguf_kquants as gk",
+            "out = sys.argv[2]; rows, cols, n = 29, 512, 5",
+            "rng = np.random.default_rng(20240611)",
+            "x = rng.standard_normal((n, cols)).astype(np.float32)",
+            "x.astype('<f4').tofile(out + '/x.bin')",
+            "for name, t in [('Q8_0', gw.Q8_0), ('Q4_0', gw.Q4_0), ('Q4_K', gw.Q4_K), ('Q6_K', gw.Q6_K)]:",
+            "    w = (rng.standard_normal((rows, cols)) * 0.05).astype(np.float32)",
+            "    raw = gw.encode_tensor(w, t)",
+            "    dec = {'Q8_0': gw.dequantize_q8_0, 'Q4_0': gw.dequantize_q4_0}.get(name)",
+            "    dense = (dec(raw) if dec else gk.decode(raw, t)).astype(np.float64).reshape(rows, cols)",
+            "    open(out + '/' + name + '.w', 'wb').write(raw)",
+            "    (x.astype(np.float64) @ dense.T).astype('<f8').tofile(out + '/' + name + '.exact')",
+            "    (np.abs(x.astype(np.float64)) @ np.abs(dense).T).astype('<f8').tofile(out + '/' + name + '.mag')");
+        Process p = new ProcessBuilder(python(), "-c", script, repoRoot().toString(), tmp.toString())
+            .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python timed out");
+        assertEquals(0, p.exitValue(), log);
+        float[] x = new float[n * cols];
+        ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("x.bin"))).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+        for (GgmlType type : List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+            ByteBuffer raw = ByteBuffer.wrap(Files.readAllBytes(tmp.resolve(type + ".w")));
+            QuantizedMatrix w = new QuantizedMatrix("numpy-" + type, type, raw, rows, cols);
+            double[] exact = new double[n * rows];
+            double[] mag = new double[n * rows];
+            ByteBuffer.wrap(Files.readAllBytes(tmp.resolve(type + ".exact"))).order(ByteOrder.LITTLE_ENDIAN)
+                .asDoubleBuffer().get(exact);
+            ByteBuffer.wrap(Files.readAllBytes(tmp.resolve(type + ".mag"))).order(ByteOrder.LITTLE_ENDIAN)
+                .asDoubleBuffer().get(mag);
+            for (JavaTensorOps ops : List.of(scalar, vector)) {
+                for (int m : new int[] {1, n}) {
+                    float[] out = new float[m * rows];
+                    ops.matmul(w, x, m, out);
+                    for (int i = 0; i < m * rows; i++) {
+                        double err = Math.abs(out[i] - exact[i]);
+                        assertTrue(mag[i] > 0 && err <= 1e-5 * mag[i] + 1e-6, type + " " + ops.describe() + " n=" + m
+                            + " element " + i + ": " + out[i] + " vs numpy " + exact[i] + " (Σ|w·x| " + mag[i] + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    private static Path repoRoot() {
+        String prop = System.getProperty("reviver.repo.root");
+        if (prop != null && Files.isDirectory(Paths.get(prop, ".ci"))) {
+            return Paths.get(prop);
+        }
+        for (Path d = Paths.get(System.getProperty("user.dir")).toAbsolutePath(); d != null; d = d.getParent()) {
+            if (Files.isDirectory(d.resolve(".ci"))) {
+                return d;
+            }
+        }
+        throw new IllegalStateException("no repository root (a directory containing .ci/) above "
+            + System.getProperty("user.dir"));
+    }
+
+    private static String python() {
+        return System.getProperty("reviver.python", "/usr/bin/python3");
     }
 }
