@@ -42,11 +42,17 @@ def main():
     runner.cos, runner.sin = runner.cos.double(), runner.sin.double()
     # the golden passkey prompt: the first evaluation example (seed 999, 1,024 tokens) that torch answers correctly;
     # accuracy over all examples is evaluate.py's job, this one checks that Java reproduces a correct retrieval
+    # (if none of the first 50 is answered correctly, example 0 is used and passkey_correct is false)
+    pk_correct = False
     for pk_index in range(50):
         pk_prompt, pk_answer, _ = tasks.example("passkey", evaluate.EVAL_SEED, pk_index, tok, filler, 1024)
         want = tok.encode(pk_answer)
         if runner.greedy([tok.bos] + tok.encode(pk_prompt), len(want)) == want:
+            pk_correct = True
             break
+    if not pk_correct:
+        pk_index = 0
+        pk_prompt, pk_answer, _ = tasks.example("passkey", evaluate.EVAL_SEED, pk_index, tok, filler, 1024)
     f_prompt, f_answer, _ = tasks.example("facts", evaluate.EVAL_SEED, 0, tok, filler, 512)
     prompts = [("text-1", "Fellow-Citizens of the Senate and House of Representatives: In", 32),
                ("text-2", "The state of the Union is strong. We will", 32),
@@ -63,6 +69,7 @@ def main():
             print(name, len(ids), repr(tok.decode(cont)))
     out["passkey_answer"] = pk_answer
     out["passkey_example_index"] = pk_index
+    out["passkey_correct"] = pk_correct
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(out, f)
@@ -72,6 +79,7 @@ def main():
         f.write("prompts=%d\n" % len(out["prompts"]))
         f.write("passkey_answer=%s\n" % prop(pk_answer))
         f.write("passkey_example_index=%d\n" % pk_index)
+        f.write("passkey_correct=%s\n" % ("true" if pk_correct else "false"))
         for i, p in enumerate(out["prompts"]):
             f.write("%d.name=%s\n" % (i, p["name"]))
             f.write("%d.text=%s\n" % (i, prop(p["text"])))

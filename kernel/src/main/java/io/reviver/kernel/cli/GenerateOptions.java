@@ -55,7 +55,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         "prefill and decode speed are reported on stderr.",
         "",
         "Options:",
-        "  --model FILE|URI     GGUF model (default: the bundled tiny test model)",
+        "  --model FILE|URI     GGUF model (default: the bundled model, models/reviver-tiny)",
         "  --prompt TEXT        prompt text (required)",
         "  --max-tokens N       tokens to generate at most (default 64)",
         "  --temperature T      sampling temperature, 0 = greedy (default 0)",

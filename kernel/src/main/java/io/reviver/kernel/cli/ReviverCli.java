@@ -39,7 +39,7 @@ public final class ReviverCli {
     private static final Logger LOG = LogManager.getLogger(ReviverCli.class);
 
     /** The bundled model used when {@code --model} is omitted, relative to the install home. */
-    static final String DEFAULT_MODEL = "models/test/tiny-llama-q8_0.gguf";
+    static final String DEFAULT_MODEL = "models/reviver-tiny/reviver-tiny-q8_0.gguf";
 
     private ReviverCli() {
     }
