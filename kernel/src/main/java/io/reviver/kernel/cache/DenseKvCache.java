@@ -88,11 +88,42 @@ public final class DenseKvCache implements KvCache {
     }
 
     @Override
+    public int entryCount(int layer, int kvHead) {
+        checkLayer(layer);
+        return length[layer];
+    }
+
+    /** Writes every held position, in ascending order. */
+    @Override
+    public int gather(int layer, int kvHead, float[] keys, float[] values, int[] positions) {
+        int n = length(layer);
+        readKeys(layer, kvHead, 0, n, keys, 0);
+        readValues(layer, kvHead, 0, n, values, 0);
+        for (int p = 0; p < n; p++) {
+            positions[p] = p;
+        }
+        return n;
+    }
+
+    /** Bytes of the keys and values held ({@code 2 · positions · kvDim · 4} summed over layers). */
+    @Override
+    public long bytes() {
+        long sum = 0;
+        for (int l = 0; l < nLayers; l++) {
+            sum += (long) length[l] * kvDim * 2 * Float.BYTES;
+        }
+        return sum;
+    }
+
+    /**
+     * Copies the keys of {@code kvHead} at positions {@code [from, to)} of {@code layer} into {@code out} as
+     * (to − from, headSize) row-major from {@code outOff}.
+     */
     public void readKeys(int layer, int kvHead, int from, int to, float[] out, int outOff) {
         read(keys, layer, kvHead, from, to, out, outOff);
     }
 
-    @Override
+    /** Like {@link #readKeys} for values. */
     public void readValues(int layer, int kvHead, int from, int to, float[] out, int outOff) {
         read(values, layer, kvHead, from, to, out, outOff);
     }

@@ -1,16 +1,18 @@
 package io.reviver.kernel.cache;
 
 /**
- * Per-sequence store of attention keys and values, one entry per (layer, position). Keys are stored after
- * RoPE. The forward pass, for each layer, first {@link #append}s the K/V rows of the new positions and then
- * {@link #readKeys reads} ranges {@code [from, to)} per KV head to attend over them.
+ * Per-sequence store of attention keys and values. Keys are stored after RoPE. The forward pass, for each layer,
+ * first {@link #append}s the K/V rows of the new positions and then, per KV head, {@link #gather}s the entries
+ * to attend over: every position for a dense cache; for a compressed cache the exact entries it kept plus, for a
+ * reversible press, entries reconstructed from its sketch.
  *
  * <p>Contract: positions of a layer are appended in order {@code 0, 1, 2, …} ({@code position ==
- * length(layer)}); {@link #length} reports how many are held; reads may name any range inside
- * {@code [0, length(layer))}. Implementations are not thread-safe for writes; concurrent reads of distinct
- * or equal ranges after the writes of a layer are allowed (the forward pass reads heads in parallel).
- * Violations throw {@link IllegalArgumentException} or {@link IllegalStateException} naming layer and
- * position.
+ * length(layer)}); {@link #length} reports how many were appended (the next position), not how many are held.
+ * {@link #gather} writes {@link #entryCount} entries with their absolute positions; the forward pass masks
+ * causally by those positions. Implementations are not thread-safe for writes; {@link #gather} and
+ * {@link #observeAttention} are called concurrently for <em>distinct</em> KV heads of one layer (the forward
+ * pass attends heads in parallel), so per-head state must not be shared between heads. Violations throw
+ * {@link IllegalArgumentException} or {@link IllegalStateException} naming layer and position.
  */
 public interface KvCache {
 
@@ -23,10 +25,10 @@ public interface KvCache {
     /** Elements per head. */
     int headSize();
 
-    /** Positions this cache can hold per layer. */
+    /** Positions this cache accepts per layer (the largest appendable position + 1). */
     int capacity();
 
-    /** Positions currently held for {@code layer}. */
+    /** Positions appended so far for {@code layer} (the next position to append). */
     int length(int layer);
 
     /**
@@ -37,14 +39,36 @@ public interface KvCache {
      */
     void append(int layer, int position, float[] key, int keyOff, float[] value, int valueOff);
 
-    /**
-     * Copies the keys of {@code kvHead} at positions {@code [from, to)} of {@code layer} into {@code out} as
-     * (to − from, headSize) row-major from {@code outOff}.
-     */
-    void readKeys(int layer, int kvHead, int from, int to, float[] out, int outOff);
+    /** Entries {@link #gather} writes for ({@code layer}, {@code kvHead}) now. */
+    int entryCount(int layer, int kvHead);
 
-    /** Like {@link #readKeys} for values. */
-    void readValues(int layer, int kvHead, int from, int to, float[] out, int outOff);
+    /**
+     * Writes the entries to attend over for one KV head.
+     *
+     * @param keys      receives (entryCount, headSize) row-major
+     * @param values    receives (entryCount, headSize) row-major
+     * @param positions receives (entryCount) absolute positions of the entries; ascending for a dense cache
+     * @return the number of entries written ({@link #entryCount})
+     */
+    int gather(int layer, int kvHead, float[] keys, float[] values, int[] positions);
+
+    /** Whether the forward pass must report attention weights through {@link #observeAttention}. */
+    default boolean observesAttention() {
+        return false;
+    }
+
+    /**
+     * Reports the softmax weights one query token gave the entries of the last {@link #gather} of this KV head.
+     *
+     * @param queryPosition absolute position of the query token
+     * @param weights       (kvMul, count) row-major: one row per query head of the group, each summing to 1
+     * @param count         entries (as gathered)
+     */
+    default void observeAttention(int layer, int kvHead, int queryPosition, float[] weights, int count) {
+    }
+
+    /** Bytes this cache holds for its keys and values and all the metadata it keeps to decide evictions. */
+    long bytes();
 
     /** Forgets every position of every layer (the cache can be reused for a new sequence). */
     void clear();

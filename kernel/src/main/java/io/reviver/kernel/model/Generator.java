@@ -1,15 +1,19 @@
 package io.reviver.kernel.model;
 
 import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.press.FullPress;
+import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.press.PressContext;
 import io.reviver.kernel.sample.Sampler;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 
 /**
- * Autoregressive generation for one sequence: batched prefill of the prompt, then one decode step per new
- * token, with timing. Stateless; each call allocates its own {@link LlamaModel.State} and dense cache sized
- * {@code min(contextLength, prompt + maxTokens)}.
+ * Autoregressive generation for one sequence: batched prefill of the prompt, compression of its KV cache by a
+ * {@link KvPress} (the one named compression point), then one decode step per new token, with timing. Stateless;
+ * each call allocates its own {@link LlamaModel.State} and a cache made by the press for
+ * {@code min(contextLength, prompt + maxTokens)} positions.
  */
 public final class Generator {
 
@@ -23,9 +27,12 @@ public final class Generator {
      * @param decodeSteps   decode forward passes run (each turns one sampled token into the next logits)
      * @param decodeNanos   wall time of those decode steps and all sampling
      * @param stopReason    why it stopped
+     * @param compressNanos wall time of the press's compression (included in neither prefill nor decode)
+     * @param cacheBytes    bytes the KV cache held at the end
+     * @param fullCacheBytes bytes a full float32 cache would hold at the same length
      */
     public record Result(int[] tokens, int promptTokens, long prefillNanos, int decodeSteps, long decodeNanos,
-                         StopReason stopReason) {
+                         StopReason stopReason, long compressNanos, long cacheBytes, long fullCacheBytes) {
 
         /** Prompt tokens per second of prefill. */
         public double prefillTokensPerSecond() {
@@ -57,6 +64,17 @@ public final class Generator {
      */
     public static Result generate(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler, int prefillBatch,
                                   IntPredicate isStop, IntConsumer onToken) {
+        return generate(model, prompt, maxTokens, sampler, prefillBatch, isStop, onToken, new FullPress(), 0L);
+    }
+
+    /**
+     * Like {@link #generate(LlamaModel, int[], int, Sampler, int, IntPredicate, IntConsumer)} with the KV cache
+     * compressed by {@code press} after prefill.
+     *
+     * @param seed seed of the press's randomised parts (sketch hashes, projections)
+     */
+    public static Result generate(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler, int prefillBatch,
+                                  IntPredicate isStop, IntConsumer onToken, KvPress press, long seed) {
         LlamaConfig c = model.config();
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
@@ -69,13 +87,17 @@ public final class Generator {
             throw new IllegalArgumentException("maxTokens must be ≥ 0, got " + maxTokens);
         }
         int capacity = (int) Math.min(c.contextLength(), (long) prompt.length + maxTokens);
-        KvCache cache = model.newCache(capacity);
+        KvCache cache = press.newCache(new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), capacity,
+            prompt.length, seed));
         LlamaModel.State state = model.newState(Math.min(prefillBatch, prompt.length));
         float[] logits = new float[c.vocabSize()];
 
         long t0 = System.nanoTime();
         model.prefill(state, cache, prompt, 0, null, logits);
         long prefillNanos = System.nanoTime() - t0;
+        long tc = System.nanoTime();
+        press.compress(cache, prompt, model.tokenRunner(state));
+        long compressNanos = System.nanoTime() - tc;
 
         int[] out = new int[maxTokens];
         int count = 0;
@@ -102,6 +124,8 @@ public final class Generator {
             steps++;
         }
         long decodeNanos = System.nanoTime() - t1;
-        return new Result(Arrays.copyOf(out, count), prompt.length, prefillNanos, steps, decodeNanos, reason);
+        long full = (long) position * c.nLayers() * c.kvDim() * 2 * Float.BYTES;
+        return new Result(Arrays.copyOf(out, count), prompt.length, prefillNanos, steps, decodeNanos, reason,
+            compressNanos, cache.bytes(), full);
     }
 }

@@ -2,6 +2,7 @@ package io.reviver.kernel.model;
 
 import io.reviver.kernel.cache.DenseKvCache;
 import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.tensor.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,6 +207,28 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs extra tokens through this model for a press's scoring pass (logits are not computed), with
+     * {@code state}'s batch size.
+     */
+    public KvPress.TokenRunner tokenRunner(State state) {
+        return new KvPress.TokenRunner() {
+            @Override
+            public void run(KvCache cache, int[] tokens, int startPos) {
+                for (int done = 0; done < tokens.length; ) {
+                    int n = Math.min(state.maxBatch, tokens.length - done);
+                    forward(state, cache, tokens, done, n, startPos + done, null, false);
+                    done += n;
+                }
+            }
+
+            @Override
+            public int contextLength() {
+                return config.contextLength();
+            }
+        };
+    }
+
     /** One decode step: the logits (vocabSize) after {@code token} at {@code position}. */
     public void decode(State state, KvCache cache, int token, int position, float[] logits) {
         state.single[0] = token;
@@ -283,30 +306,64 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** Attention for the query heads of one KV head (group), all tokens of the batch. */
+    /**
+     * Attention for the query heads of one KV head (group), all tokens of the batch, over the entries the cache
+     * gathers (every position for a dense cache; kept and reconstructed entries for a compressed one). Token t
+     * sees the entries whose position is ≤ {@code startPos + t}. When the entries' positions ascend (dense
+     * cache, or a compressed cache without reconstruction) the visible entries are a prefix and the loops stop
+     * there; otherwise invisible entries get weight 0. When the cache observes attention it receives each
+     * token's weights (kvMul, count).
+     */
     private void attendKvHead(State s, KvCache cache, int layer, int kvHead, int n, int startPos) {
         final int hs = config.headSize();
         final int qDim = config.qDim();
         final int kvMul = config.kvMul();
-        final int total = startPos + n;
         final float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] keys = s.headScratch(s.keyScratch, kvHead, total * hs);     // (total, headSize)
-        float[] values = s.headScratch(s.valueScratch, kvHead, total * hs); // (total, headSize)
-        float[] scores = s.headScratch(s.scoreScratch, kvHead, total);      // (total)
-        cache.readKeys(layer, kvHead, 0, total, keys, 0);
-        cache.readValues(layer, kvHead, 0, total, values, 0);
+        final int count = cache.entryCount(layer, kvHead);
+        float[] keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
+        float[] values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)
+        float[] scores = s.headScratch(s.scoreScratch, kvHead, count);      // (count)
+        int[] positions = s.positionScratch(kvHead, count);                  // (count)
+        cache.gather(layer, kvHead, keys, values, positions);
+        final boolean observe = cache.observesAttention();
+        float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null; // (kvMul, count)
+        boolean ascending = true;
+        for (int j = 1; j < count && ascending; j++) {
+            ascending = positions[j] > positions[j - 1];
+        }
+        int visible = 0; // with ascending positions: entries [0, visible) have position ≤ the query's
         for (int t = 0; t < n; t++) {
-            int len = startPos + t + 1; // causal: positions [0, startPos + t]
+            final int queryPos = startPos + t;
+            final int len;
+            if (ascending) {
+                while (visible < count && positions[visible] <= queryPos) {
+                    visible++;
+                }
+                len = visible;
+            } else {
+                len = count;
+            }
             for (int h = kvHead * kvMul; h < (kvHead + 1) * kvMul; h++) {
                 int qOff = t * qDim + h * hs;
                 for (int j = 0; j < len; j++) {
-                    scores[j] = el.dot(s.q, qOff, keys, j * hs, hs) * scale;
+                    scores[j] = ascending || positions[j] <= queryPos
+                        ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
                 }
                 softmax(scores, len);
                 java.util.Arrays.fill(s.att, qOff, qOff + hs, 0f);
                 for (int j = 0; j < len; j++) {
-                    el.axpy(scores[j], values, j * hs, s.att, qOff, hs);
+                    if (scores[j] != 0f) {
+                        el.axpy(scores[j], values, j * hs, s.att, qOff, hs);
+                    }
                 }
+                if (observe) {
+                    int row = (h - kvHead * kvMul) * count;
+                    System.arraycopy(scores, 0, observed, row, len);
+                    java.util.Arrays.fill(observed, row + len, row + count, 0f);
+                }
+            }
+            if (observe) {
+                cache.observeAttention(layer, kvHead, queryPos, observed, count);
             }
         }
     }
@@ -395,6 +452,8 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (positions)
+        final float[][] observedScratch; // per KV head: (kvMul, positions) weights reported to the cache
+        final int[][] positionScratch;   // per KV head: (positions) absolute positions of the gathered entries
         private float[] batchLogits;  // (maxBatch, vocabSize), allocated on first all-rows prefill
 
         State(LlamaConfig c, int maxBatch) {
@@ -418,6 +477,8 @@ public final class LlamaModel implements AutoCloseable {
             keyScratch = new float[c.nKvHeads()][];
             valueScratch = new float[c.nKvHeads()][];
             scoreScratch = new float[c.nKvHeads()][];
+            observedScratch = new float[c.nKvHeads()][];
+            positionScratch = new int[c.nKvHeads()][];
         }
 
         /** Largest batch this state accepts (the prefill batch size). */
@@ -431,6 +492,16 @@ public final class LlamaModel implements AutoCloseable {
             if (b == null || b.length < size) {
                 b = new float[Math.max(size, b == null ? 0 : 2 * b.length)];
                 slots[kvHead] = b;
+            }
+            return b;
+        }
+
+        /** The per-head position buffer, grown (doubling) to at least {@code size}. */
+        int[] positionScratch(int kvHead, int size) {
+            int[] b = positionScratch[kvHead];
+            if (b == null || b.length < size) {
+                b = new int[Math.max(size, b == null ? 0 : 2 * b.length)];
+                positionScratch[kvHead] = b;
             }
             return b;
         }

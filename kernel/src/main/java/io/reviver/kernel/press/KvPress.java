@@ -1,0 +1,167 @@
+package io.reviver.kernel.press;
+
+import io.reviver.kernel.cache.DenseKvCache;
+import io.reviver.kernel.cache.KvCache;
+
+/**
+ * A press: the policy deciding which KV entries of each (layer, KV head) stay exact when a sequence's cache is
+ * compressed to a budget. The mechanism lives in the framework ({@link PressedKvCache}): prefill into a full
+ * cache while recording the attention statistic the press asks for, one {@link #compress} call after prefill
+ * that keeps the top entries per head by the press's score (sinks and a recent window protected), and during
+ * decode the eviction of the lowest-scoring entry whenever a head outgrows its share of the budget. A reversible
+ * press ({@link KvReviverPress}) additionally keeps evicted entries in a {@link VagueStore} from which they are
+ * reconstructed inside attention.
+ *
+ * <p><b>Budget.</b> {@link #budget()} is the fraction of the full float32 cache's bytes at the sequence's
+ * capacity (prompt + new tokens) that the press may hold, counting everything it keeps: key and value floats,
+ * each entry's position and score (4 + 4 bytes), sketches and bitmaps. Each (layer, KV head) gets an equal
+ * share. A budget of 1 (or more) means no eviction at all: the press is then identical to {@link FullPress}.
+ * Between the end of prefill and {@link #compress} the cache briefly holds the whole prompt.
+ *
+ * <p>A subclass says only how it scores; see each press's Javadoc for the paper and its defaults. Instances are
+ * immutable and thread-safe; all per-sequence state lives in the caches they make.
+ */
+public abstract class KvPress {
+
+    /** Bytes of metadata per exact entry: its absolute position (int) and its score (float). */
+    public static final int ENTRY_METADATA_BYTES = 8;
+
+    /** How the cache accumulates the attention weights it observes into each entry's score. */
+    public enum Accumulation {
+        /** Scores are not fed by attention. */
+        NONE,
+        /** score += mean over the group's query heads of the weight, for every query (H2O). */
+        SUM,
+        /** Like SUM, but only for prompt queries in the last {@link #observationWindow()} positions (SnapKV). */
+        WINDOW_SUM,
+        /** score = mean weight given by the latest query (TOVA). */
+        LAST,
+        /** score = max over query heads and queries, only during a scoring pass (KVzip). */
+        MAX
+    }
+
+    private final double budget;
+
+    /** @throws IllegalArgumentException unless 0 < budget ≤ 1 */
+    protected KvPress(double budget) {
+        if (!(budget > 0 && budget <= 1)) {
+            throw new IllegalArgumentException("budget must be in (0, 1] (the fraction of the full cache's bytes kept), "
+                + "got " + budget);
+        }
+        this.budget = budget;
+    }
+
+    /** Registry name, e.g. {@code snapkv}. */
+    public abstract String name();
+
+    /** The kept fraction of the full cache's bytes, in (0, 1]. */
+    public final double budget() {
+        return budget;
+    }
+
+    /** Name, budget and parameters, for logs and reports. */
+    public String describe() {
+        return name() + "@" + budget;
+    }
+
+    /** Whether nothing is ever evicted (budget 1 or the full press). */
+    public boolean isLossless() {
+        return budget >= 1.0;
+    }
+
+    /** A cache for one sequence: dense when lossless, otherwise a {@link PressedKvCache} under this press. */
+    public KvCache newCache(PressContext ctx) {
+        if (isLossless()) {
+            return new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity());
+        }
+        return new PressedKvCache(this, ctx);
+    }
+
+    /**
+     * The one named compression point, called after prefill: runs the press's scoring pass if it has one, then
+     * compresses {@code cache} to the budget. A dense cache (lossless press) is left as it is.
+     *
+     * @param prompt the prompt's token ids (for presses that re-read the context)
+     * @param runner runs extra tokens through the model against the cache (for scoring passes)
+     */
+    public final void compress(KvCache cache, int[] prompt, TokenRunner runner) {
+        if (cache instanceof PressedKvCache pressed) {
+            if (pressed.press() != this) {
+                throw new IllegalArgumentException("cache was made by press " + pressed.press().describe()
+                    + ", not " + describe());
+            }
+            scoringPass(pressed, prompt, runner);
+            pressed.compressNow();
+        }
+    }
+
+    /** Runs extra tokens through the model on a cache, for a press's scoring pass. */
+    public interface TokenRunner {
+        /** Runs {@code tokens} at positions {@code [startPos, startPos + tokens.length)}, appending to the cache. */
+        void run(KvCache cache, int[] tokens, int startPos);
+
+        /** The model's context length: the largest position + 1 a scoring pass may use. */
+        int contextLength();
+    }
+
+    // ---- what a press says about itself (defaults: nothing) ----
+
+    /** The attention statistic this press's scores need. */
+    protected Accumulation accumulation() {
+        return Accumulation.NONE;
+    }
+
+    /** Prompt queries whose attention {@link Accumulation#WINDOW_SUM} accumulates. */
+    protected int observationWindow() {
+        return 0;
+    }
+
+    /** First positions never evicted (attention sinks). */
+    protected int sinks() {
+        return 0;
+    }
+
+    /** Most recent entries never evicted, given the head's exact capacity. */
+    protected int recentWindow(int exactCapacity) {
+        return 0;
+    }
+
+    /** Score of an entry when it is appended, from its key (headSize floats at {@code off}). */
+    protected float appendScore(float[] key, int off, int headSize) {
+        return 0f;
+    }
+
+    /**
+     * The ranking score of exact entry {@code i} of a head (higher = keep), when the newest position is
+     * {@code newest}. Default: the stored score.
+     */
+    protected float rank(PressedKvCache.HeadStore h, int i, int newest, int promptLength) {
+        return h.score[i];
+    }
+
+    /** Hook before a head is compressed, e.g. to replace its scores by a computed importance. */
+    protected void beforeCompress(PressedKvCache.HeadStore h, int layer, int kvHead, PressContext ctx) {
+    }
+
+    /** Extra scoring pass over the context before compression (KVzip re-reads it). Default: none. */
+    protected void scoringPass(PressedKvCache cache, int[] prompt, TokenRunner runner) {
+    }
+
+    /**
+     * Bytes of the store that keeps evicted entries of one head, out of {@code headBudget} (0 = evicted entries
+     * are dropped).
+     */
+    protected long vagueBytes(PressContext ctx, long headBudget) {
+        return 0;
+    }
+
+    /** The store of evicted entries for one head, sized by {@link #vagueBytes}; null when entries are dropped. */
+    protected VagueStore newVagueStore(PressContext ctx, int layer, int kvHead) {
+        return null;
+    }
+
+    /** Whether a vague entry may be revived into the exact set (reversible presses). */
+    protected boolean revives() {
+        return false;
+    }
+}

@@ -1,0 +1,112 @@
+package io.reviver.kernel.press;
+
+import java.util.Arrays;
+
+/**
+ * KVzip (Kim et al., "KVzip: Query-Agnostic KV Cache Compression with Context Reconstruction", arXiv 2505.23416):
+ * after prefill the model re-reads the context, teacher-forced, after a "repeat the previous context" prompt; a KV
+ * entry's score is the largest attention weight any repeat query (any head of its GQA group) gives it; the
+ * top entries are kept. The context is re-read in chunks of at most {@code chunkSize} tokens (the original uses
+ * 2,000), each after the repeat prompt (later chunks: the "continue" prompt followed by the previous chunk's last
+ * 8 tokens), scoring only its own positions; the repeat tokens are dropped afterwards, so memory stays bounded by
+ * context + one chunk. The repeat tokens take positions after the context, so a chunk is also limited by the
+ * model's context length. Differences from the original: the softmax is over the whole cache rather than the
+ * [sinks | chunk | repeat] subset, and BOS (position 0) is the only protected "system prompt" position.
+ *
+ * @see <a href="https://arxiv.org/abs/2505.23416">arXiv 2505.23416</a>
+ */
+public final class KvzipPress extends KvPress {
+
+    /** Tokens of the previous chunk repeated after the "continue" prompt (the original's prev_postfix_size). */
+    static final int OVERLAP = 8;
+    /** Smallest chunk worth a pass; a context leaving less room in the model's window is an error. */
+    static final int MIN_CHUNK = 16;
+
+    private final int[] repeatPrompt;
+    private final int[] continuePrompt;
+    private final int chunkSize;
+
+    /**
+     * @param repeatPrompt   token ids of the first chunk's instruction, e.g. "\n\nRepeat the previous context
+     *                       exactly.\n" (non-empty)
+     * @param continuePrompt token ids of later chunks' instruction, e.g. "\n\nRepeat the part of the previous
+     *                       context exactly, starting with" (non-empty)
+     * @param chunkSize      context tokens re-read per pass, ≥ 16
+     */
+    public KvzipPress(double budget, int[] repeatPrompt, int[] continuePrompt, int chunkSize) {
+        super(budget);
+        if (repeatPrompt.length == 0 || continuePrompt.length == 0) {
+            throw new IllegalArgumentException("kvzip needs non-empty repeat and continue prompts");
+        }
+        if (chunkSize < MIN_CHUNK) {
+            throw new IllegalArgumentException("kvzip chunk size must be ≥ " + MIN_CHUNK + ", got " + chunkSize);
+        }
+        this.repeatPrompt = repeatPrompt.clone();
+        this.continuePrompt = continuePrompt.clone();
+        this.chunkSize = chunkSize;
+    }
+
+    @Override
+    public String name() {
+        return "kvzip";
+    }
+
+    @Override
+    public String describe() {
+        return super.describe() + "(chunk=" + chunkSize + ")";
+    }
+
+    @Override
+    protected Accumulation accumulation() {
+        return Accumulation.MAX;
+    }
+
+    @Override
+    protected int sinks() {
+        return 1;
+    }
+
+    @Override
+    protected float rank(PressedKvCache.HeadStore h, int i, int newest, int promptLength) {
+        return h.position(i) >= promptLength ? Float.POSITIVE_INFINITY : h.score(i);
+    }
+
+    /**
+     * @throws IllegalArgumentException when the model's context leaves fewer than 16 positions for a chunk after
+     *                                  the context and the instruction
+     */
+    @Override
+    protected void scoringPass(PressedKvCache cache, int[] prompt, TokenRunner runner) {
+        int ctxLen = cache.context().promptLength();
+        int longestPrefix = Math.max(repeatPrompt.length, continuePrompt.length + OVERLAP);
+        int room = runner.contextLength() - ctxLen - longestPrefix;
+        int chunk = Math.min(chunkSize, room);
+        if (chunk < MIN_CHUNK) {
+            throw new IllegalArgumentException("kvzip: a " + ctxLen + "-token context leaves " + Math.max(0, room)
+                + " positions of the model's " + runner.contextLength() + "-token window for re-reading it (needs ≥ "
+                + MIN_CHUNK + "); use a shorter document chunk");
+        }
+        for (int a = 0; a < ctxLen; a += chunk) {
+            int b = Math.min(ctxLen, a + chunk);
+            int[] tokens;
+            if (a == 0) {
+                tokens = concat(repeatPrompt, Arrays.copyOfRange(prompt, a, b));
+            } else {
+                int[] prefix = concat(continuePrompt, Arrays.copyOfRange(prompt, Math.max(0, a - OVERLAP), a));
+                tokens = concat(prefix, Arrays.copyOfRange(prompt, a, b));
+            }
+            cache.beginScoringPass(a, b, runner.contextLength());
+            try {
+                runner.run(cache, tokens, ctxLen);
+            } finally {
+                cache.endScoringPass();
+            }
+        }
+    }
+
+    private static int[] concat(int[] x, int[] y) {
+        int[] r = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+}

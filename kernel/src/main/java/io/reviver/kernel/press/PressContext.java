@@ -1,0 +1,53 @@
+package io.reviver.kernel.press;
+
+/**
+ * What a press needs to know about one sequence to size its cache: the model's KV shape, the sequence's
+ * lengths and the seed of every randomised part.
+ *
+ * @param nLayers      decoder layers
+ * @param nKvHeads     KV heads per layer
+ * @param headSize     elements per head
+ * @param kvMul        query heads per KV head (GQA group size)
+ * @param capacity     positions the sequence may reach: prompt + new tokens (≤ the context length); the budget
+ *                     is a fraction of the full cache's bytes at this length
+ * @param promptLength tokens of the prompt (compressed after prefill), in [1, capacity]
+ * @param seed         seed of the sequence's randomised parts (sketch hashes, projections); a retried task with
+ *                     the same seed reproduces its cache bit for bit
+ */
+public record PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength,
+                           long seed) {
+
+    public PressContext {
+        if (nLayers < 1 || nKvHeads < 1 || headSize < 1 || kvMul < 1) {
+            throw new IllegalArgumentException("KV shape must be positive: nLayers=" + nLayers + " nKvHeads=" + nKvHeads
+                + " headSize=" + headSize + " kvMul=" + kvMul);
+        }
+        if (promptLength < 1 || promptLength > capacity) {
+            throw new IllegalArgumentException("promptLength " + promptLength + " outside [1, capacity = " + capacity
+                + "]");
+        }
+    }
+
+    /** Bytes of one full-precision entry of one head: key and value, float32. */
+    public int entryFloatBytes() {
+        return 2 * headSize * Float.BYTES;
+    }
+
+    /** Bytes the uncompressed (dense, float32) cache needs for one KV head at {@link #capacity} positions. */
+    public long fullBytesPerHead() {
+        return (long) capacity * entryFloatBytes();
+    }
+
+    /** Bytes the uncompressed cache needs for the whole sequence at {@link #capacity} positions. */
+    public long fullBytes() {
+        return fullBytesPerHead() * nLayers * nKvHeads;
+    }
+
+    /** A seed for one (layer, KV head), derived from {@link #seed} so heads hash independently. */
+    public long headSeed(int layer, int kvHead) {
+        long z = seed + 0x9E3779B97F4A7C15L * (1 + layer * 1_000_003L + kvHead);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

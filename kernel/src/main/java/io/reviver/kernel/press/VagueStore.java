@@ -1,0 +1,37 @@
+package io.reviver.kernel.press;
+
+/**
+ * Keeps the entries a reversible press evicted from the exact set, in less memory than the entries themselves,
+ * and reconstructs them for attention. One store per (sequence, layer, KV head); not thread-safe.
+ */
+public interface VagueStore {
+
+    /**
+     * Adds the entry at {@code position}.
+     *
+     * @param key   headSize floats from {@code keyOff}
+     * @param value headSize floats from {@code valueOff}
+     */
+    void insert(int position, float[] key, int keyOff, float[] value, int valueOff);
+
+    /**
+     * Removes the entry at {@code position}, whose best known key and value are given (for a sketch, its
+     * reconstruction: removal then also subtracts that reconstruction's noise).
+     */
+    void remove(int position, float[] key, int keyOff, float[] value, int valueOff);
+
+    /** Entries held. */
+    int size();
+
+    /**
+     * Reconstructs every held entry in ascending position order.
+     *
+     * @param keys      receives (size, headSize) from row {@code row}
+     * @param values    receives (size, headSize) from row {@code row}
+     * @param positions receives (size) from index {@code row}
+     */
+    void reconstructAll(float[] keys, float[] values, int[] positions, int row);
+
+    /** Bytes held (tables, counters, the set of positions). */
+    long bytes();
+}

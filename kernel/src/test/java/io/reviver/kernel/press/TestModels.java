@@ -1,0 +1,39 @@
+package io.reviver.kernel.press;
+
+import io.reviver.kernel.TestRepo;
+import io.reviver.kernel.model.ElementOps;
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.model.LlamaWeights;
+import io.reviver.kernel.model.TensorSource;
+import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.modelstore.gguf.GgufFile;
+import java.io.IOException;
+
+/** Loads the committed random-weight test model (models/test) for the press tests; close it after use. */
+final class TestModels implements AutoCloseable {
+    final GgufFile file;
+    final JavaTensorOps ops;
+    final LlamaModel model;
+
+    private TestModels(GgufFile file, JavaTensorOps ops, LlamaModel model) {
+        this.file = file;
+        this.ops = ops;
+        this.model = model;
+    }
+
+    static TestModels randomWeights() throws IOException {
+        GgufFile file = GgufFile.open(TestRepo.root().resolve("models/test/tiny-llama-q8_0.gguf"));
+        JavaTensorOps ops = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR);
+        LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+        LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
+        return new TestModels(file, ops, new LlamaModel(config, weights, ops, ElementOps.vector(), 1));
+    }
+
+    @Override
+    public void close() throws IOException {
+        model.close();
+        ops.close();
+        file.close();
+    }
+}
