@@ -143,6 +143,17 @@ public final class DenseKvCache implements KvCache {
         }
     }
 
+    /** Forgets the positions ≥ {@code newLength} of every layer (a scoring pass's appended tokens). */
+    public void truncate(int newLength) {
+        for (int l = 0; l < nLayers; l++) {
+            if (newLength < 0 || newLength > length[l]) {
+                throw new IllegalArgumentException("cannot truncate layer " + l + " of length " + length[l] + " to "
+                    + newLength);
+            }
+            length[l] = newLength;
+        }
+    }
+
     @Override
     public void clear() {
         java.util.Arrays.fill(length, 0);

@@ -95,6 +95,45 @@ public abstract class KvPress {
         }
     }
 
+    /**
+     * Compresses a recorded prefill under this press, exactly as {@link #compress(KvCache, int[], TokenRunner)}
+     * would have after this press observed the prefill itself (for presses with a scoring pass, run it on the
+     * record first with {@link PrefillRecord#runScoringPass}). The record is not modified.
+     *
+     * @param ctx the sequence (its prompt length must be the record's)
+     * @return a new cache ready for decode: dense for a lossless press
+     */
+    public final KvCache compress(PrefillRecord record, PressContext ctx) {
+        if (isLossless()) {
+            DenseKvCache d = new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity());
+            int n = record.recorded();
+            float[] k = new float[n * ctx.headSize()];
+            float[] v = new float[n * ctx.headSize()];
+            float[] rowK = new float[ctx.nKvHeads() * ctx.headSize()];
+            float[] rowV = new float[ctx.nKvHeads() * ctx.headSize()];
+            float[][] ks = new float[ctx.nKvHeads()][];
+            float[][] vs = new float[ctx.nKvHeads()][];
+            for (int l = 0; l < ctx.nLayers(); l++) {
+                for (int g = 0; g < ctx.nKvHeads(); g++) {
+                    record.readHead(l, g, k, v);
+                    ks[g] = k.clone();
+                    vs[g] = v.clone();
+                }
+                for (int p = 0; p < n; p++) {
+                    for (int g = 0; g < ctx.nKvHeads(); g++) {
+                        System.arraycopy(ks[g], p * ctx.headSize(), rowK, g * ctx.headSize(), ctx.headSize());
+                        System.arraycopy(vs[g], p * ctx.headSize(), rowV, g * ctx.headSize(), ctx.headSize());
+                    }
+                    d.append(l, p, rowK, 0, rowV, 0);
+                }
+            }
+            return d;
+        }
+        PressedKvCache cache = new PressedKvCache(this, ctx, record);
+        cache.compressNow();
+        return cache;
+    }
+
     /** Runs extra tokens through the model on a cache, for a press's scoring pass. */
     public interface TokenRunner {
         /** Runs {@code tokens} at positions {@code [startPos, startPos + tokens.length)}, appending to the cache. */
@@ -144,7 +183,7 @@ public abstract class KvPress {
     }
 
     /** Extra scoring pass over the context before compression (KVzip re-reads it). Default: none. */
-    protected void scoringPass(PressedKvCache cache, int[] prompt, TokenRunner runner) {
+    protected void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
     }
 
     /**

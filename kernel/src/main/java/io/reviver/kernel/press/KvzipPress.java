@@ -76,7 +76,7 @@ public final class KvzipPress extends KvPress {
      *                                  the context and the instruction
      */
     @Override
-    protected void scoringPass(PressedKvCache cache, int[] prompt, TokenRunner runner) {
+    protected void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
         int ctxLen = cache.context().promptLength();
         int longestPrefix = Math.max(repeatPrompt.length, continuePrompt.length + OVERLAP);
         int room = runner.contextLength() - ctxLen - longestPrefix;
@@ -97,7 +97,7 @@ public final class KvzipPress extends KvPress {
             }
             cache.beginScoringPass(a, b, runner.contextLength());
             try {
-                runner.run(cache, tokens, ctxLen);
+                runner.run((io.reviver.kernel.cache.KvCache) cache, tokens, ctxLen);
             } finally {
                 cache.endScoringPass();
             }

@@ -19,7 +19,7 @@ import java.util.Arrays;
  * vague entries follow them. Per-head state is separate, so distinct heads may be gathered and observed
  * concurrently (see {@link KvCache}).
  */
-public final class PressedKvCache implements KvCache {
+public final class PressedKvCache implements KvCache, ScoringTarget {
 
     private final KvPress press;
     private final PressContext ctx;
@@ -61,12 +61,40 @@ public final class PressedKvCache implements KvCache {
         this.length = new int[ctx.nLayers()];
     }
 
+    /**
+     * A cache holding a recorded prefill's entries, with the scores the press would have accumulated itself
+     * (compress it with {@link #compressNow}).
+     */
+    PressedKvCache(KvPress press, PressContext ctx, PrefillRecord record) {
+        this(press, ctx);
+        int n = record.recorded();
+        if (n != ctx.promptLength()) {
+            throw new IllegalArgumentException("the record holds " + n + " positions, the context says "
+                + ctx.promptLength());
+        }
+        for (int l = 0; l < ctx.nLayers(); l++) {
+            for (int g = 0; g < ctx.nKvHeads(); g++) {
+                HeadStore h = heads[index(l, g)];
+                h.ensure(n + 1);
+                record.readHead(l, g, h.keys, h.values);
+                float[] stat = record.statistic(press, l, g);
+                for (int i = 0; i < n; i++) {
+                    h.positions[i] = i;
+                    h.score[i] = stat != null ? stat[i] : press.appendScore(h.keys, i * headSize, headSize);
+                }
+                h.count = n;
+            }
+            length[l] = n;
+        }
+    }
+
     /** The press that made this cache. */
     public KvPress press() {
         return press;
     }
 
     /** The sequence's context (shape, lengths, seed). */
+    @Override
     public PressContext context() {
         return ctx;
     }
@@ -269,7 +297,8 @@ public final class PressedKvCache implements KvCache {
      * Starts a MAX scoring pass that scores the entries at positions {@code [from, to)} and accepts appends up to
      * {@code capacity} positions (the model's context length).
      */
-    void beginScoringPass(int from, int to, int capacity) {
+    @Override
+    public void beginScoringPass(int from, int to, int capacity) {
         if (compressed) {
             throw new IllegalStateException("scoring pass after compression");
         }
@@ -279,7 +308,8 @@ public final class PressedKvCache implements KvCache {
     }
 
     /** Ends a scoring pass: drops what it appended (positions ≥ the prompt length). */
-    void endScoringPass() {
+    @Override
+    public void endScoringPass() {
         scoringFrom = -1;
         scoringTo = -1;
         scoringCapacity = 0;

@@ -98,11 +98,15 @@ class PressTableTest {
     void budgetInBytesHoldsAfterCompressionAndEveryDecodeStep(String spec) {
         LlamaModel m = models.model;
         int[] prompt = randomPrompt(200, 11, m.config().vocabSize());
+        float[] full = run(m, new FullPress(), prompt, 40, 240, null);
         for (double budget : new double[] {0.5, 0.25, 0.1}) {
             KvPress press = PressRegistry.create(spec, budget, ENCODER);
             long[] over = {Long.MIN_VALUE};
-            run(m, press, prompt, 40, 240, over);
+            float[] got = run(m, press, prompt, 40, 240, over);
             assertTrue(over[0] <= 0, spec + " at " + budget + ": exceeded its budget by " + over[0] + " bytes");
+            assertTrue(over[0] > -0.2 * press.budget() * 240 * 2 * 4 * m.config().headSize() * m.config().nLayers()
+                * m.config().nKvHeads(), spec + " at " + budget + ": uses less than 80% of its budget");
+            assertTrue(!java.util.Arrays.equals(full, got), spec + " at " + budget + ": nothing was compressed");
         }
     }
 
@@ -127,6 +131,33 @@ class PressTableTest {
         KvPress press = PressRegistry.create(spec, 0.6, ENCODER);
         float[] got = run(m, press, prompt, 8, 400, null);
         assertArrayEquals(dense, got, 0f, spec);
+    }
+
+    /** One recorded prefill compressed by a press gives bit for bit what the press gives observing it itself. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("presses")
+    void compressingARecordedPrefillEqualsTheDirectPath(String spec) {
+        LlamaModel m = models.model;
+        LlamaConfig c = m.config();
+        int[] prompt = randomPrompt(150, 16, c.vocabSize());
+        int steps = 10;
+        KvPress press = PressRegistry.create(spec, 0.2, ENCODER);
+        float[] direct = run(m, press, prompt, steps, 170, null);
+
+        PressContext ctx = new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), 170, prompt.length, 7L);
+        PrefillRecord record = new PrefillRecord(ctx, new int[] {32, 64}, c.contextLength());
+        LlamaModel.State state = m.newState(32);
+        float[] logits = new float[c.vocabSize()];
+        m.prefill(state, record, prompt, 0, null, logits);
+        record.runScoringPass(press, prompt, m.tokenRunner(state));
+        KvCache cache = press.compress(record, ctx);
+        float[] viaRecord = new float[(steps + 1) * c.vocabSize()];
+        System.arraycopy(logits, 0, viaRecord, 0, logits.length);
+        for (int s = 0; s < steps; s++) {
+            m.decode(state, cache, argmax(logits), prompt.length + s, logits);
+            System.arraycopy(logits, 0, viaRecord, (s + 1) * logits.length, logits.length);
+        }
+        assertArrayEquals(direct, viaRecord, 0f, spec);
     }
 
     @Test
