@@ -67,6 +67,20 @@ public interface KvCache {
     default void observeAttention(int layer, int kvHead, int queryPosition, float[] weights, int count) {
     }
 
+    /** Whether the forward pass must report each token's query vectors through {@link #observeQuery} (diagnostics). */
+    default boolean observesQueries() {
+        return false;
+    }
+
+    /**
+     * Reports the post-RoPE queries of one token for the query heads of a KV head's group, before that head's
+     * {@link #gather}; for diagnostics such as the attention-output error of a compressed cache.
+     *
+     * @param q    holds (kvMul, headSize) floats from {@code qOff}: the group's query heads in order
+     */
+    default void observeQuery(int layer, int kvHead, int queryPosition, float[] q, int qOff) {
+    }
+
     /** Bytes this cache holds for its keys and values and all the metadata it keeps to decide evictions. */
     long bytes();
 

@@ -1,5 +1,7 @@
 package io.reviver.kernel.cli;
 
+import io.reviver.kernel.eval.QualityEval;
+import io.reviver.kernel.eval.RetrievalTasks;
 import io.reviver.kernel.model.ElementOps;
 import io.reviver.kernel.model.Generator;
 import io.reviver.kernel.model.LlamaConfig;
@@ -61,37 +63,57 @@ public final class ReviverCli {
      * @return the exit code
      */
     public static int run(String[] args, PrintStream out, PrintStream err, Path defaultModel) {
-        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-            out.println(GenerateOptions.USAGE);
+        String command = args.length == 0 ? null : args[0];
+        boolean help = Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h");
+        if (help) {
+            out.println("eval".equals(command) ? EvalOptions.USAGE : GenerateOptions.USAGE + "\n\n" + EvalOptions.USAGE);
             return 0;
         }
-        GenerateOptions options;
+        boolean verbose = Arrays.asList(args).contains("--verbose");
         try {
-            if (args.length == 0) {
+            if (command == null) {
                 throw new UsageException("no command given");
             }
-            if (!args[0].equals("generate")) {
-                throw new UsageException("unknown command '" + args[0] + "'; the only command is 'generate'");
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
+            int cpus = Runtime.getRuntime().availableProcessors();
+            switch (command) {
+                case "generate" -> {
+                    GenerateOptions o = GenerateOptions.parse(rest, cpus);
+                    return guarded(() -> generate(o, out, err, defaultModel), err, verbose);
+                }
+                case "eval" -> {
+                    EvalOptions o = EvalOptions.parse(rest, cpus);
+                    return guarded(() -> eval(o, out, err, defaultModel), err, verbose);
+                }
+                default -> throw new UsageException("unknown command '" + command + "'; the commands are generate, "
+                    + "eval");
             }
-            options = GenerateOptions.parse(Arrays.copyOfRange(args, 1, args.length),
-                Runtime.getRuntime().availableProcessors());
         } catch (UsageException e) {
             err.println("reviver: " + e.getMessage());
             err.println("Run 'reviver --help' for usage.");
             return 2;
         }
+    }
+
+    /** A command body that may fail. */
+    private interface Body {
+        void run() throws java.io.IOException;
+    }
+
+    /** Runs a command, mapping failures to exit code 1 with a one-line message. */
+    private static int guarded(Body body, PrintStream err, boolean verbose) {
         try {
-            generate(options, out, err, defaultModel);
+            body.run();
             return 0;
-        } catch (ModelStoreException | IllegalArgumentException | IllegalStateException e) {
+        } catch (ModelStoreException | IllegalArgumentException | IllegalStateException | java.io.IOException e) {
             err.println("reviver: error: " + e.getMessage());
-            if (options.verbose()) {
+            if (verbose) {
                 e.printStackTrace(err);
             }
             return 1;
         } catch (RuntimeException e) {
             err.println("reviver: internal error: " + e);
-            if (options.verbose()) {
+            if (verbose) {
                 e.printStackTrace(err);
             } else {
                 err.println("(run with --verbose for the stack trace)");
@@ -121,6 +143,35 @@ public final class ReviverCli {
         }
         Path cacheDir = Paths.get(System.getProperty("user.home"), ".cache", "reviver", "models");
         return new ModelCache(cacheDir).resolve(location, new Configuration());
+    }
+
+    private static void eval(EvalOptions o, PrintStream out, PrintStream err, Path defaultModel)
+        throws java.io.IOException {
+        Path path = resolveModel(o.model(), defaultModel);
+        Path corpus = o.corpus() != null ? Paths.get(o.corpus())
+            : defaultModel == null ? null : defaultModel.getParent().getParent().getParent()
+                .resolve("data/sample-corpus/sample.jsonl");
+        if (corpus == null || !Files.isRegularFile(corpus)) {
+            throw new IllegalArgumentException("corpus file not found: " + corpus + " (use --corpus)");
+        }
+        try (GgufFile file = GgufFile.open(path);
+             TensorOps ops = new JavaTensorOps(o.threads(), JavaTensorOps.Path.VECTOR)) {
+            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
+            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+            try (LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), o.threads())) {
+                LOG.info("model {}: {}", path, model.describe());
+                QualityEval e = new QualityEval(model, tokenizer,
+                    new RetrievalTasks(tokenizer, RetrievalTasks.speeches(corpus)),
+                    new QualityEval.Settings(o.presses(), o.budgets(), o.tasks(), o.lengths(), o.examples(), o.seed(),
+                        80), err);
+                String json = e.run();
+                String md = e.markdown();
+                QualityEval.write(Paths.get(o.out()), json, md);
+                out.println(md);
+                out.println("wrote " + Paths.get(o.out()).resolve("eval.json") + " and eval.md");
+            }
+        }
     }
 
     private static void generate(GenerateOptions o, PrintStream out, PrintStream err, Path defaultModel) {

@@ -319,6 +319,11 @@ public final class LlamaModel implements AutoCloseable {
         final int qDim = config.qDim();
         final int kvMul = config.kvMul();
         final float scale = (float) (1.0 / Math.sqrt(hs));
+        if (cache.observesQueries()) {
+            for (int t = 0; t < n; t++) {
+                cache.observeQuery(layer, kvHead, startPos + t, s.q, t * qDim + kvHead * kvMul * hs);
+            }
+        }
         final int count = cache.entryCount(layer, kvHead);
         float[] keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
         float[] values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)

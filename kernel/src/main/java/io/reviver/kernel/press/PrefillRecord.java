@@ -167,6 +167,20 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
         return dense.length(0);
     }
 
+    /**
+     * The true key and value of one recorded position of one head (headSize floats each).
+     *
+     * @return false if {@code position} was not recorded
+     */
+    public boolean readEntry(int layer, int kvHead, int position, float[] key, float[] value) {
+        if (position < 0 || position >= recorded()) {
+            return false;
+        }
+        dense.readKeys(layer, kvHead, position, position + 1, key, 0);
+        dense.readValues(layer, kvHead, position, position + 1, value, 0);
+        return true;
+    }
+
     void readHead(int layer, int kvHead, float[] keys, float[] values) {
         int n = recorded();
         dense.readKeys(layer, kvHead, 0, n, keys, 0);

@@ -26,6 +26,8 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     private final int headSize;
     private final HeadStore[] heads; // (nLayers, nKvHeads) row-major
     private final int[] length;      // (nLayers): positions appended per layer
+    private final int[] batchFrom;   // (nLayers): first position of the forward pass now appending (never evicted)
+    private final boolean[] attended; // (nLayers): whether the layer was gathered since its last append
     private final int exactCapacity; // exact entries per head after compression
     private final long headBudget;   // bytes per head
     private boolean compressed;
@@ -59,6 +61,9 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             }
         }
         this.length = new int[ctx.nLayers()];
+        this.batchFrom = new int[ctx.nLayers()];
+        this.attended = new boolean[ctx.nLayers()];
+        java.util.Arrays.fill(attended, true);
     }
 
     /**
@@ -161,12 +166,16 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             throw new IllegalStateException("layer " + layer + ": position " + position
                 + " exceeds the sequence capacity " + capacity());
         }
+        if (attended[layer]) { // the first append of a forward pass: its tokens are protected until attended
+            batchFrom[layer] = position;
+            attended[layer] = false;
+        }
         for (int g = 0; g < ctx.nKvHeads(); g++) {
             HeadStore h = heads[index(layer, g)];
             int off = g * headSize;
             h.add(position, key, keyOff + off, value, valueOff + off, press.appendScore(key, keyOff + off, headSize));
             if (compressed && h.count > exactCapacity) {
-                evictOne(h, position);
+                evictOne(h, position, batchFrom[layer]);
             }
         }
         length[layer] = position + 1;
@@ -181,6 +190,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     @Override
     public int gather(int layer, int kvHead, float[] keys, float[] values, int[] positions) {
         HeadStore h = heads[index(layer, kvHead)];
+        attended[layer] = true;
         int n = h.count;
         System.arraycopy(h.keys, 0, keys, 0, n * headSize);
         System.arraycopy(h.values, 0, values, 0, n * headSize);
@@ -383,21 +393,25 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         return p < press.sinks() || p > newest - recent;
     }
 
-    /** Evicts the lowest-ranked unprotected entry of a head over capacity (to its vague store, if any). */
-    private void evictOne(HeadStore h, int newest) {
-        int victim = victim(h, newest);
+    /**
+     * Evicts the lowest-ranked unprotected entry of a head over capacity (to its vague store, if any). Entries of
+     * the forward pass now appending (positions ≥ {@code batchFrom}) are protected: they have not been attended
+     * or scored yet.
+     */
+    private void evictOne(HeadStore h, int newest, int batchFrom) {
+        int victim = victim(h, newest, batchFrom);
         if (h.vague != null) {
             h.vague.insert(h.positions[victim], h.keys, victim * headSize, h.values, victim * headSize);
         }
         h.removeAt(victim);
     }
 
-    private int victim(HeadStore h, int newest) {
+    private int victim(HeadStore h, int newest, int batchFrom) {
         int recent = press.recentWindow(exactCapacity);
         int best = -1;
         float bestRank = Float.POSITIVE_INFINITY;
         for (int i = 0; i < h.count; i++) {
-            if (isProtected(h, i, newest, recent)) {
+            if (isProtected(h, i, newest, recent) || h.positions[i] >= batchFrom) {
                 continue;
             }
             float r = press.rank(h, i, newest, ctx.promptLength());
@@ -436,7 +450,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         if (best < 0 || h.count == 0) {
             return;
         }
-        int victim = victim(h, queryPosition);
+        int victim = victim(h, queryPosition, queryPosition);
         if (h.positions[victim] < press.sinks() || bestW <= press.rank(h, victim, queryPosition, ctx.promptLength())) {
             return;
         }

@@ -160,6 +160,34 @@ class PressTableTest {
         assertArrayEquals(direct, viaRecord, 0f, spec);
     }
 
+    /** A question prefilled in one forward pass on a compressed cache keeps every one of its tokens exact. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("presses")
+    void tokensOfTheCurrentForwardPassAreNeverEvicted(String spec) {
+        LlamaModel m = models.model;
+        LlamaConfig c = m.config();
+        int[] prompt = randomPrompt(200, 17, c.vocabSize());
+        int[] question = randomPrompt(12, 18, c.vocabSize());
+        KvPress press = PressRegistry.create(spec, 0.25, ENCODER);
+        PressedKvCache cache = (PressedKvCache) press.newCache(new PressContext(c.nLayers(), c.nKvHeads(),
+            c.headSize(), c.kvMul(), 220, 200, 1));
+        LlamaModel.State state = m.newState(32);
+        float[] logits = new float[c.vocabSize()];
+        m.prefill(state, cache, prompt, 0, null, logits);
+        press.compress(cache, prompt, m.tokenRunner(state));
+        m.prefill(state, cache, question, 200, null, logits);
+        for (int l = 0; l < c.nLayers(); l++) {
+            for (int g = 0; g < c.nKvHeads(); g++) {
+                PressedKvCache.HeadStore h = cache.head(l, g);
+                int kept = 0;
+                for (int i = 0; i < h.count(); i++) {
+                    kept += h.position(i) >= 200 ? 1 : 0;
+                }
+                assertEquals(12, kept, spec + ": question tokens exact in layer " + l + " head " + g);
+            }
+        }
+    }
+
     @Test
     void fullPressIsTheDenseCache() {
         LlamaConfig c = models.model.config();
