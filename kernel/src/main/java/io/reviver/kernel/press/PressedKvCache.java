@@ -119,6 +119,17 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         return headBudget * heads.length;
     }
 
+    /** Appended lengths per layer (for snapshots). */
+    int[] lengths() {
+        return length;
+    }
+
+    /** Restores the appended lengths and the compressed flag (snapshot reading). */
+    void restore(int[] lengths, boolean wasCompressed) {
+        System.arraycopy(lengths, 0, length, 0, length.length);
+        this.compressed = wasCompressed;
+    }
+
     /** Whether {@link KvPress#compress} has run. */
     public boolean isCompressed() {
         return compressed;
