@@ -16,9 +16,12 @@ import java.util.Locale;
  * @param prefillBatch prompt tokens per forward pass, [1, 4096]
  * @param addBos       whether to prepend the tokenizer's BOS token
  * @param verbose      stack traces on errors
+ * @param press        KV-cache press specification ({@link io.reviver.kernel.press.PressRegistry})
+ * @param budget       kept fraction of the full cache's bytes, (0, 1]
  */
 public record GenerateOptions(String model, String prompt, int maxTokens, double temperature, double topP, long seed,
-                              int threads, Backend backend, int prefillBatch, boolean addBos, boolean verbose) {
+                              int threads, Backend backend, int prefillBatch, boolean addBos, boolean verbose,
+                              String press, double budget) {
 
     /** Weight-product backends selectable with {@code --backend}. */
     public enum Backend {
@@ -65,6 +68,9 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         "  --backend B          java | java-scalar (default java)",
         "  --batch-size N       prompt tokens per prefill pass (default 32)",
         "  --no-bos             do not prepend the BOS token",
+        "  --press SPEC         KV-cache press: full, streaming_llm, h2o, snapkv, tova, knorm, kvreviver, kvzip,",
+        "                       compactor, with options as name:key=value,... (default full)",
+        "  --budget F           kept fraction of the full KV cache's bytes, in (0, 1] (default 1)",
         "  --verbose            print stack traces on errors",
         "  --help               show this help",
         "",
@@ -82,6 +88,9 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         }
         if (!(topP > 0 && topP <= 1)) {
             throw new UsageException("--top-p: " + topP + " must lie in (0, 1]");
+        }
+        if (!(budget > 0 && budget <= 1)) {
+            throw new UsageException("--budget: " + budget + " must lie in (0, 1]");
         }
     }
 
@@ -103,13 +112,15 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         int batch = 32;
         boolean addBos = true;
         boolean verbose = false;
+        String press = "full";
+        double budget = 1.0;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             switch (flag) {
                 case "--no-bos" -> addBos = false;
                 case "--verbose" -> verbose = true;
                 case "--model", "--prompt", "--max-tokens", "--temperature", "--top-p", "--seed", "--threads",
-                     "--backend", "--batch-size" -> {
+                     "--backend", "--batch-size", "--press", "--budget" -> {
                     if (i + 1 >= args.length) {
                         throw new UsageException(flag + " needs a value");
                     }
@@ -123,6 +134,8 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
                         case "--seed" -> seed = parseLong(flag, v);
                         case "--threads" -> threads = parseInt(flag, v);
                         case "--backend" -> backend = Backend.fromFlag(v.toLowerCase(Locale.ROOT));
+                        case "--press" -> press = v;
+                        case "--budget" -> budget = parseDouble(flag, v);
                         default -> batch = parseInt(flag, v);
                     }
                 }
@@ -130,7 +143,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
             }
         }
         return new GenerateOptions(model, prompt, maxTokens, temperature, topP, seed, threads, backend, batch, addBos,
-            verbose);
+            verbose, press, budget);
     }
 
     private static int parseInt(String flag, String v) {

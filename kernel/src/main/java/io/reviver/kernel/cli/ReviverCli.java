@@ -3,6 +3,8 @@ package io.reviver.kernel.cli;
 import io.reviver.kernel.eval.QualityEval;
 import io.reviver.kernel.eval.RetrievalTasks;
 import io.reviver.kernel.model.ElementOps;
+import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.press.PressRegistry;
 import io.reviver.kernel.model.Generator;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
@@ -190,11 +192,13 @@ public final class ReviverCli {
                 Sampler sampler = Sampler.of(o.temperature(), o.topP(), o.seed());
                 Utf8StreamDecoder text = new Utf8StreamDecoder();
                 int eos = tokenizer.eosId().orElse(-1);
+                KvPress press = PressRegistry.create(o.press(), o.budget(), tokenizer::encode);
+                LOG.info("KV press: {}", press.describe());
                 Generator.Result r = Generator.generate(model, prompt, o.maxTokens(), sampler, o.prefillBatch(),
                     t -> t == eos, t -> {
                         out.print(text.feed(tokenizer.tokenBytes(t)));
                         out.flush();
-                    });
+                    }, press, o.seed());
                 out.println(text.finish());
                 out.flush();
                 err.printf(Locale.ROOT, "prefill: %d tokens in %.3f s (%.1f tokens/s)%n", r.promptTokens(),
@@ -202,6 +206,9 @@ public final class ReviverCli {
                 err.printf(Locale.ROOT, "decode: %d tokens in %.3f s (%.1f tokens/s); generated %d, stop: %s%n",
                     r.decodeSteps(), r.decodeNanos() / 1e9, r.decodeTokensPerSecond(), r.tokens().length,
                     r.stopReason().name().toLowerCase(Locale.ROOT));
+                err.printf(Locale.ROOT, "kv cache: %s, %d bytes at the end (%.1f%% of the full cache's %d)%n",
+                    press.describe(), r.cacheBytes(), 100.0 * r.cacheBytes() / Math.max(1, r.fullCacheBytes()),
+                    r.fullCacheBytes());
             }
         }
     }
