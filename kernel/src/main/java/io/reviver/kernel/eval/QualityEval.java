@@ -135,8 +135,7 @@ public final class QualityEval {
                         throw new IllegalArgumentException("example of " + ids.length + " tokens + " + maxNew
                             + " new exceeds the model's context " + c.contextLength() + "; lower the length");
                     }
-                    PressContext ctx = new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), capacity,
-                        context.length, settings.seed() * 1_000_003L + i);
+                    PressContext ctx = model.pressContext(capacity, context.length, settings.seed() * 1_000_003L + i);
                     PrefillRecord record = new PrefillRecord(ctx, new int[] {32, 64}, c.contextLength());
                     float[] logits = new float[c.vocabSize()];
                     model.prefill(state, record, context, 0, null, logits);

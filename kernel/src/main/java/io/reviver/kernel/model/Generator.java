@@ -87,8 +87,7 @@ public final class Generator {
             throw new IllegalArgumentException("maxTokens must be ≥ 0, got " + maxTokens);
         }
         int capacity = (int) Math.min(c.contextLength(), (long) prompt.length + maxTokens);
-        KvCache cache = press.newCache(new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), capacity,
-            prompt.length, seed));
+        KvCache cache = press.newCache(model.pressContext(capacity, prompt.length, seed));
         LlamaModel.State state = model.newState(Math.min(prefillBatch, prompt.length));
         float[] logits = new float[c.vocabSize()];
 

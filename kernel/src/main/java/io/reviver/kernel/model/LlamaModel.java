@@ -2,7 +2,9 @@ package io.reviver.kernel.model;
 
 import io.reviver.kernel.cache.DenseKvCache;
 import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.press.KeyRotation;
 import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.press.PressContext;
 import io.reviver.kernel.tensor.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,7 @@ public final class LlamaModel implements AutoCloseable {
     private final TensorOps ops;
     private final ElementOps el;
     private final Rope rope;
+    private final KeyRotation keyRotation;
     private final int attentionThreads;
     private final ExecutorService attentionPool; // null when attentionThreads == 1
 
@@ -51,6 +54,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.attentionThreads = attentionThreads;
         this.rope = new Rope(config, weights.ropeFreqs());
+        this.keyRotation = new TabulatedRotation();
         if (attentionThreads > 1) {
             AtomicInteger counter = new AtomicInteger();
             this.attentionPool = Executors.newFixedThreadPool(attentionThreads, r -> {
@@ -204,6 +208,68 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (allLogits != null && tokens.length > 0) {
             System.arraycopy(allLogits, (tokens.length - 1) * vocab, lastLogits, 0, vocab);
+        }
+    }
+
+    /**
+     * The context a press needs for one sequence of this model, including its RoPE (for presses that keep keys
+     * before rotation).
+     *
+     * @param capacity     prompt + new tokens (≤ the context length)
+     * @param promptLength tokens compressed after prefill
+     * @param seed         seed of the press's randomised parts
+     */
+    public PressContext pressContext(int capacity, int promptLength, long seed) {
+        return new PressContext(config.nLayers(), config.nKvHeads(), config.headSize(), config.kvMul(), capacity,
+            promptLength, seed, keyRotation);
+    }
+
+    /** This model's RoPE for one key head (thread-safe). */
+    public KeyRotation keyRotation() {
+        return keyRotation;
+    }
+
+    /** This model's RoPE applied to one key head; angles are tabulated lazily up to the largest position used. */
+    private final class TabulatedRotation implements KeyRotation {
+        private volatile float[][] cos = new float[0][]; // (positions, ropeDim / 2)
+        private volatile float[][] sin = new float[0][];
+        private volatile float[][] negSin = new float[0][];
+
+        @Override
+        public void rotate(float[] vec, int off, int position, boolean inverse) {
+            float[][] c = cos;
+            if (position >= c.length) {
+                grow(position + 1);
+                c = cos;
+            }
+            rope.rotate(vec, off, 1, config.headSize(), c[position], inverse ? negSin[position] : sin[position]);
+        }
+
+        private synchronized void grow(int needed) {
+            int n = cos.length;
+            if (needed <= n) {
+                return;
+            }
+            int size = Math.min(config.contextLength(), Math.max(needed, 2 * n + 64));
+            if (needed > size) {
+                throw new IllegalArgumentException("position " + (needed - 1) + " beyond the context length "
+                    + config.contextLength());
+            }
+            float[][] c = java.util.Arrays.copyOf(cos, size);
+            float[][] s = java.util.Arrays.copyOf(sin, size);
+            float[][] ns = java.util.Arrays.copyOf(negSin, size);
+            for (int p = n; p < size; p++) {
+                c[p] = new float[config.ropeDim() / 2];
+                s[p] = new float[config.ropeDim() / 2];
+                ns[p] = new float[config.ropeDim() / 2];
+                rope.angles(p, c[p], s[p]);
+                for (int i = 0; i < s[p].length; i++) {
+                    ns[p][i] = -s[p][i];
+                }
+            }
+            sin = s;
+            negSin = ns;
+            cos = c; // published last: readers check cos.length first
         }
     }
 

@@ -39,6 +39,8 @@ public final class CountSketch implements VagueStore {
     private final int capacity;
     private int size;
     private final float[] rowScratch;   // (d) values of one coordinate across rows
+    private final KeyRotation rotation; // non-null: keys are stored before RoPE
+    private final float[] keyScratch;   // (headSize) a key being un-rotated
     private final int[] offScratch;     // (d) table offsets of one position's buckets
     private final float[] scaleScratch; // (d) sign (SIGNED) or 1/count (MEAN) per row
 
@@ -49,6 +51,15 @@ public final class CountSketch implements VagueStore {
      * @param seed     hash seed of this head
      */
     public CountSketch(Mode mode, int rows, int width, int headSize, int capacity, long seed) {
+        this(mode, rows, width, headSize, capacity, seed, null);
+    }
+
+    /**
+     * @param preRope when non-null, keys are inverse-rotated to their pre-RoPE form before they are added and
+     *                rotated back to their position after reconstruction, so bucket-mates are compared before their
+     *                position-dependent rotation mixes them
+     */
+    public CountSketch(Mode mode, int rows, int width, int headSize, int capacity, long seed, KeyRotation preRope) {
         if (rows < 1 || width < 1 || headSize < 1 || capacity < 1) {
             throw new IllegalArgumentException("count sketch needs rows, width, headSize, capacity ≥ 1: d=" + rows
                 + " w=" + width + " headSize=" + headSize + " capacity=" + capacity);
@@ -67,6 +78,8 @@ public final class CountSketch implements VagueStore {
         this.valueTable = new float[(int) floats];
         this.counts = mode == Mode.MEAN ? new int[rows * width] : null;
         this.present = new long[(capacity + 63) / 64];
+        this.rotation = preRope;
+        this.keyScratch = new float[headSize];
         this.rowScratch = new float[rows];
         this.offScratch = new int[rows];
         this.scaleScratch = new float[rows];
@@ -97,6 +110,11 @@ public final class CountSketch implements VagueStore {
 
     private float sign(long h) {
         return mode == Mode.MEAN ? 1f : ((h & 1L) == 0 ? 1f : -1f);
+    }
+
+    /** Whether keys are stored before RoPE. */
+    public boolean preRope() {
+        return rotation != null;
     }
 
     public Mode mode() {
@@ -138,6 +156,12 @@ public final class CountSketch implements VagueStore {
     }
 
     private void add(int position, float[] key, int keyOff, float[] value, int valueOff, float direction) {
+        if (rotation != null) {
+            System.arraycopy(key, keyOff, keyScratch, 0, headSize);
+            rotation.rotate(keyScratch, 0, position, true);
+            key = keyScratch;
+            keyOff = 0;
+        }
         for (int j = 0; j < rows; j++) {
             long h = hash(seed, j, position);
             int b = bucket(h);
@@ -166,6 +190,9 @@ public final class CountSketch implements VagueStore {
     /** Reconstructs one held or absent position's key and value (headSize floats each at the offsets). */
     public void reconstruct(int position, float[] key, int keyOff, float[] value, int valueOff) {
         estimate(keyTable, position, key, keyOff);
+        if (rotation != null) {
+            rotation.rotate(key, keyOff, position, false);
+        }
         estimate(valueTable, position, value, valueOff);
     }
 
@@ -179,6 +206,9 @@ public final class CountSketch implements VagueStore {
                 bits &= bits - 1;
                 positions[r] = p;
                 estimate(keyTable, p, keys, r * headSize);
+                if (rotation != null) {
+                    rotation.rotate(keys, r * headSize, p, false);
+                }
                 estimate(valueTable, p, values, r * headSize);
                 r++;
             }

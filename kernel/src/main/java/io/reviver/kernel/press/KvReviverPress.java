@@ -10,7 +10,7 @@ package io.reviver.kernel.press;
  *       from every query, mean over the GQA group, divided by the number of queries that could see it), plus
  *       {@code sinks} protected first positions;</li>
  *   <li><b>Vague</b>: every evicted entry, folded into a {@link CountSketch} of {@code rows} × w buckets for keys
- *       and for values (post-RoPE keys), and reconstructed inside attention at every step, so all tokens take
+ *       and for values (keys before RoPE by default, re-rotated at their position), and reconstructed inside attention at every step, so all tokens take
  *       part in attention.</li>
  * </ul>
  * The budget counts everything: {@code sketchShare} of each head's bytes go to the sketch (both tables, bucket
@@ -31,12 +31,14 @@ public final class KvReviverPress extends KvPress {
      * @param recent      recent-window positions, ≥ 1 (capped at a quarter of the exact capacity)
      * @param sinks       first positions never evicted, ≥ 0
      * @param revive      whether vague entries can return to the exact set
+     * @param preRope     whether the sketch holds keys before RoPE (re-rotated at their position on reconstruction)
      */
-    public record Options(CountSketch.Mode mode, int rows, double sketchShare, int recent, int sinks, boolean revive) {
+    public record Options(CountSketch.Mode mode, int rows, double sketchShare, int recent, int sinks, boolean revive,
+                          boolean preRope) {
 
         /** The defaults, chosen from the measurements in docs/kv-compression-results.md. */
         public static Options defaults() {
-            return new Options(CountSketch.Mode.MEAN, 1, 0.25, 32, 4, false);
+            return new Options(CountSketch.Mode.MEAN, 1, 0.25, 32, 4, false, true);
         }
 
         public Options {
@@ -76,7 +78,7 @@ public final class KvReviverPress extends KvPress {
     public String describe() {
         return super.describe() + "(mode=" + options.mode().name().toLowerCase() + ",d=" + options.rows() + ",share="
             + options.sketchShare() + ",recent=" + options.recent() + ",sinks=" + options.sinks() + ",revive="
-            + options.revive() + ")";
+            + options.revive() + ",keys=" + (options.preRope() ? "pre" : "post") + ")";
     }
 
     @Override
@@ -127,7 +129,11 @@ public final class KvReviverPress extends KvPress {
     @Override
     protected VagueStore newVagueStore(PressContext ctx, int layer, int kvHead) {
         long headBudget = (long) Math.floor(budget() * ctx.fullBytesPerHead());
+        if (options.preRope() && ctx.rotation() == null) {
+            throw new IllegalArgumentException("kvreviver with pre-RoPE keys needs the model's RoPE in the press "
+                + "context; use keys=post or give the rotation");
+        }
         return new CountSketch(options.mode(), options.rows(), width(ctx, headBudget), ctx.headSize(), ctx.capacity(),
-            ctx.headSeed(layer, kvHead));
+            ctx.headSeed(layer, kvHead), options.preRope() ? ctx.rotation() : null);
     }
 }

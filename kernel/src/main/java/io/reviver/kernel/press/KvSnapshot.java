@@ -112,10 +112,11 @@ public final class KvSnapshot {
     /**
      * Reads a snapshot written under {@code press}.
      *
+     * @param rotation the model's RoPE (for presses keeping pre-RoPE keys), or null
      * @throws IllegalArgumentException naming the field for a bad magic, version, press, shape, count, position,
      *                                  sketch parameter or checksum, or a truncated snapshot
      */
-    public static PressedKvCache read(InputStream in, KvPress press) throws IOException {
+    public static PressedKvCache read(InputStream in, KvPress press, KeyRotation rotation) throws IOException {
         byte[] all = in.readAllBytes();
         if (all.length < 12) {
             throw new IllegalArgumentException("KV snapshot of " + all.length + " bytes is truncated");
@@ -145,7 +146,7 @@ public final class KvSnapshot {
                     + press.describe());
             }
             PressContext c = new PressContext(d.readInt(), d.readInt(), d.readInt(), d.readInt(), d.readInt(),
-                d.readInt(), d.readLong());
+                d.readInt(), d.readLong(), rotation);
             if ((long) c.nLayers() * c.nKvHeads() * c.headSize() > 1L << 24 || c.capacity() > 1 << 24) {
                 throw new IllegalArgumentException("KV snapshot shape out of range: " + c);
             }

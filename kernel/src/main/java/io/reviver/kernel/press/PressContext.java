@@ -13,9 +13,16 @@ package io.reviver.kernel.press;
  * @param promptLength tokens of the prompt (compressed after prefill), in [1, capacity]
  * @param seed         seed of the sequence's randomised parts (sketch hashes, projections); a retried task with
  *                     the same seed reproduces its cache bit for bit
+ * @param rotation     the model's RoPE for one key head, or null when unknown (presses that store pre-RoPE keys
+ *                     then refuse to run)
  */
 public record PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength,
-                           long seed) {
+                           long seed, KeyRotation rotation) {
+
+    /** A context without the model's RoPE. */
+    public PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength, long seed) {
+        this(nLayers, nKvHeads, headSize, kvMul, capacity, promptLength, seed, null);
+    }
 
     public PressContext {
         if (nLayers < 1 || nKvHeads < 1 || headSize < 1 || kvMul < 1) {

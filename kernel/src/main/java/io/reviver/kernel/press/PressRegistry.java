@@ -48,7 +48,8 @@ public final class PressRegistry {
                 yield new KvReviverPress(budget, new KvReviverPress.Options(
                     p.enumValue("mode", CountSketch.Mode.class, d.mode()), p.intValue("d", d.rows()),
                     p.doubleValue("share", d.sketchShare()), p.intValue("recent", d.recent()),
-                    p.intValue("sinks", d.sinks()), p.boolValue("revive", d.revive())));
+                    p.intValue("sinks", d.sinks()), p.boolValue("revive", d.revive()),
+                    p.choice("keys", d.preRope() ? "pre" : "post", "pre", "post").equals("pre")));
             }
             case "kvzip" -> {
                 if (encoder == null) {
@@ -122,6 +123,20 @@ public final class PressRegistry {
             }
             throw new IllegalArgumentException("press " + press + ": option " + key + "=" + v
                 + " is not true or false");
+        }
+
+        String choice(String key, String dflt, String... allowed) {
+            String v = values.remove(key);
+            if (v == null) {
+                return dflt;
+            }
+            for (String a : allowed) {
+                if (a.equalsIgnoreCase(v)) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("press " + press + ": option " + key + "=" + v + " is not one of "
+                + java.util.Arrays.toString(allowed));
         }
 
         <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt) {

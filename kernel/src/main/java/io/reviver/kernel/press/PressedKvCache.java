@@ -226,6 +226,9 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     @Override
     public void observeAttention(int layer, int kvHead, int queryPosition, float[] weights, int count) {
         HeadStore h = heads[index(layer, kvHead)];
+        if (h.gatheredExact < 0) {
+            return; // a revival changed the exact set since the gather: its weights no longer map to entries
+        }
         int kvMul = ctx.kvMul();
         int exact = Math.min(h.gatheredExact, h.count);
         float invMul = 1f / kvMul;
@@ -266,7 +269,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             }
         }
         if (compressed && press.revives() && h.vague != null && count > exact) {
-            maybeRevive(h, weights, count, exact, queryPosition);
+            maybeRevive(h, weights, count, exact, queryPosition, batchFrom[layer]);
         }
     }
 
@@ -447,7 +450,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
      * the lowest-ranked unprotected exact entry's rank, its reconstruction becomes exact (and is subtracted from
      * the store) and that exact entry is evicted in its place.
      */
-    private void maybeRevive(HeadStore h, float[] weights, int count, int exact, int queryPosition) {
+    private void maybeRevive(HeadStore h, float[] weights, int count, int exact, int queryPosition, int batchStart) {
         int kvMul = ctx.kvMul();
         int best = -1;
         float bestW = 0;
@@ -461,8 +464,8 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         if (best < 0 || h.count == 0) {
             return;
         }
-        int victim = victim(h, queryPosition, queryPosition);
-        if (h.positions[victim] < press.sinks() || bestW <= press.rank(h, victim, queryPosition, ctx.promptLength())) {
+        int victim = victim(h, queryPosition, batchStart);
+        if (h.positions[victim] < press.sinks() || h.positions[victim] >= batchStart || bestW <= press.rank(h, victim, queryPosition, ctx.promptLength())) {
             return;
         }
         int pos = h.gatheredPositions[best];

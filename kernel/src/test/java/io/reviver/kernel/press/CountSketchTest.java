@@ -60,6 +60,36 @@ class CountSketchTest {
         assertTrue(checked > 100, "only " + checked + " positions were alone in their buckets");
     }
 
+    /** Pre-RoPE keys: a lone entry comes back rotated to its own position (float rounding of two rotations). */
+    @Test
+    void preRopeKeysAreRotatedBackToTheirPosition() {
+        int hs = 8;
+        KeyRotation rot = (vec, off, position, inverse) -> { // a plain 2-D rotation per pair, angle = position / (i+1)
+            for (int i = 0; i < hs / 2; i++) {
+                double a = (inverse ? -1 : 1) * position / (i + 1.0);
+                float x0 = vec[off + 2 * i];
+                float x1 = vec[off + 2 * i + 1];
+                vec[off + 2 * i] = (float) (x0 * Math.cos(a) - x1 * Math.sin(a));
+                vec[off + 2 * i + 1] = (float) (x0 * Math.sin(a) + x1 * Math.cos(a));
+            }
+        };
+        CountSketch sk = new CountSketch(CountSketch.Mode.MEAN, 1, 1, hs, 100, 3, rot);
+        float[] k = gaussian(new SplittableRandom(4), hs);
+        sk.insert(57, k, 0, k, 0);
+        float[] got = new float[hs];
+        float[] v = new float[hs];
+        sk.reconstruct(57, got, 0, v, 0);
+        assertArrayEquals(k, got, 1e-5f);
+        assertArrayEquals(k, v, 0f, "values are not rotated");
+        // two keys that differ only by their rotation share one pre-RoPE mean
+        float[] k2 = k.clone();
+        rot.rotate(k2, 0, 57, true);
+        rot.rotate(k2, 0, 90, false);
+        sk.insert(90, k2, 0, k2, 0);
+        sk.reconstruct(90, got, 0, v, 0);
+        assertArrayEquals(k2, got, 1e-5f);
+    }
+
     @Test
     void removalWithTheExactVectorsRestoresTheOthers() {
         int hs = 8;

@@ -40,7 +40,7 @@ class KvSnapshotTest {
         LlamaConfig c = m.config();
         int[] prompt = PressTableTest.randomPrompt(160, 21, c.vocabSize());
         KvPress press = PressRegistry.create(spec, 0.2, null);
-        PressContext ctx = new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), 200, 160, 5);
+        PressContext ctx = models.model.pressContext(200, 160, 5);
         PressedKvCache cache = (PressedKvCache) press.newCache(ctx);
         LlamaModel.State state = m.newState(32);
         float[] logits = new float[c.vocabSize()];
@@ -51,7 +51,8 @@ class KvSnapshotTest {
             m.decode(state, cache, PressTableTest.argmax(logits), pos, logits);
         }
         byte[] bytes = KvSnapshot.toBytes(cache);
-        PressedKvCache copy = KvSnapshot.read(new ByteArrayInputStream(bytes), PressRegistry.create(spec, 0.2, null));
+        PressedKvCache copy = KvSnapshot.read(new ByteArrayInputStream(bytes), PressRegistry.create(spec, 0.2, null),
+            m.keyRotation());
         assertEquals(cache.bytes(), copy.bytes());
         assertArrayEquals(bytes, KvSnapshot.toBytes(copy), "re-written snapshot identical");
         float[] a = logits.clone();
@@ -76,7 +77,7 @@ class KvSnapshotTest {
 
     private static void assertRejected(byte[] bytes, KvPress press, String fragment) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> KvSnapshot.read(new ByteArrayInputStream(bytes), press));
+            () -> KvSnapshot.read(new ByteArrayInputStream(bytes), press, models.model.keyRotation()));
         assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' lacks '" + fragment + "'");
     }
 }

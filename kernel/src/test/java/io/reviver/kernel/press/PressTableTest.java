@@ -31,7 +31,8 @@ class PressTableTest {
     static Stream<String> presses() {
         return Stream.of("streaming_llm", "h2o", "snapkv", "tova", "knorm", "kvzip", "compactor", "kvreviver",
             "kvreviver:mode=signed,d=1", "kvreviver:mode=signed,d=3", "kvreviver:mode=signed,d=5",
-            "kvreviver:mode=mean,d=3,share=0.5", "kvreviver:revive=true");
+            "kvreviver:mode=mean,d=3,share=0.5", "kvreviver:revive=true", "kvreviver:keys=post",
+            "kvreviver:mode=signed,d=3,keys=post");
     }
 
     static TestModels models;
@@ -59,7 +60,7 @@ class PressTableTest {
     /** Prefill, compress, then greedy-decode {@code steps} tokens; returns every step's logits, concatenated. */
     static float[] run(LlamaModel m, KvPress press, int[] prompt, int steps, int capacity, long[] maxBytesOverBudget) {
         LlamaConfig c = m.config();
-        KvCache cache = press.newCache(new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), capacity,
+        KvCache cache = press.newCache(models.model.pressContext(capacity,
             prompt.length, 7L));
         LlamaModel.State state = m.newState(32);
         float[] logits = new float[c.vocabSize()];
@@ -144,7 +145,7 @@ class PressTableTest {
         KvPress press = PressRegistry.create(spec, 0.2, ENCODER);
         float[] direct = run(m, press, prompt, steps, 170, null);
 
-        PressContext ctx = new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), 170, prompt.length, 7L);
+        PressContext ctx = models.model.pressContext(170, prompt.length, 7L);
         PrefillRecord record = new PrefillRecord(ctx, new int[] {32, 64}, c.contextLength());
         LlamaModel.State state = m.newState(32);
         float[] logits = new float[c.vocabSize()];
@@ -169,8 +170,7 @@ class PressTableTest {
         int[] prompt = randomPrompt(200, 17, c.vocabSize());
         int[] question = randomPrompt(12, 18, c.vocabSize());
         KvPress press = PressRegistry.create(spec, 0.25, ENCODER);
-        PressedKvCache cache = (PressedKvCache) press.newCache(new PressContext(c.nLayers(), c.nKvHeads(),
-            c.headSize(), c.kvMul(), 220, 200, 1));
+        PressedKvCache cache = (PressedKvCache) press.newCache(models.model.pressContext(220, 200, 1));
         LlamaModel.State state = m.newState(32);
         float[] logits = new float[c.vocabSize()];
         m.prefill(state, cache, prompt, 0, null, logits);
@@ -191,8 +191,7 @@ class PressTableTest {
     @Test
     void fullPressIsTheDenseCache() {
         LlamaConfig c = models.model.config();
-        KvCache cache = new FullPress().newCache(new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(),
-            10, 5, 0));
+        KvCache cache = new FullPress().newCache(models.model.pressContext(10, 5, 0));
         assertInstanceOf(io.reviver.kernel.cache.DenseKvCache.class, cache);
     }
 
@@ -202,8 +201,7 @@ class PressTableTest {
         LlamaConfig c = m.config();
         int[] prompt = randomPrompt(300, 14, c.vocabSize());
         KvPress press = PressRegistry.create("h2o", 0.1, null);
-        PressedKvCache cache = (PressedKvCache) press.newCache(new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(),
-            c.kvMul(), 300, 300, 0));
+        PressedKvCache cache = (PressedKvCache) press.newCache(models.model.pressContext(300, 300, 0));
         LlamaModel.State state = m.newState(64);
         m.prefill(state, cache, prompt, 0, null, new float[c.vocabSize()]);
         assertEquals(300, cache.head(0, 0).count());
@@ -226,8 +224,7 @@ class PressTableTest {
         LlamaConfig c = m.config();
         int[] prompt = randomPrompt(300, 15, c.vocabSize());
         KvPress press = PressRegistry.create("kvreviver", 0.25, null);
-        PressedKvCache cache = (PressedKvCache) press.newCache(new PressContext(c.nLayers(), c.nKvHeads(),
-            c.headSize(), c.kvMul(), 320, 300, 3));
+        PressedKvCache cache = (PressedKvCache) press.newCache(models.model.pressContext(320, 300, 3));
         LlamaModel.State state = m.newState(64);
         float[] logits = new float[c.vocabSize()];
         m.prefill(state, cache, prompt, 0, null, logits);
@@ -264,7 +261,7 @@ class PressTableTest {
             () -> PressRegistry.create("kvreviver:revive=yes", 0.5, null));
         assertMessage("needs the model's tokenizer", () -> PressRegistry.create("kvzip", 0.5, null));
         LlamaConfig c = models.model.config();
-        PressContext tiny = new PressContext(c.nLayers(), c.nKvHeads(), c.headSize(), c.kvMul(), 20, 20, 0);
+        PressContext tiny = models.model.pressContext(20, 20, 0);
         assertMessage("fewer than the 6 needed", () -> PressRegistry.create("streaming_llm", 0.1, null).newCache(tiny));
         assertMessage("cannot hold one bucket", () -> PressRegistry.create("kvreviver:d=5", 0.1, null).newCache(tiny));
     }
