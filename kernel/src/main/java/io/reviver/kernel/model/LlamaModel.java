@@ -109,21 +109,69 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void forward(State state, KvCache cache, int[] tokens, int off, int n, int startPos, float[] logits,
                         boolean allRows) {
+        checkForwardArgs(state, cache, tokens, off, n, startPos, logits, allRows);
+        for (int t = 0; t < n; t++) {
+            state.rowCache[t] = cache;
+            state.rowPos[t] = startPos + t;
+        }
+        state.segments = 1;
+        state.segStart[0] = 0;
+        state.segStart[1] = n;
+        forwardRows(state, tokens, off, n, logits, allRows);
+    }
+
+    /**
+     * One decode step for {@code b} independent sequences at once: row i runs {@code tokens[i]} at
+     * {@code positions[i]} against {@code caches[i]}. Every weight product is one (b × cols) matmul, so the weights
+     * are read once for all sequences; attention is per sequence.
+     *
+     * @param caches    b distinct caches; cache i must hold exactly {@code positions[i]} positions
+     * @param logits    (b, vocabSize) row-major: the next-token logits of each sequence
+     * @throws IllegalArgumentException for b outside [1, maxBatch], a repeated cache, or bad tokens or positions
+     */
+    public void decodeBatch(State state, KvCache[] caches, int[] tokens, int[] positions, int b, float[] logits) {
+        if (b < 1 || b > state.maxBatch) {
+            throw new IllegalArgumentException("decode batch of " + b + " sequences outside [1, maxBatch = "
+                + state.maxBatch + "]");
+        }
+        if (logits.length < (long) b * config.vocabSize()) {
+            throw new IllegalArgumentException("logits array of " + logits.length + " is too small for " + b + " rows");
+        }
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < i; j++) {
+                if (caches[j] == caches[i]) {
+                    throw new IllegalArgumentException("sequences " + j + " and " + i + " share one cache");
+                }
+            }
+            checkForwardArgs(state, caches[i], tokens, i, 1, positions[i], null, false);
+            state.rowCache[i] = caches[i];
+            state.rowPos[i] = positions[i];
+            state.segStart[i] = i;
+        }
+        state.segments = b;
+        state.segStart[b] = b;
+        forwardRows(state, tokens, 0, b, logits, true);
+    }
+
+    /**
+     * The forward pass over n rows whose caches and positions are in {@code s.rowCache}, {@code s.rowPos}, grouped
+     * in segments (runs of rows of one sequence at consecutive positions: a prefill batch is one segment, a
+     * multi-sequence decode step one segment per sequence).
+     */
+    private void forwardRows(State s, int[] tokens, int off, int n, float[] logits, boolean allRows) {
         final LlamaConfig c = config;
         final int dim = c.dim();
         final int qDim = c.qDim();
         final int kvDim = c.kvDim();
         final int hiddenDim = c.hiddenDim();
-        final State s = state;
-        checkForwardArgs(s, cache, tokens, off, n, startPos, logits, allRows);
 
         // 1. Embedding look-up: x[t] = token_embd[token_t].
         for (int t = 0; t < n; t++) {
             ops.dequantizeRow(weights.tokenEmbedding(), tokens[off + t], s.x, t * dim);
         }
-        // RoPE angles for the batch's positions, shared by all layers.
+        // RoPE angles for the rows' positions, shared by all layers.
         for (int t = 0; t < n; t++) {
-            rope.angles(startPos + t, s.cos[t], s.sin[t]);
+            rope.angles(s.rowPos[t], s.cos[t], s.sin[t]);
         }
 
         for (int l = 0; l < c.nLayers(); l++) {
@@ -148,13 +196,13 @@ public final class LlamaModel implements AutoCloseable {
                 rope.rotate(s.k, t * kvDim, c.nKvHeads(), c.headSize(), s.cos[t], s.sin[t]);
             }
 
-            // 5. Append this batch's keys and values to the cache.
+            // 5. Append each row's keys and values to its sequence's cache.
             for (int t = 0; t < n; t++) {
-                cache.append(l, startPos + t, s.k, t * kvDim, s.v, t * kvDim);
+                s.rowCache[t].append(l, s.rowPos[t], s.k, t * kvDim, s.v, t * kvDim);
             }
 
-            // 6. Causal GQA attention: token t attends to positions [0, startPos + t]; result in att (n, qDim).
-            attention(s, cache, l, n, startPos);
+            // 6. Causal GQA attention: row t attends to its cache's positions [0, rowPos[t]]; result in att (n, qDim).
+            attention(s, l);
 
             // 7. Output projection and residual: x += att·Woᵀ.
             ops.matmul(w.wo(), s.att, n, s.proj);
@@ -343,18 +391,18 @@ public final class LlamaModel implements AutoCloseable {
      * values of KV head {@code h / kvMul} over positions {@code [0, startPos + t]}, with scores
      * {@code q·k / sqrt(headSize)}. One task per KV head (each reads its keys/values once).
      */
-    private void attention(State s, KvCache cache, int layer, int n, int startPos) {
+    private void attention(State s, int layer) {
         int nKvHeads = config.nKvHeads();
         if (attentionPool == null || nKvHeads == 1) {
             for (int g = 0; g < nKvHeads; g++) {
-                attendKvHead(s, cache, layer, g, n, startPos);
+                attendSegments(s, layer, g);
             }
             return;
         }
         List<Future<?>> futures = new ArrayList<>(nKvHeads);
         for (int g = 0; g < nKvHeads; g++) {
             final int kvHead = g;
-            futures.add(attentionPool.submit(() -> attendKvHead(s, cache, layer, kvHead, n, startPos)));
+            futures.add(attentionPool.submit(() -> attendSegments(s, layer, kvHead)));
         }
         for (Future<?> f : futures) {
             try {
@@ -380,14 +428,25 @@ public final class LlamaModel implements AutoCloseable {
      * there; otherwise invisible entries get weight 0. When the cache observes attention it receives each
      * token's weights (kvMul, count).
      */
-    private void attendKvHead(State s, KvCache cache, int layer, int kvHead, int n, int startPos) {
+    /** Attention of one KV head for every segment (sequence) of the rows, one after the other. */
+    private void attendSegments(State s, int layer, int kvHead) {
+        for (int g = 0; g < s.segments; g++) {
+            int from = s.segStart[g];
+            attendKvHead(s, s.rowCache[from], layer, kvHead, from, s.segStart[g + 1] - from, s.rowPos[from]);
+        }
+    }
+
+    /**
+     * Attention for rows {@code [row0, row0 + n)} of one sequence at positions {@code startPos, startPos + 1, …}.
+     */
+    private void attendKvHead(State s, KvCache cache, int layer, int kvHead, int row0, int n, int startPos) {
         final int hs = config.headSize();
         final int qDim = config.qDim();
         final int kvMul = config.kvMul();
         final float scale = (float) (1.0 / Math.sqrt(hs));
         if (cache.observesQueries()) {
             for (int t = 0; t < n; t++) {
-                cache.observeQuery(layer, kvHead, startPos + t, s.q, t * qDim + kvHead * kvMul * hs);
+                cache.observeQuery(layer, kvHead, startPos + t, s.q, (row0 + t) * qDim + kvHead * kvMul * hs);
             }
         }
         final int count = cache.entryCount(layer, kvHead);
@@ -415,7 +474,7 @@ public final class LlamaModel implements AutoCloseable {
                 len = count;
             }
             for (int h = kvHead * kvMul; h < (kvHead + 1) * kvMul; h++) {
-                int qOff = t * qDim + h * hs;
+                int qOff = (row0 + t) * qDim + h * hs;
                 for (int j = 0; j < len; j++) {
                     scores[j] = ascending || positions[j] <= queryPos
                         ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
@@ -520,6 +579,10 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] cos;   // (maxBatch, ropeDim / 2) RoPE cosines per batch token
         final float[][] sin;   // (maxBatch, ropeDim / 2)
         final int[] single = new int[1];
+        final KvCache[] rowCache; // (maxBatch) the cache of each row of the current forward pass
+        final int[] rowPos;       // (maxBatch) the position of each row
+        final int[] segStart;     // (maxBatch + 1) first row of each segment, then n
+        int segments;             // segments of the current forward pass
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (positions)
@@ -543,6 +606,9 @@ public final class LlamaModel implements AutoCloseable {
             hb = new float[maxBatch * c.hiddenDim()];
             hb2 = new float[maxBatch * c.hiddenDim()];
             lastRow = new float[c.dim()];
+            rowCache = new KvCache[maxBatch];
+            rowPos = new int[maxBatch];
+            segStart = new int[maxBatch + 1];
             cos = new float[maxBatch][c.ropeDim() / 2];
             sin = new float[maxBatch][c.ropeDim() / 2];
             keyScratch = new float[c.nKvHeads()][];
