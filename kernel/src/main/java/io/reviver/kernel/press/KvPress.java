@@ -69,6 +69,17 @@ public abstract class KvPress {
         return budget >= 1.0;
     }
 
+    /**
+     * The bytes a cache made by this press for {@code ctx} may hold after compression: the full cache's bytes
+     * when lossless, otherwise the budget per head × heads (what {@link PressedKvCache#budgetBytes} reports).
+     */
+    public long reservedBytes(PressContext ctx) {
+        if (isLossless()) {
+            return ctx.fullBytes();
+        }
+        return (long) Math.floor(budget * ctx.fullBytesPerHead()) * ctx.nLayers() * ctx.nKvHeads();
+    }
+
     /** A cache for one sequence: dense when lossless, otherwise a {@link PressedKvCache} under this press. */
     public KvCache newCache(PressContext ctx) {
         if (isLossless()) {
