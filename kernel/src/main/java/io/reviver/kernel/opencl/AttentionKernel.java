@@ -1,0 +1,166 @@
+package io.reviver.kernel.opencl;
+
+/**
+ * Device body of batched GQA attention over an exact KV block plus optional sketch-reconstructed tokens — ops 1
+ * and 4 of {@link io.reviver.kernel.attention.AttentionBackend} (op 1 is op 4 with no sketched tokens).
+ *
+ * <p>One work-group per (pair p, query head r), {@code g = p·kvMul + r}; {@code L} = local size, a power of two.
+ * Steps, separated by barriers:
+ * <ol>
+ *   <li>row codes of the pair's sketched tokens ({@code codes}, global scratch owned by this group);</li>
+ *   <li>scores {@code scale·q·k_j} of entries strided over the group (exact keys, or keys reconstructed
+ *       coordinate by coordinate), written to {@code weights}; the group's max by a tree reduction in local
+ *       memory;</li>
+ *   <li>{@code e_j = exp(score_j − max)} and their sum (tree reduction); {@code weights = e / sum};</li>
+ *   <li>items stride over coordinates c: {@code out[g, c] = Σ_j w_j·v_j[c]} in entry order (exact values, then
+ *       reconstructed values).</li>
+ * </ol>
+ * Masked entries get the score {@link #MASKED} and weight 0. Global size = P·kvMul·L.
+ */
+final class AttentionKernel extends SketchKernelBase {
+
+    /** Score marking a masked entry (−Float.MAX_VALUE); any real score is larger. */
+    static final float MASKED = -3.4028235e38f;
+
+    int kvMul;
+    int headSize;
+    float scale;
+    /** 1 when {@link #valid} holds a mask, 0 when all entries are valid. */
+    int useMask;
+    int depth;
+    int width;
+    /** (P, kvMul, headSize) queries. */
+    float[] queries = new float[1];
+    /** (E, headSize) exact keys and values. */
+    float[] keys = new float[1];
+    float[] values = new float[1];
+    /** (E) 1 = valid entry; read only when useMask == 1. */
+    int[] valid = new int[1];
+    /** (P) exact block start and length of each pair. */
+    int[] blockStart = new int[1];
+    int[] blockLength = new int[1];
+    /** (P) start of each pair's weight segment (kvMul, blockLength + vagueLength). */
+    int[] weightOffset = new int[1];
+    /** (S, depth, width, headSize) key and value sketches. */
+    float[] keyTables = new float[1];
+    float[] valueTables = new float[1];
+    /** (S) seeds. */
+    int[] seeds = new int[1];
+    /** (P) sketch index, first position index and count of sketched tokens of each pair. */
+    int[] sketchOf = new int[1];
+    int[] vagueStart = new int[1];
+    int[] vagueLength = new int[1];
+    /** (V) absolute positions of sketched tokens. */
+    int[] positions = new int[1];
+    /** (total weights, depth) scratch: row codes of the sketched token in each weight slot. */
+    int[] codes = new int[1];
+    /** (total weights) scores, then softmax weights. */
+    float[] weights = new float[1];
+    /** (P, kvMul, headSize) result. */
+    float[] out = new float[1];
+    /** (L) per-group reduction scratch. */
+    @Local
+    float[] partial = new float[1];
+
+    @Override
+    public void run() {
+        int g = getGroupId(0);
+        int lid = getLocalId(0);
+        int localSize = getLocalSize(0);
+        int p = g / kvMul;
+        int r = g - p * kvMul;
+        int start = blockStart[p];
+        int nExact = blockLength[p];
+        int m = vagueLength[p];
+        int n = nExact + m;
+        int wBase = weightOffset[p] + r * n;
+        int qOff = g * headSize;
+        int sk = sketchOf[p];
+
+        // 1. Row codes of the sketched tokens (slot wBase + nExact + j).
+        for (int j = lid; j < m; j += localSize) {
+            int pos = positions[vagueStart[p] + j];
+            for (int row = 0; row < depth; row++) {
+                codes[(wBase + nExact + j) * depth + row] = rowCode(seeds[sk], sk, row, pos, depth, width, headSize);
+            }
+        }
+        globalBarrier();
+
+        // 2. Scores and their max.
+        float localMax = MASKED;
+        for (int j = lid; j < n; j += localSize) {
+            float score = MASKED;
+            if (j < nExact) {
+                int e = start + j;
+                if (useMask == 0 || valid[e] != 0) {
+                    float dot = 0f;
+                    for (int c = 0; c < headSize; c++) {
+                        dot += queries[qOff + c] * keys[e * headSize + c];
+                    }
+                    score = dot * scale;
+                }
+            } else {
+                int codeBase = (wBase + j) * depth;
+                float dot = 0f;
+                for (int c = 0; c < headSize; c++) {
+                    dot += queries[qOff + c] * combine(keyTables, codes, codeBase, depth, c);
+                }
+                score = dot * scale;
+            }
+            weights[wBase + j] = score;
+            localMax = max(localMax, score);
+        }
+        partial[lid] = localMax;
+        localBarrier();
+        for (int half = localSize / 2; half > 0; half = half / 2) {
+            if (lid < half) {
+                partial[lid] = max(partial[lid], partial[lid + half]);
+            }
+            localBarrier();
+        }
+        float groupMax = partial[0];
+        localBarrier();
+
+        // 3. exp(score − max), sum, normalise.
+        float localSum = 0f;
+        for (int j = lid; j < n; j += localSize) {
+            float score = weights[wBase + j];
+            float e = 0f;
+            if (score != MASKED) {
+                e = exp(score - groupMax);
+            }
+            weights[wBase + j] = e;
+            localSum += e;
+        }
+        partial[lid] = localSum;
+        localBarrier();
+        for (int half = localSize / 2; half > 0; half = half / 2) {
+            if (lid < half) {
+                partial[lid] = partial[lid] + partial[lid + half];
+            }
+            localBarrier();
+        }
+        float sum = partial[0];
+        float inv = 0f;
+        if (sum > 0f) {
+            inv = 1f / sum;
+        }
+        for (int j = lid; j < n; j += localSize) {
+            weights[wBase + j] = weights[wBase + j] * inv;
+        }
+        globalBarrier();
+
+        // 4. out = Σ_j w_j v_j per coordinate, in entry order.
+        for (int c = lid; c < headSize; c += localSize) {
+            float acc = 0f;
+            for (int j = 0; j < nExact; j++) {
+                acc += weights[wBase + j] * values[(start + j) * headSize + c];
+            }
+            for (int j = 0; j < m; j++) {
+                int slot = wBase + nExact + j;
+                acc += weights[slot] * combine(valueTables, codes, slot * depth, depth, c);
+            }
+            out[qOff + c] = acc;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.reviver.kernel.opencl;
+
+import com.aparapi.Kernel;
+
+/**
+ * Device-side helpers shared by the kernels: the {@link io.reviver.kernel.attention.SketchHash} integer hash
+ * (repeated here operation for operation, because a kernel may only call its own methods) and the row-combining
+ * rule of Count-Sketch reconstruction.
+ *
+ * <p>A <em>row code</em> packs where a token lives in one sketch row: {@code code = (offset << 1) | negative}
+ * where {@code offset} is the start of the bucket in the flat (S, depth, width, headSize) table array (below 2³⁰)
+ * and {@code negative} is 1 when the row's sign is −1.
+ */
+abstract class SketchKernelBase extends Kernel {
+
+    /** Unsigned 32-bit mask. */
+    private static final long MASK = 0xFFFFFFFFL;
+
+    /** {@code a·c mod 2³²} from 16-bit halves of {@code a}: see {@code SketchHash.mul32}. */
+    protected final long mul32(long a, long c) {
+        long low = (a & 0xFFFFL) * c;
+        long high = (((a >>> 16) * c) & 0xFFFFL) << 16;
+        return (low + high) & MASK;
+    }
+
+    /** murmur3 {@code fmix32}: see {@code SketchHash.fmix}. */
+    protected final long fmix(long h0) {
+        long h = h0;
+        h = h ^ (h >>> 16);
+        h = mul32(h, 0x85EBCA6BL);
+        h = h ^ (h >>> 13);
+        h = mul32(h, 0xC2B2AE35L);
+        h = h ^ (h >>> 16);
+        return h;
+    }
+
+    /** {@code SketchHash.mix(seed, row, position)}, in {@code [0, 2³²)}. */
+    protected final long mix(int seed, int row, int position) {
+        long h = (((long) seed) & MASK) ^ mul32(((long) (row + 1)) & MASK, 0x9E3779B9L);
+        h = fmix(h);
+        return fmix(h ^ (((long) position) & MASK));
+    }
+
+    /** Row code of (sketch, row, position) in tables of shape (S, depth, width, headSize). */
+    protected final int rowCode(int seed, int sketch, int row, int position, int depth, int width, int headSize) {
+        long h = mix(seed, row, position);
+        int bucket = (int) (h % width);
+        int code = (((sketch * depth + row) * width + bucket) * headSize) << 1;
+        if ((h >>> 31) != 0L) {
+            code = code | 1;
+        }
+        return code;
+    }
+
+    /** Coordinate {@code c} of a bucket vector with the row's sign applied. */
+    protected final float signedAt(float[] table, int code, int c) {
+        float v = table[(code >> 1) + c];
+        if ((code & 1) != 0) {
+            v = -v;
+        }
+        return v;
+    }
+
+    /**
+     * Coordinate {@code c} of the reconstruction from the {@code depth} row codes {@code codes[base, base + depth)}:
+     * the mean when depth ≤ 2 (summed in row order), otherwise the median by rank selection (rank of row i = number
+     * of rows with a smaller value, ties broken by row index), the mean of the two middle values for even depth.
+     * Same result as sorting, without a private array.
+     */
+    protected final float combine(float[] table, int[] codes, int base, int depth, int c) {
+        float result = 0f;
+        if (depth <= 2) {
+            float sum = 0f;
+            for (int j = 0; j < depth; j++) {
+                sum += signedAt(table, codes[base + j], c);
+            }
+            result = sum / depth;
+        } else {
+            int lo = (depth - 1) / 2;
+            int hi = depth / 2;
+            float a = 0f;
+            float b = 0f;
+            for (int i = 0; i < depth; i++) {
+                float vi = signedAt(table, codes[base + i], c);
+                int rank = 0;
+                for (int l = 0; l < depth; l++) {
+                    float vl = signedAt(table, codes[base + l], c);
+                    if (vl < vi || (vl == vi && l < i)) {
+                        rank++;
+                    }
+                }
+                if (rank == lo) {
+                    a = vi;
+                }
+                if (rank == hi) {
+                    b = vi;
+                }
+            }
+            if (lo == hi) {
+                result = a;
+            } else {
+                result = (a + b) * 0.5f;
+            }
+        }
+        return result;
+    }
+}
