@@ -112,9 +112,9 @@ final class AttentionKernel extends SketchKernelBase {
         }
         partial[lid] = localMax;
         localBarrier();
-        for (int half = localSize / 2; half > 0; half = half / 2) {
-            if (lid < half) {
-                partial[lid] = max(partial[lid], partial[lid + half]);
+        for (int stride = localSize / 2; stride > 0; stride = stride / 2) {
+            if (lid < stride) {
+                partial[lid] = max(partial[lid], partial[lid + stride]);
             }
             localBarrier();
         }
@@ -134,9 +134,9 @@ final class AttentionKernel extends SketchKernelBase {
         }
         partial[lid] = localSum;
         localBarrier();
-        for (int half = localSize / 2; half > 0; half = half / 2) {
-            if (lid < half) {
-                partial[lid] = partial[lid] + partial[lid + half];
+        for (int stride = localSize / 2; stride > 0; stride = stride / 2) {
+            if (lid < stride) {
+                partial[lid] = partial[lid] + partial[lid + stride];
             }
             localBarrier();
         }
