@@ -333,7 +333,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
      * Executes {@code k} over {@code global} items in groups of {@code local} on the device; returns false (after a
      * logged, counted fall-back) when it did not run as OpenCL, or throws when OpenCL was required.
      */
-    private boolean execute(Op op, Kernel k, int global, int local) {
+    boolean execute(Op op, Kernel k, int global, int local) {
         try {
             k.execute(Range.create(device, global, local));
         } catch (RuntimeException | AssertionError | LinkageError e) {
