@@ -2,26 +2,31 @@ package io.reviver.kernel.opencl;
 
 /**
  * Device body of batched GQA attention over an exact KV block plus optional sketch-reconstructed tokens — ops 1
- * and 4 of {@link io.reviver.kernel.attention.AttentionBackend} (op 1 is op 4 with no sketched tokens).
+ * and 4 of {@link io.reviver.kernel.attention.AttentionBackend} (op 1 is op 4 with no sketched tokens). Executed
+ * in two passes over the same device buffers:
  *
- * <p>One work-group per (pair p, query head r), {@code g = p·kvMul + r}; {@code L} = local size, a power of two.
- * Steps, separated by barriers:
+ * <p><b>Pass 0</b> ({@code pass == 0}, only when there are sketched tokens; one work-group per sketched
+ * <em>slot</em>, i.e. sketched token j of pair p at {@code slot = slotOffset[p] + j}): hash the token's position
+ * into its {@code depth} row codes, then reconstruct its key and value ({@link #combine}) into
+ * {@code reconKeys}/{@code reconValues} — once per slot, shared by the pair's kvMul query heads.
+ *
+ * <p><b>Pass 1</b> (one work-group per (pair p, query head r), {@code g = p·kvMul + r}; L = local size, a power
+ * of two), steps separated by barriers:
  * <ol>
- *   <li>row codes of the pair's sketched tokens ({@code codes}, global scratch owned by this group);</li>
- *   <li>scores {@code scale·q·k_j} of entries strided over the group (exact keys, or keys reconstructed
- *       coordinate by coordinate), written to {@code weights}; the group's max by a tree reduction in local
- *       memory;</li>
+ *   <li>scores {@code scale·q·k_j} of entries strided over the group (exact keys, then reconstructed keys), written
+ *       to {@code weights}; the group's max by a tree reduction in local memory;</li>
  *   <li>{@code e_j = exp(score_j − max)} and their sum (tree reduction); {@code weights = e / sum};</li>
- *   <li>items stride over coordinates c: {@code out[g, c] = Σ_j w_j·v_j[c]} in entry order (exact values, then
- *       reconstructed values).</li>
+ *   <li>items stride over coordinates c: {@code out[g, c] = Σ_j w_j·v_j[c]} in entry order.</li>
  * </ol>
- * Masked entries get the score {@link #MASKED} and weight 0. Global size = P·kvMul·L.
+ * Masked entries get the score {@link #MASKED} and weight 0.
  */
 final class AttentionKernel extends SketchKernelBase {
 
     /** Score marking a masked entry (−Float.MAX_VALUE); any real score is larger. */
     static final float MASKED = -3.4028235e38f;
 
+    /** 0 = reconstruct sketched slots, 1 = attention. */
+    int pass;
     int kvMul;
     int headSize;
     float scale;
@@ -50,10 +55,17 @@ final class AttentionKernel extends SketchKernelBase {
     int[] sketchOf = new int[1];
     int[] vagueStart = new int[1];
     int[] vagueLength = new int[1];
+    /** (P) first slot of each pair: prefix sums of vagueLength. */
+    int[] slotOffset = new int[1];
+    /** (slots) pair of each slot. */
+    int[] slotPair = new int[1];
     /** (V) absolute positions of sketched tokens. */
     int[] positions = new int[1];
-    /** (total weights, depth) scratch: row codes of the sketched token in each weight slot. */
+    /** (slots, depth) scratch: row codes of each slot. */
     int[] codes = new int[1];
+    /** (slots, headSize) scratch: reconstructed keys and values of each slot. */
+    float[] reconKeys = new float[1];
+    float[] reconValues = new float[1];
     /** (total weights) scores, then softmax weights. */
     float[] weights = new float[1];
     /** (P, kvMul, headSize) result. */
@@ -64,6 +76,33 @@ final class AttentionKernel extends SketchKernelBase {
 
     @Override
     public void run() {
+        if (pass == 0) {
+            reconstructSlot();
+        } else {
+            attendHead();
+        }
+    }
+
+    /** Pass 0: row codes, then key and value reconstruction of slot {@code getGroupId(0)}. */
+    private void reconstructSlot() {
+        int slot = getGroupId(0);
+        int lid = getLocalId(0);
+        int localSize = getLocalSize(0);
+        int p = slotPair[slot];
+        int pos = positions[vagueStart[p] + slot - slotOffset[p]];
+        int sk = sketchOf[p];
+        for (int row = lid; row < depth; row += localSize) {
+            codes[slot * depth + row] = rowCode(seeds[sk], sk, row, pos, depth, width, headSize);
+        }
+        globalBarrier();
+        for (int c = lid; c < headSize; c += localSize) {
+            reconKeys[slot * headSize + c] = combine(keyTables, codes, slot * depth, depth, c);
+            reconValues[slot * headSize + c] = combine(valueTables, codes, slot * depth, depth, c);
+        }
+    }
+
+    /** Pass 1: attention of query head {@code getGroupId(0)} over exact then reconstructed entries. */
+    private void attendHead() {
         int g = getGroupId(0);
         int lid = getLocalId(0);
         int localSize = getLocalSize(0);
@@ -71,22 +110,12 @@ final class AttentionKernel extends SketchKernelBase {
         int r = g - p * kvMul;
         int start = blockStart[p];
         int nExact = blockLength[p];
-        int m = vagueLength[p];
-        int n = nExact + m;
+        int n = nExact + vagueLength[p];
+        int slot0 = slotOffset[p] - nExact; // entry j ≥ nExact is slot slot0 + j
         int wBase = weightOffset[p] + r * n;
         int qOff = g * headSize;
-        int sk = sketchOf[p];
 
-        // 1. Row codes of the sketched tokens (slot wBase + nExact + j).
-        for (int j = lid; j < m; j += localSize) {
-            int pos = positions[vagueStart[p] + j];
-            for (int row = 0; row < depth; row++) {
-                codes[(wBase + nExact + j) * depth + row] = rowCode(seeds[sk], sk, row, pos, depth, width, headSize);
-            }
-        }
-        globalBarrier();
-
-        // 2. Scores and their max.
+        // 1. Scores and their max.
         float localMax = MASKED;
         for (int j = lid; j < n; j += localSize) {
             float score = MASKED;
@@ -100,10 +129,10 @@ final class AttentionKernel extends SketchKernelBase {
                     score = dot * scale;
                 }
             } else {
-                int codeBase = (wBase + j) * depth;
+                int kOff = (slot0 + j) * headSize;
                 float dot = 0f;
                 for (int c = 0; c < headSize; c++) {
-                    dot += queries[qOff + c] * combine(keyTables, codes, codeBase, depth, c);
+                    dot += queries[qOff + c] * reconKeys[kOff + c];
                 }
                 score = dot * scale;
             }
@@ -121,7 +150,7 @@ final class AttentionKernel extends SketchKernelBase {
         float groupMax = partial[0];
         localBarrier();
 
-        // 3. exp(score − max), sum, normalise.
+        // 2. exp(score − max), sum, normalise.
         float localSum = 0f;
         for (int j = lid; j < n; j += localSize) {
             float score = weights[wBase + j];
@@ -150,15 +179,14 @@ final class AttentionKernel extends SketchKernelBase {
         }
         globalBarrier();
 
-        // 4. out = Σ_j w_j v_j per coordinate, in entry order.
+        // 3. out = Σ_j w_j v_j per coordinate, in entry order.
         for (int c = lid; c < headSize; c += localSize) {
             float acc = 0f;
             for (int j = 0; j < nExact; j++) {
                 acc += weights[wBase + j] * values[(start + j) * headSize + c];
             }
-            for (int j = 0; j < m; j++) {
-                int slot = wBase + nExact + j;
-                acc += weights[slot] * combine(valueTables, codes, slot * depth, depth, c);
+            for (int j = nExact; j < n; j++) {
+                acc += weights[wBase + j] * reconValues[(slot0 + j) * headSize + c];
             }
             out[qOff + c] = acc;
         }

@@ -155,13 +155,10 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         AttentionKernel k = attend;
         loadExact(k, batch, wOff);
         int[] zeros = new int[batch.pairs()];
-        k.depth = 1;
-        k.width = 1;
-        k.sketchOf = copy(k.sketchOf, zeros, zeros.length);
-        k.vagueStart = copy(k.vagueStart, zeros, zeros.length);
+        k.pass = 1;
         k.vagueLength = copy(k.vagueLength, zeros, zeros.length);
-        k.put(k.sketchOf).put(k.vagueStart).put(k.vagueLength);
-        k.codes = ensureInts(k.codes, 1);
+        k.slotOffset = copy(k.slotOffset, zeros, zeros.length);
+        k.put(k.vagueLength).put(k.slotOffset);
         if (!execute(Op.ATTEND, k, batch.pairs() * batch.kvMul() * localSize, localSize)) {
             reference.attend(batch, out, weights);
             return;
@@ -184,6 +181,16 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         loadExact(k, batch, wOff);
         CountSketchShape shape = sketch.shape();
         int p = batch.pairs();
+        int[] slotOffset = new int[p];
+        int slots = 0;
+        for (int i = 0; i < p; i++) {
+            slotOffset[i] = slots;
+            slots += sketch.vagueLength()[i];
+        }
+        int[] slotPair = new int[Math.max(slots, 1)];
+        for (int i = 0; i < p; i++) {
+            Arrays.fill(slotPair, slotOffset[i], slotOffset[i] + sketch.vagueLength()[i], i);
+        }
         k.depth = shape.depth();
         k.width = shape.width();
         k.keyTables = copy(k.keyTables, sketch.keyTables(), sketch.keyTables().length);
@@ -192,11 +199,19 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.sketchOf = copy(k.sketchOf, sketch.sketchOf(), p);
         k.vagueStart = copy(k.vagueStart, sketch.vagueStart(), p);
         k.vagueLength = copy(k.vagueLength, sketch.vagueLength(), p);
+        k.slotOffset = copy(k.slotOffset, slotOffset, p);
+        k.slotPair = copy(k.slotPair, slotPair, slotPair.length);
         k.positions = copy(k.positions, sketch.positions(), sketch.positions().length);
+        k.codes = ensureInts(k.codes, slots * shape.depth());
+        k.reconKeys = ensure(k.reconKeys, slots * shape.headSize());
+        k.reconValues = ensure(k.reconValues, slots * shape.headSize());
         k.put(k.keyTables).put(k.valueTables).put(k.seeds).put(k.sketchOf).put(k.vagueStart).put(k.vagueLength)
-            .put(k.positions);
-        k.codes = ensureInts(k.codes, (int) Math.min(Integer.MAX_VALUE, (long) wOff[p] * shape.depth()));
-        if (!execute(Op.ATTEND_WITH_SKETCH, k, p * batch.kvMul() * localSize, localSize)) {
+            .put(k.slotOffset).put(k.slotPair).put(k.positions);
+        // Pass 0 reconstructs each sketched token once; pass 1 attends (buffers stay on the device in between).
+        k.pass = 0;
+        boolean ran = slots == 0 || execute(Op.ATTEND_WITH_SKETCH, k, slots * localSize, localSize);
+        k.pass = 1;
+        if (!ran || !execute(Op.ATTEND_WITH_SKETCH, k, p * batch.kvMul() * localSize, localSize)) {
             reference.attendWithSketch(batch, sketch, out, weights);
             return;
         }
@@ -247,7 +262,6 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         }
         long t0 = System.nanoTime();
         SketchInsertKernel k = insert;
-        k.sketches = s;
         k.depth = shape.depth();
         k.width = shape.width();
         k.headSize = shape.headSize();
@@ -257,9 +271,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
         k.positions = copy(k.positions, positions, positions.length);
         k.x = copy(k.x, x, positions.length * shape.headSize());
+        k.codes = ensureInts(k.codes, positions.length * shape.depth());
         k.put(k.tables).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
-        int items = s * shape.depth() * shape.headSize();
-        if (!execute(Op.SKETCH_INSERT, k, roundUp(items, localSize), localSize)) {
+        if (!execute(Op.SKETCH_INSERT, k, s * shape.depth() * localSize, localSize)) {
             reference.sketchInsert(shape, tables, seeds, tokenStart, tokenCount, positions, x);
             return;
         }
