@@ -65,11 +65,19 @@ abstract class SketchKernelBase extends Kernel {
      * Coordinate {@code c} of the reconstruction from the {@code depth} row codes {@code codes[base, base + depth)}:
      * the mean when depth ≤ 2 (summed in row order), otherwise the median by rank selection (rank of row i = number
      * of rows with a smaller value, ties broken by row index), the mean of the two middle values for even depth.
-     * Same result as sorting, without a private array.
+     * Same result as sorting, without a private array. Depths 3 and 5 use branch-free min/max networks
+     * ({@link #median3}, {@link #median5}); they select the same element as a sort.
      */
     protected final float combine(float[] table, int[] codes, int base, int depth, int c) {
         float result = 0f;
-        if (depth <= 2) {
+        if (depth == 3) {
+            result = median3(signedAt(table, codes[base], c), signedAt(table, codes[base + 1], c),
+                signedAt(table, codes[base + 2], c));
+        } else if (depth == 5) {
+            result = median5(signedAt(table, codes[base], c), signedAt(table, codes[base + 1], c),
+                signedAt(table, codes[base + 2], c), signedAt(table, codes[base + 3], c),
+                signedAt(table, codes[base + 4], c));
+        } else if (depth <= 2) {
             float sum = 0f;
             for (int j = 0; j < depth; j++) {
                 sum += signedAt(table, codes[base + j], c);
@@ -103,5 +111,18 @@ abstract class SketchKernelBase extends Kernel {
             }
         }
         return result;
+    }
+
+    /** Median of three: {@code max(min(a, b), min(max(a, b), c))}. */
+    protected final float median3(float a, float b, float c) {
+        return max(min(a, b), min(max(a, b), c));
+    }
+
+    /**
+     * Median of five: the median of {@code e} and the two middle candidates {@code max(min(a, b), min(c, d))} and
+     * {@code min(max(a, b), max(c, d))} (checked against sorting on every tuple over a 4-value alphabet).
+     */
+    protected final float median5(float a, float b, float c, float d, float e) {
+        return median3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d)));
     }
 }
