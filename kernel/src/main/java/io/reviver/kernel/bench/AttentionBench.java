@@ -30,7 +30,8 @@ import org.apache.logging.log4j.Logger;
  * </ul>
  * OpenCL times are wall time per call including the host ↔ device copies of every input and output (the backend
  * does not keep KV data resident), after a warm-up that includes the kernel compile (reported separately).
- * Usage: {@code AttentionBench <out.json> [secondsPerMeasurement]}; writes one JSON object with the device name.
+ * Usage: {@code AttentionBench <out.json> [secondsPerMeasurement] [localSize]}; writes one JSON object with the
+ * device name and the work-group size used.
  */
 public final class AttentionBench {
 
@@ -46,15 +47,20 @@ public final class AttentionBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            throw new IllegalArgumentException("usage: AttentionBench <out.json> [secondsPerMeasurement]");
+            throw new IllegalArgumentException("usage: AttentionBench <out.json> [secondsPerMeasurement] [localSize]");
         }
         Path outPath = Paths.get(args[0]);
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
+        int requestedLocal = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         List<String> rows = new ArrayList<>();
         String device;
-        try (AttentionBackend cl = OpenClAttentionBackend.open(BackendChoice.OPENCL);
+        int localSize;
+        try (OpenClAttentionBackend cl = requestedLocal > 0
+                 ? (OpenClAttentionBackend) OpenClAttentionBackend.open(BackendChoice.OPENCL, 0, requestedLocal)
+                 : (OpenClAttentionBackend) OpenClAttentionBackend.open(BackendChoice.OPENCL);
              JavaAttentionBackend java = new JavaAttentionBackend()) {
             device = cl.status().device();
+            localSize = cl.localSize();
             Random rnd = new Random(2024);
 
             AttentionBatch decode = batch(rnd, 8, 4, 128, 2048);
@@ -124,9 +130,12 @@ public final class AttentionBench {
                 throw new IllegalStateException("OpenCL did not run throughout: " + cl.status());
             }
         }
-        String json = String.format(Locale.ROOT, "{%n  \"device\": \"%s\",%n  \"javaReference\": \"single thread\","
-                + "%n  \"secondsPerMeasurement\": %.2f,%n  \"availableProcessors\": %d,%n  \"results\": [%n%s%n  ]%n}%n",
-            device.replace("\"", "'"), seconds, Runtime.getRuntime().availableProcessors(), String.join(",\n", rows));
+        String json = String.format(Locale.ROOT, "{%n  \"device\": \"%s\",%n  \"localSize\": %d,%n"
+                + "  \"javaReference\": \"single thread\",%n  \"secondsPerMeasurement\": %.2f,%n"
+                + "  \"availableProcessors\": %d,%n  \"loadAverage\": %.2f,%n  \"results\": [%n%s%n  ]%n}%n",
+            device.replace("\"", "'"), localSize, seconds, Runtime.getRuntime().availableProcessors(),
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+            String.join(",\n", rows));
         Files.writeString(outPath, json, StandardCharsets.UTF_8);
         LOG.info("wrote {}", outPath);
     }

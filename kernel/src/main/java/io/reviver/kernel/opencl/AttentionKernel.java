@@ -16,8 +16,10 @@ package io.reviver.kernel.opencl;
  *   <li>scores {@code scale·q·k_j} of entries strided over the group (exact keys, then reconstructed keys), written
  *       to {@code weights}; the group's max by a tree reduction in local memory;</li>
  *   <li>{@code e_j = exp(score_j − max)} and their sum (tree reduction); {@code weights = e / sum};</li>
- *   <li>items stride over coordinates c: {@code out[g, c] = Σ_j w_j·v_j[c]} in entry order.</li>
+ *   <li>items stride over coordinates c: {@code out[g, c] = Σ_j w_j·v_j[c]} (exact entries, then reconstructed
+ *       ones).</li>
  * </ol>
+ * Dot products and weighted sums use four partial sums ({@link #dot}, {@link #weightedColumn}).
  * Masked entries get the score {@link #MASKED} and weight 0.
  */
 final class AttentionKernel extends SketchKernelBase {
@@ -122,19 +124,10 @@ final class AttentionKernel extends SketchKernelBase {
             if (j < nExact) {
                 int e = start + j;
                 if (useMask == 0 || valid[e] != 0) {
-                    float dot = 0f;
-                    for (int c = 0; c < headSize; c++) {
-                        dot += queries[qOff + c] * keys[e * headSize + c];
-                    }
-                    score = dot * scale;
+                    score = dot(queries, qOff, keys, e * headSize, headSize) * scale;
                 }
             } else {
-                int kOff = (slot0 + j) * headSize;
-                float dot = 0f;
-                for (int c = 0; c < headSize; c++) {
-                    dot += queries[qOff + c] * reconKeys[kOff + c];
-                }
-                score = dot * scale;
+                score = dot(queries, qOff, reconKeys, (slot0 + j) * headSize, headSize) * scale;
             }
             weights[wBase + j] = score;
             localMax = max(localMax, score);
@@ -179,16 +172,10 @@ final class AttentionKernel extends SketchKernelBase {
         }
         globalBarrier();
 
-        // 3. out = Σ_j w_j v_j per coordinate, in entry order.
+        // 3. out = Σ_j w_j v_j per coordinate: exact entries, then reconstructed ones.
         for (int c = lid; c < headSize; c += localSize) {
-            float acc = 0f;
-            for (int j = 0; j < nExact; j++) {
-                acc += weights[wBase + j] * values[(start + j) * headSize + c];
-            }
-            for (int j = nExact; j < n; j++) {
-                acc += weights[wBase + j] * reconValues[(slot0 + j) * headSize + c];
-            }
-            out[qOff + c] = acc;
+            out[qOff + c] = weightedColumn(weights, wBase, values, start, headSize, c, nExact)
+                + weightedColumn(weights, wBase + nExact, reconValues, slot0 + nExact, headSize, c, n - nExact);
         }
     }
 }

@@ -31,8 +31,12 @@ import org.apache.logging.log4j.Logger;
  * {@link BackendChoice#OPENCL_OR_JAVA}, logs a WARN, counts a fall-back in {@link #status()} and runs that op on
  * the {@link JavaAttentionBackend} from then on.
  *
- * <p>Not thread-safe: one instance per thread. Each kernel owns host arrays that grow geometrically and are
- * reused across calls (so Aparapi reuses their device buffers); caller arrays are copied in and out.
+ * <p>Not thread-safe: one instance per thread. Buffers: the large inputs (keys, values, sketch tables, vectors to
+ * insert) are handed to Aparapi as the caller's own arrays, so no host copy is made and Aparapi keeps reusing the
+ * device buffer while the caller passes the same array (a KV cache array, say); a different array costs a new
+ * device buffer. Every call transfers the whole of each input array. Small index arrays, scratch and outputs are
+ * kernel-owned arrays that grow geometrically and are reused across calls. The kernels keep a reference to the
+ * last arrays passed until the next call or {@link #close()}.
  */
 public final class OpenClAttentionBackend implements AttentionBackend {
 
@@ -193,8 +197,8 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         }
         k.depth = shape.depth();
         k.width = shape.width();
-        k.keyTables = copy(k.keyTables, sketch.keyTables(), sketch.keyTables().length);
-        k.valueTables = copy(k.valueTables, sketch.valueTables(), sketch.valueTables().length);
+        k.keyTables = sketch.keyTables();
+        k.valueTables = sketch.valueTables();
         k.seeds = copy(k.seeds, sketch.seeds(), sketch.sketches());
         k.sketchOf = copy(k.sketchOf, sketch.sketchOf(), p);
         k.vagueStart = copy(k.vagueStart, sketch.vagueStart(), p);
@@ -226,8 +230,8 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.headSize = b.headSize();
         k.scale = b.scale();
         k.queries = copy(k.queries, b.queries(), b.outputLength());
-        k.keys = copy(k.keys, b.keys(), b.keys().length);
-        k.values = copy(k.values, b.values(), b.values().length);
+        k.keys = b.keys(); // large inputs: the caller's arrays, no host copy (see class comment)
+        k.values = b.values();
         k.useMask = b.valid() == null ? 0 : 1;
         if (b.valid() != null) {
             k.valid = copy(k.valid, b.valid(), b.entries());
@@ -265,12 +269,12 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.depth = shape.depth();
         k.width = shape.width();
         k.headSize = shape.headSize();
-        k.tables = copy(k.tables, tables, tables.length);
+        k.tables = tables; // updated in place: put, execute, get straight back into the caller's array
         k.seeds = copy(k.seeds, seeds, s);
         k.tokenStart = copy(k.tokenStart, tokenStart, s);
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
         k.positions = copy(k.positions, positions, positions.length);
-        k.x = copy(k.x, x, positions.length * shape.headSize());
+        k.x = x;
         k.codes = ensureInts(k.codes, positions.length * shape.depth());
         k.put(k.tables).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
         if (!execute(Op.SKETCH_INSERT, k, s * shape.depth() * localSize, localSize)) {
@@ -278,7 +282,6 @@ public final class OpenClAttentionBackend implements AttentionBackend {
             return;
         }
         k.get(k.tables);
-        System.arraycopy(k.tables, 0, tables, 0, tables.length);
         time(Op.SKETCH_INSERT, t0);
     }
 
@@ -298,7 +301,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.depth = shape.depth();
         k.width = shape.width();
         k.headSize = shape.headSize();
-        k.tables = copy(k.tables, tables, tables.length);
+        k.tables = tables;
         k.seeds = copy(k.seeds, seeds, s);
         k.sketchOf = copy(k.sketchOf, sketchOf, m);
         k.positions = copy(k.positions, positions, m);
