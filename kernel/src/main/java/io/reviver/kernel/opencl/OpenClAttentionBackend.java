@@ -41,6 +41,8 @@ import org.apache.logging.log4j.Logger;
 public final class OpenClAttentionBackend implements AttentionBackend {
 
     private static final Logger LOG = LogManager.getLogger(OpenClAttentionBackend.class);
+    /** Stand-in for an empty input array (OpenCL buffers cannot be empty). */
+    private static final float[] EMPTY = new float[1];
     /** Default work-group size of the attention and reconstruction kernels. */
     public static final int DEFAULT_LOCAL_SIZE = 64;
 
@@ -230,8 +232,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.headSize = b.headSize();
         k.scale = b.scale();
         k.queries = copy(k.queries, b.queries(), b.outputLength());
-        k.keys = b.keys(); // large inputs: the caller's arrays, no host copy (see class comment)
-        k.values = b.values();
+        // Large inputs: the caller's arrays, no host copy (see class comment); OpenCL has no empty buffers.
+        k.keys = b.entries() == 0 ? EMPTY : b.keys();
+        k.values = b.entries() == 0 ? EMPTY : b.values();
         k.useMask = b.valid() == null ? 0 : 1;
         if (b.valid() != null) {
             k.valid = copy(k.valid, b.valid(), b.entries());
@@ -260,6 +263,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     public void sketchInsert(CountSketchShape shape, float[] tables, int[] seeds, int[] tokenStart, int[] tokenCount,
                              int[] positions, float[] x) {
         int s = shape.checkInsert(tables, seeds, tokenStart, tokenCount, positions, x);
+        if (positions.length == 0) {
+            return;
+        }
         if (isOnJava(Op.SKETCH_INSERT)) {
             reference.sketchInsert(shape, tables, seeds, tokenStart, tokenCount, positions, x);
             return;

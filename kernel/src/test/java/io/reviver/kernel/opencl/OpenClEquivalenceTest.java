@@ -64,6 +64,7 @@ class OpenClEquivalenceTest {
         // headSize, kvMul, block lengths per pair, maskEvery (0 = no mask)
         return Stream.of(
             Arguments.of(64, 1, new int[] {1}, 0),
+            Arguments.of(64, 2, new int[] {0, 0}, 0),
             Arguments.of(64, 2, new int[] {1, 2, 3, 17}, 0),
             Arguments.of(128, 4, new int[] {63, 64, 65, 0}, 3),
             Arguments.of(64, 8, new int[] {257, 5}, 0),
@@ -143,7 +144,8 @@ class OpenClEquivalenceTest {
             Arguments.of(64, 4, new int[] {50, 0, 7}, new int[] {200, 3, 0}, 3, 64),
             Arguments.of(128, 2, new int[] {300}, new int[] {700}, 5, 128),
             Arguments.of(128, 8, new int[] {3500}, new int[] {596}, 2, 256),
-            Arguments.of(64, 2, new int[] {10, 20}, new int[] {30, 40}, 4, 8));
+            Arguments.of(64, 2, new int[] {10, 20}, new int[] {30, 40}, 4, 8),
+            Arguments.of(64, 2, new int[] {0, 0}, new int[] {5, 9}, 3, 16));
     }
 
     @ParameterizedTest(name = "headSize={0} kvMul={1} exact={2} sketched={3} depth={4} width={5}")
@@ -153,6 +155,33 @@ class OpenClEquivalenceTest {
         SketchedTokens sk = AttentionFixtures.sketched(depth, b, new CountSketchShape(depth, width, headSize), vague,
             REF);
         compareAttention(b, sk);
+    }
+
+    @Test
+    void reusedBuffersSeeNewDataAndSizes() {
+        // Small, then larger (buffers grow), then the small batch again after editing its arrays in place (the
+        // same Java arrays: Aparapi reuses their device buffers, so the explicit put must refresh them).
+        AttentionBatch small = AttentionFixtures.batch(71, 64, 2, new int[] {5, 9}, 0);
+        AttentionBatch large = AttentionFixtures.batch(72, 64, 2, new int[] {300, 1, 77}, 2);
+        compareAttention(small, null);
+        compareAttention(large, null);
+        for (int i = 0; i < small.keys().length; i++) {
+            small.keys()[i] *= -1.5f;
+            small.values()[i] += 0.25f;
+        }
+        small.queries()[0] = 3f;
+        compareAttention(small, null);
+        // Insert into the same table array twice: the second call must start from the first call's result.
+        CountSketchShape shape = new CountSketchShape(3, 16, 64);
+        float[] tablesCl = new float[shape.tableLength()];
+        float[] tablesRef = new float[shape.tableLength()];
+        float[] x = AttentionFixtures.randomFloats(new Random(73), 10 * 64, 1f);
+        int[] pos = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        for (int round = 0; round < 2; round++) {
+            cl.sketchInsert(shape, tablesCl, new int[] {4}, new int[] {0}, new int[] {10}, pos, x);
+            REF.sketchInsert(shape, tablesRef, new int[] {4}, new int[] {0}, new int[] {10}, pos, x);
+        }
+        assertExact(tablesRef, tablesCl, "insert twice");
     }
 
     @Test
