@@ -13,9 +13,12 @@ import io.reviver.kernel.attention.JavaAttentionBackend;
 import io.reviver.kernel.attention.SketchedTokens;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -55,6 +58,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     private final int localSize;
     private final JavaAttentionBackend reference = new JavaAttentionBackend();
     private final Map<Op, Boolean> onJava = new EnumMap<>(Op.class);
+    private final Set<Op> confirmed = EnumSet.noneOf(Op.class); // ops seen running as OpenCL
     private final Map<Op, long[]> timings = new EnumMap<>(Op.class); // op -> {calls, nanos}
     private long fallbacks;
     private String lastReason = "";
@@ -357,6 +361,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
      * logged, counted fall-back) when it did not run as OpenCL, or throws when OpenCL was required.
      */
     boolean execute(Op op, Kernel k, int global, int local) {
+        long t0 = System.nanoTime();
         try {
             k.execute(Range.create(device, global, local));
         } catch (RuntimeException | AssertionError | LinkageError e) {
@@ -368,6 +373,11 @@ public final class OpenClAttentionBackend implements AttentionBackend {
             fallback(op, op + " kernel ran on Aparapi's " + k.getTargetDevice().getShortDescription()
                 + " instead of OpenCL device " + deviceName);
             return false;
+        }
+        if (confirmed.add(op)) {
+            LOG.info("attention backend: {} first execution ran as OpenCL (isRunningCL = true) on {}: {} ms wall "
+                + "(the first execution of a kernel class includes its compile)", op, deviceName,
+                String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e6));
         }
         return true;
     }

@@ -10,8 +10,11 @@
  * {@code pocl-opencl-icd}; Aparapi's JNI library is loaded from the {@code aparapi-jni} jar. Kernel classes must
  * be compiled with debug information (Maven's default), which Aparapi reads to generate OpenCL C.
  *
- * <p>Known limitations: buffers are copied host → device on every call (the KV blocks are not yet resident on
- * the device); one work-group per (pair, query head), so a decode step with few pairs leaves a large GPU idle;
- * reconstruction re-evaluates the median of each sketched coordinate for every query head of the group.
+ * <p>Known limitations: every call transfers each input array whole (KV blocks and sketches are not kept resident
+ * on the device between calls, and a KV array larger than the batch needs is still copied whole); one work-group
+ * per (pair, query head), so a decode step with few pairs leaves a large GPU mostly idle; the local size is fixed
+ * per backend (default 64) and not checked against the compiled kernel's maximum work-group size; on the PoCL CPU
+ * device exact attention is slower than the single-threaded Java reference (see {@code AttentionBench}), while
+ * sketch reconstruction and attention over sketched tokens are faster.
  */
 package io.reviver.kernel.opencl;
