@@ -169,7 +169,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.vagueLength = copy(k.vagueLength, zeros, zeros.length);
         k.slotOffset = copy(k.slotOffset, zeros, zeros.length);
         k.put(k.vagueLength).put(k.slotOffset);
-        if (!execute(Op.ATTEND, k, batch.pairs() * batch.kvMul() * localSize, localSize)) {
+        if (!execute(Op.ATTEND, k, size(batch.pairs(), batch.kvMul(), localSize), localSize)) {
             reference.attend(batch, out, weights);
             return;
         }
@@ -212,16 +212,16 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.slotOffset = copy(k.slotOffset, slotOffset, p);
         k.slotPair = copy(k.slotPair, slotPair, slotPair.length);
         k.positions = copy(k.positions, sketch.positions(), sketch.positions().length);
-        k.codes = ensureInts(k.codes, slots * shape.depth());
-        k.reconKeys = ensure(k.reconKeys, slots * shape.headSize());
-        k.reconValues = ensure(k.reconValues, slots * shape.headSize());
+        k.codes = ensureInts(k.codes, size(slots, shape.depth(), 1));
+        k.reconKeys = ensure(k.reconKeys, size(slots, shape.headSize(), 1));
+        k.reconValues = ensure(k.reconValues, size(slots, shape.headSize(), 1));
         k.put(k.keyTables).put(k.valueTables).put(k.seeds).put(k.sketchOf).put(k.vagueStart).put(k.vagueLength)
             .put(k.slotOffset).put(k.slotPair).put(k.positions);
         // Pass 0 reconstructs each sketched token once; pass 1 attends (buffers stay on the device in between).
         k.pass = 0;
-        boolean ran = slots == 0 || execute(Op.ATTEND_WITH_SKETCH, k, slots * localSize, localSize);
+        boolean ran = slots == 0 || execute(Op.ATTEND_WITH_SKETCH, k, size(slots, localSize, 1), localSize);
         k.pass = 1;
-        if (!ran || !execute(Op.ATTEND_WITH_SKETCH, k, p * batch.kvMul() * localSize, localSize)) {
+        if (!ran || !execute(Op.ATTEND_WITH_SKETCH, k, size(p, batch.kvMul(), localSize), localSize)) {
             reference.attendWithSketch(batch, sketch, out, weights);
             return;
         }
@@ -285,9 +285,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
         k.positions = copy(k.positions, positions, positions.length);
         k.x = x;
-        k.codes = ensureInts(k.codes, positions.length * shape.depth());
+        k.codes = ensureInts(k.codes, size(positions.length, shape.depth(), 1));
         k.put(k.tables).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
-        if (!execute(Op.SKETCH_INSERT, k, s * shape.depth() * localSize, localSize)) {
+        if (!execute(Op.SKETCH_INSERT, k, size(s, shape.depth(), localSize), localSize)) {
             reference.sketchInsert(shape, tables, seeds, tokenStart, tokenCount, positions, x);
             return;
         }
@@ -315,10 +315,10 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.seeds = copy(k.seeds, seeds, s);
         k.sketchOf = copy(k.sketchOf, sketchOf, m);
         k.positions = copy(k.positions, positions, m);
-        k.codes = ensureInts(k.codes, m * shape.depth());
+        k.codes = ensureInts(k.codes, size(m, shape.depth(), 1));
         k.out = ensure(k.out, m * shape.headSize());
         k.put(k.tables).put(k.seeds).put(k.sketchOf).put(k.positions);
-        if (!execute(Op.SKETCH_RECONSTRUCT, k, m * localSize, localSize)) {
+        if (!execute(Op.SKETCH_RECONSTRUCT, k, size(m, localSize, 1), localSize)) {
             reference.sketchReconstruct(shape, tables, seeds, sketchOf, positions, m, out);
             return;
         }
@@ -399,6 +399,16 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         long[] t = timings.computeIfAbsent(op, o -> new long[2]);
         t[0]++;
         t[1] += System.nanoTime() - t0;
+    }
+
+    /** {@code a·b·c} as an int array length or work size. @throws IllegalArgumentException beyond 2³¹ − 9 */
+    private static int size(int a, int b, int c) {
+        long n = (long) a * b * c;
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("batch too large for one kernel launch (" + a + " × " + b + " × " + c
+                + " > 2³¹); split it");
+        }
+        return (int) n;
     }
 
     private static int roundUp(int n, int multiple) {
