@@ -229,7 +229,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         time(Op.ATTEND_WITH_SKETCH, t0);
     }
 
-    /** Copies the exact part of a batch into kernel-owned arrays and puts it on the device. */
+    /** Loads the exact part of a batch (keys and values by reference, small arrays copied) and puts it. */
     private static void loadExact(AttentionKernel k, AttentionBatch b, int[] wOff) {
         int p = b.pairs();
         k.kvMul = b.kvMul();

@@ -12,7 +12,13 @@ import io.reviver.kernel.attention.CountSketchShape;
 import io.reviver.kernel.attention.JavaAttentionBackend;
 import io.reviver.kernel.attention.SketchHash;
 import io.reviver.kernel.attention.SketchedTokens;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,6 +188,42 @@ class OpenClEquivalenceTest {
             REF.sketchInsert(shape, tablesRef, new int[] {4}, new int[] {0}, new int[] {10}, pos, x);
         }
         assertExact(tablesRef, tablesCl, "insert twice");
+    }
+
+    @Test
+    void oneBackendPerThreadRunsConcurrently() throws Exception {
+        // The contract is one backend per thread: check that two threads, each with its own backend, get correct
+        // results while running at the same time.
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Double>> results = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                final long seed = 80 + t;
+                results.add(pool.submit(() -> {
+                    double worst = 0;
+                    try (OpenClAttentionBackend own = (OpenClAttentionBackend) OpenClAttentionBackend.open(
+                        BackendChoice.OPENCL); JavaAttentionBackend ref = new JavaAttentionBackend()) {
+                        for (int round = 0; round < 5; round++) {
+                            AttentionBatch b = AttentionFixtures.batch(seed * 10 + round, 64, 4, new int[] {200, 33},
+                                0);
+                            float[] o1 = new float[b.outputLength()];
+                            float[] o2 = new float[b.outputLength()];
+                            own.attend(b, o1, null);
+                            ref.attend(b, o2, null);
+                            worst = Math.max(worst, maxDiff(o2, o1));
+                        }
+                        assertTrue(own.status().openCl(), own.status().toString());
+                    }
+                    return worst;
+                }));
+            }
+            for (Future<Double> f : results) {
+                double d = f.get(120, TimeUnit.SECONDS);
+                assertTrue(d <= OUT_TOL * 2, "max |Δout| " + d);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
