@@ -1,5 +1,7 @@
 package io.reviver.kernel.model;
 
+import io.reviver.kernel.attention.AttentionBackend;
+import io.reviver.kernel.attention.AttentionBatch;
 import io.reviver.kernel.cache.DenseKvCache;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.press.KeyRotation;
@@ -33,6 +35,7 @@ public final class LlamaModel implements AutoCloseable {
     private final ElementOps el;
     private final Rope rope;
     private final KeyRotation keyRotation;
+    private final AttentionBackend[] backends; // (nKvHeads) or null: the built-in loops
     private final int attentionThreads;
     private final ExecutorService attentionPool; // null when attentionThreads == 1
 
@@ -45,6 +48,21 @@ public final class LlamaModel implements AutoCloseable {
      */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, TensorOps ops, ElementOps elementOps,
                       int attentionThreads) {
+        this(config, weights, ops, elementOps, attentionThreads, null);
+    }
+
+    /**
+     * @param attentionBackends null for the built-in Java attention loops (the reference), or one
+     *                          {@link AttentionBackend} per KV head (a head's attention always runs on one thread at
+     *                          a time, and backends are not thread-safe); closed by {@link #close}
+     */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, TensorOps ops, ElementOps elementOps,
+                      int attentionThreads, List<AttentionBackend> attentionBackends) {
+        if (attentionBackends != null && attentionBackends.size() != config.nKvHeads()) {
+            throw new IllegalArgumentException("need one attention backend per KV head (" + config.nKvHeads()
+                + "), got " + attentionBackends.size());
+        }
+        this.backends = attentionBackends == null ? null : attentionBackends.toArray(new AttentionBackend[0]);
         this.config = Objects.requireNonNull(config, "config");
         this.weights = Objects.requireNonNull(weights, "weights");
         this.ops = Objects.requireNonNull(ops, "ops");
@@ -79,7 +97,8 @@ public final class LlamaModel implements AutoCloseable {
     public String describe() {
         return config.architecture().ggufName() + " dim=" + config.dim() + " layers=" + config.nLayers() + " heads="
             + config.nHeads() + "/" + config.nKvHeads() + " vocab=" + config.vocabSize() + "; ops: " + ops.describe()
-            + "; element ops: " + el.describe() + "; attention threads: " + attentionThreads;
+            + "; element ops: " + el.describe() + "; attention threads: " + attentionThreads + "; attention: "
+            + (backends == null ? "built-in java" : backends[0].status().toString());
     }
 
     /** Scratch activations for batches of up to {@code maxBatch} tokens. */
@@ -461,6 +480,11 @@ public final class LlamaModel implements AutoCloseable {
         for (int j = 1; j < count && ascending; j++) {
             ascending = positions[j] > positions[j - 1];
         }
+        if (backends != null && (ascending || n == 1)) {
+            attendOnBackend(s, cache, layer, kvHead, row0, n, startPos, keys, values, positions, count, ascending,
+                observed);
+            return;
+        }
         int visible = 0; // with ascending positions: entries [0, visible) have position ≤ the query's
         for (int t = 0; t < n; t++) {
             final int queryPos = startPos + t;
@@ -494,6 +518,55 @@ public final class LlamaModel implements AutoCloseable {
             }
             if (observe) {
                 cache.observeAttention(layer, kvHead, queryPos, observed, count);
+            }
+        }
+    }
+
+    /**
+     * {@link #attendKvHead} on this KV head's {@link AttentionBackend}: one pair per token, all pointing at the
+     * gathered block with its causal length (a prefix, as the positions ascend; a single decode token sees every
+     * entry), the group's queries copied to (n, kvMul, headSize); weights are requested only when the cache
+     * observes attention, and padded with zeros to (kvMul, count) per token.
+     */
+    private void attendOnBackend(State s, KvCache cache, int layer, int kvHead, int row0, int n, int startPos,
+                                 float[] keys, float[] values, int[] positions, int count, boolean ascending,
+                                 float[] observed) {
+        final int hs = config.headSize();
+        final int qDim = config.qDim();
+        final int kvMul = config.kvMul();
+        float[] queries = s.headScratch(s.queryScratch, kvHead, n * kvMul * hs); // (n, kvMul, headSize)
+        float[] out = s.headScratch(s.outScratch, kvHead, n * kvMul * hs);      // (n, kvMul, headSize)
+        int[] blockStart = new int[n];
+        int[] blockLength = new int[n];
+        int visible = 0;
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(s.q, (row0 + t) * qDim + kvHead * kvMul * hs, queries, t * kvMul * hs, kvMul * hs);
+            if (ascending) {
+                while (visible < count && positions[visible] <= startPos + t) {
+                    visible++;
+                }
+                blockLength[t] = visible;
+            } else {
+                blockLength[t] = count;
+            }
+        }
+        // the backend derives the entry count from the arrays: hand it exactly the gathered entries
+        float[] k = keys.length == count * hs ? keys : java.util.Arrays.copyOf(keys, count * hs);
+        float[] v = values.length == count * hs ? values : java.util.Arrays.copyOf(values, count * hs);
+        AttentionBatch batch = new AttentionBatch(n, kvMul, hs, (float) (1.0 / Math.sqrt(hs)),
+            queries.length == n * kvMul * hs ? queries : java.util.Arrays.copyOf(queries, n * kvMul * hs), k, v,
+            blockStart, blockLength, null);
+        int[] wOff = observed == null ? null : batch.weightOffsets();
+        float[] weights = observed == null ? null : new float[wOff[n]];
+        backends[kvHead].attend(batch, out, weights);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(out, t * kvMul * hs, s.att, (row0 + t) * qDim + kvHead * kvMul * hs, kvMul * hs);
+            if (observed != null) {
+                for (int g = 0; g < kvMul; g++) {
+                    System.arraycopy(weights, wOff[t] + g * blockLength[t], observed, g * count, blockLength[t]);
+                    java.util.Arrays.fill(observed, g * count + blockLength[t], (g + 1) * count, 0f);
+                }
+                cache.observeAttention(layer, kvHead, startPos + t, observed, count);
             }
         }
     }
@@ -557,6 +630,11 @@ public final class LlamaModel implements AutoCloseable {
         if (attentionPool != null) {
             attentionPool.shutdownNow();
         }
+        if (backends != null) {
+            for (AttentionBackend b : backends) {
+                b.close();
+            }
+        }
     }
 
     /**
@@ -588,6 +666,8 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] scoreScratch; // per KV head: (positions)
         final float[][] observedScratch; // per KV head: (kvMul, positions) weights reported to the cache
         final int[][] positionScratch;   // per KV head: (positions) absolute positions of the gathered entries
+        final float[][] queryScratch;    // per KV head: (batch, kvMul, headSize) queries for an attention backend
+        final float[][] outScratch;      // per KV head: (batch, kvMul, headSize) its output
         private float[] batchLogits;  // (maxBatch, vocabSize), allocated on first all-rows prefill
 
         State(LlamaConfig c, int maxBatch) {
@@ -616,6 +696,8 @@ public final class LlamaModel implements AutoCloseable {
             scoreScratch = new float[c.nKvHeads()][];
             observedScratch = new float[c.nKvHeads()][];
             positionScratch = new int[c.nKvHeads()][];
+            queryScratch = new float[c.nKvHeads()][];
+            outScratch = new float[c.nKvHeads()][];
         }
 
         /** Largest batch this state accepts (the prefill batch size). */
