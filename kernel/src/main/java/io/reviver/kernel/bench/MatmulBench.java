@@ -136,7 +136,7 @@ public final class MatmulBench {
     }
 
     /** GB/s of a vectorised sum over a 128 MiB float array split across {@code threads} tasks. */
-    private static double memoryBandwidth(ExecutorService pool, int threads) throws Exception {
+    static double memoryBandwidth(ExecutorService pool, int threads) throws Exception {
         float[] big = new float[32 << 20]; // (32 Mi) floats, far larger than any cache
         for (int i = 0; i < big.length; i++) {
             big[i] = i & 1023;
@@ -179,7 +179,7 @@ public final class MatmulBench {
     }
 
     /** GFLOP/s of {@code threads} concurrent register-resident FMA loops (8 independent accumulators each). */
-    private static double fmaPeak(ExecutorService pool, int threads) throws Exception {
+    static double fmaPeak(ExecutorService pool, int threads) throws Exception {
         long iters = 50_000_000L;
         fmaLoop(iters / 50); // warm-up and JIT
         double best = 0;

@@ -1,5 +1,6 @@
 package io.reviver.kernel.cli;
 
+import io.reviver.kernel.attention.BackendChoice;
 import java.util.Locale;
 
 /**
@@ -18,10 +19,11 @@ import java.util.Locale;
  * @param verbose      stack traces on errors
  * @param press        KV-cache press specification ({@link io.reviver.kernel.press.PressRegistry})
  * @param budget       kept fraction of the full cache's bytes, (0, 1]
+ * @param attention    attention backend: null for the built-in loops, else java, opencl or opencl-or-java
  */
 public record GenerateOptions(String model, String prompt, int maxTokens, double temperature, double topP, long seed,
                               int threads, Backend backend, int prefillBatch, boolean addBos, boolean verbose,
-                              String press, double budget) {
+                              String press, double budget, BackendChoice attention) {
 
     /** Weight-product backends selectable with {@code --backend}. */
     public enum Backend {
@@ -71,6 +73,8 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         "  --press SPEC         KV-cache press: full, streaming_llm, h2o, snapkv, tova, knorm, kvreviver, kvzip,",
         "                       compactor, with options as name:key=value,... (default full)",
         "  --budget F           kept fraction of the full KV cache's bytes, in (0, 1] (default 1)",
+        "  --attention B        attention backend: builtin | java | opencl | opencl-or-java (default builtin);",
+        "                       opencl fails when no OpenCL device runs the kernels, opencl-or-java falls back loudly",
         "  --verbose            print stack traces on errors",
         "  --help               show this help",
         "",
@@ -114,13 +118,14 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         boolean verbose = false;
         String press = "full";
         double budget = 1.0;
+        BackendChoice attention = null;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             switch (flag) {
                 case "--no-bos" -> addBos = false;
                 case "--verbose" -> verbose = true;
                 case "--model", "--prompt", "--max-tokens", "--temperature", "--top-p", "--seed", "--threads",
-                     "--backend", "--batch-size", "--press", "--budget" -> {
+                     "--backend", "--batch-size", "--press", "--budget", "--attention" -> {
                     if (i + 1 >= args.length) {
                         throw new UsageException(flag + " needs a value");
                     }
@@ -136,6 +141,13 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
                         case "--backend" -> backend = Backend.fromFlag(v.toLowerCase(Locale.ROOT));
                         case "--press" -> press = v;
                         case "--budget" -> budget = parseDouble(flag, v);
+                        case "--attention" -> {
+                            try {
+                                attention = v.equals("builtin") ? null : BackendChoice.parse("--attention", v);
+                            } catch (IllegalArgumentException e) {
+                                throw new UsageException(e.getMessage());
+                            }
+                        }
                         default -> batch = parseInt(flag, v);
                     }
                 }
@@ -143,7 +155,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
             }
         }
         return new GenerateOptions(model, prompt, maxTokens, temperature, topP, seed, threads, backend, batch, addBos,
-            verbose, press, budget);
+            verbose, press, budget, attention);
     }
 
     private static int parseInt(String flag, String v) {

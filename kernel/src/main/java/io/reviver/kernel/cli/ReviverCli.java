@@ -1,5 +1,6 @@
 package io.reviver.kernel.cli;
 
+import io.reviver.kernel.bench.EngineBench;
 import io.reviver.kernel.eval.QualityEval;
 import io.reviver.kernel.eval.RetrievalTasks;
 import io.reviver.kernel.model.ElementOps;
@@ -68,7 +69,8 @@ public final class ReviverCli {
         String command = args.length == 0 ? null : args[0];
         boolean help = Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h");
         if (help) {
-            out.println("eval".equals(command) ? EvalOptions.USAGE : GenerateOptions.USAGE + "\n\n" + EvalOptions.USAGE);
+            out.println("eval".equals(command) ? EvalOptions.USAGE : "bench".equals(command) ? BenchOptions.USAGE
+                : GenerateOptions.USAGE + "\n\n" + EvalOptions.USAGE + "\n\n" + BenchOptions.USAGE);
             return 0;
         }
         boolean verbose = Arrays.asList(args).contains("--verbose");
@@ -87,8 +89,12 @@ public final class ReviverCli {
                     EvalOptions o = EvalOptions.parse(rest, cpus);
                     return guarded(() -> eval(o, out, err, defaultModel), err, verbose);
                 }
+                case "bench" -> {
+                    BenchOptions o = BenchOptions.parse(rest, cpus);
+                    return guarded(() -> bench(o, out, err, defaultModel), err, verbose);
+                }
                 default -> throw new UsageException("unknown command '" + command + "'; the commands are generate, "
-                    + "eval");
+                    + "eval, bench");
             }
         } catch (UsageException e) {
             err.println("reviver: " + e.getMessage());
@@ -99,7 +105,7 @@ public final class ReviverCli {
 
     /** A command body that may fail. */
     private interface Body {
-        void run() throws java.io.IOException;
+        void run() throws Exception;
     }
 
     /** Runs a command, mapping failures to exit code 1 with a one-line message. */
@@ -107,13 +113,14 @@ public final class ReviverCli {
         try {
             body.run();
             return 0;
-        } catch (ModelStoreException | IllegalArgumentException | IllegalStateException | java.io.IOException e) {
+        } catch (ModelStoreException | IllegalArgumentException | IllegalStateException | java.io.IOException
+                 | io.reviver.kernel.attention.BackendUnavailableException e) {
             err.println("reviver: error: " + e.getMessage());
             if (verbose) {
                 e.printStackTrace(err);
             }
             return 1;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             err.println("reviver: internal error: " + e);
             if (verbose) {
                 e.printStackTrace(err);
@@ -145,6 +152,49 @@ public final class ReviverCli {
         }
         Path cacheDir = Paths.get(System.getProperty("user.home"), ".cache", "reviver", "models");
         return new ModelCache(cacheDir).resolve(location, new Configuration());
+    }
+
+    private static void bench(BenchOptions o, PrintStream out, PrintStream err, Path defaultModel)
+        throws Exception {
+        EngineBench bench = new EngineBench(err);
+        String engine = bench.run(o.quick() ? EngineBench.Shape.QUICK : EngineBench.Shape.LLAMA_3_2_1B, o.threads(),
+            o.prefillTokens(), o.seconds());
+        Path path = resolveModel(null, defaultModel);
+        Path corpus = defaultModel.getParent().getParent().getParent().resolve("data/sample-corpus/sample.jsonl");
+        String e2e;
+        try (GgufFile file = GgufFile.open(path);
+             JavaTensorOps ops = new JavaTensorOps(o.threads(), JavaTensorOps.Path.VECTOR)) {
+            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
+            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+            try (LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), o.threads())) {
+                int maxNew = 48;
+                int[] question = tokenizer.encode("\nList the facts in order:");
+                java.util.List<int[]> prompts = new java.util.ArrayList<>();
+                for (String line : Files.readAllLines(corpus, StandardCharsets.UTF_8)) {
+                    if (line.isBlank() || prompts.size() >= o.documents()) {
+                        continue;
+                    }
+                    int[] doc = tokenizer.encode(io.reviver.kernel.eval.FlatJson.parseObject(line).get("text"), true);
+                    int keep = Math.min(doc.length, config.contextLength() - maxNew - question.length);
+                    int[] p = Arrays.copyOf(doc, keep + question.length);
+                    System.arraycopy(question, 0, p, keep, question.length);
+                    prompts.add(p);
+                }
+                long kv = 64L << 20;
+                e2e = bench.documentsPerHour(model, prompts, maxNew, tokenizer.eosId().orElse(-1),
+                    java.util.List.of("full", "kvreviver", "h2o", "snapkv", "streaming_llm"),
+                    java.util.List.of(0.25, 0.1), kv, 16, tokenizer::encode);
+                e2e = "{\n  \"model\": " + io.reviver.kernel.eval.FlatJson.quote(path.getFileName().toString())
+                    + ",\n  \"kv_budget_bytes\": " + kv + ",\n  \"max_new_tokens\": " + maxNew + ",\n  \"runs\": "
+                    + e2e + "\n}";
+            }
+        }
+        String json = "{\n\"engine\": " + engine + ",\n\"end_to_end\": " + e2e + "\n}\n";
+        Path dir = Paths.get(o.out());
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("bench.json"), json, StandardCharsets.UTF_8);
+        out.println("wrote " + dir.resolve("bench.json"));
     }
 
     private static void eval(EvalOptions o, PrintStream out, PrintStream err, Path defaultModel)
@@ -185,8 +235,15 @@ public final class ReviverCli {
             LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
             LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
             Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+            java.util.List<io.reviver.kernel.attention.AttentionBackend> backends = null;
+            if (o.attention() != null) {
+                backends = new java.util.ArrayList<>();
+                for (int g = 0; g < config.nKvHeads(); g++) {
+                    backends.add(io.reviver.kernel.opencl.OpenClAttentionBackend.open(o.attention()));
+                }
+            }
             try (LlamaModel model = new LlamaModel(config, weights, ops,
-                vector ? ElementOps.vector() : ElementOps.scalar(), o.threads())) {
+                vector ? ElementOps.vector() : ElementOps.scalar(), o.threads(), backends)) {
                 LOG.info("model {}: {}", path, model.describe());
                 int[] prompt = tokenizer.encode(o.prompt(), o.addBos());
                 Sampler sampler = Sampler.of(o.temperature(), o.topP(), o.seed());

@@ -1,0 +1,306 @@
+package io.reviver.kernel.bench;
+
+import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.engine.BatchEngine;
+import io.reviver.kernel.engine.GenerationRequest;
+import io.reviver.kernel.engine.GenerationResult;
+import io.reviver.kernel.model.Architecture;
+import io.reviver.kernel.model.ElementOps;
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.model.LlamaWeights;
+import io.reviver.kernel.model.RopeScaling;
+import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.press.PressContext;
+import io.reviver.kernel.press.PressRegistry;
+import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.QuantizedMatrix;
+import io.reviver.modelstore.gguf.GgmlType;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+
+/**
+ * {@code reviver bench}: the executor engine against this machine's limits, measured in one run. First the peaks
+ * (memory read bandwidth of a vectorised sum over 128 MiB; FMA throughput of a register-resident vector loop),
+ * then on a seeded random-weight Q8_0 model generated in memory (Llama-3.2-1B shapes by default; smaller with
+ * {@code quick}):
+ * <ul>
+ *   <li>decode B=1: weight bytes read per token / time, as a fraction of the bandwidth peak;</li>
+ *   <li>prefill of a P-token prompt: matmul + attention FLOPs / time, as a fraction of the FMA peak;</li>
+ *   <li>batched decode aggregate tokens/s at B = 1, 2, 4, 8, 16 and the ratio to B = 1;</li>
+ *   <li>sequences admitted per GiB of KV budget per press and budget, vs the full cache (the admission figure
+ *       {@link KvPress#reservedBytes} the engine uses);</li>
+ *   <li>KVReviver decode step time at B = 1 vs the full cache, after compressing a P-token prompt;</li>
+ *   <li>end-to-end documents/hour through {@link BatchEngine} on given documents with a given model, full cache vs
+ *       presses (see {@link #documentsPerHour}).</li>
+ * </ul>
+ * Random weights make the numbers a statement about the engine and the shapes, not about any model's outputs.
+ */
+public final class EngineBench {
+
+    /** Model shapes for the bench. */
+    public record Shape(String name, int dim, int nLayers, int hiddenDim, int nHeads, int nKvHeads, int vocab,
+                        int context) {
+        public static final Shape LLAMA_3_2_1B = new Shape("llama-3.2-1b", 2048, 16, 8192, 32, 8, 128256, 4096);
+        public static final Shape QUICK = new Shape("quick", 512, 4, 1536, 8, 2, 8192, 2048);
+    }
+
+    private final PrintStream log;
+
+    public EngineBench(PrintStream log) {
+        this.log = log;
+    }
+
+    /** Builds the seeded random Q8_0 model of a shape (tied output = the embedding, as in Llama 3.2 1B). */
+    public static LlamaModel randomModel(Shape s, int threads, JavaTensorOps ops) {
+        int hs = s.dim() / s.nHeads();
+        LlamaConfig c = new LlamaConfig(Architecture.LLAMA, s.dim(), s.nLayers(), s.hiddenDim(), s.nHeads(),
+            s.nKvHeads(), hs, s.vocab(), s.context(), 1e-5f, 500000f, hs, Architecture.LLAMA.ropeLayout(),
+            RopeScaling.NONE);
+        SplittableRandom r = new SplittableRandom(20261126);
+        QuantizedMatrix emb = MatmulBench.randomMatrix(GgmlType.Q8_0, s.vocab(), s.dim(), r.nextLong());
+        LlamaWeights.Layer[] layers = new LlamaWeights.Layer[s.nLayers()];
+        int kvDim = s.nKvHeads() * hs;
+        for (int l = 0; l < s.nLayers(); l++) {
+            layers[l] = new LlamaWeights.Layer(ones(s.dim()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, s.dim(), s.dim(), r.nextLong()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, kvDim, s.dim(), r.nextLong()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, kvDim, s.dim(), r.nextLong()), null, null, null,
+                MatmulBench.randomMatrix(GgmlType.Q8_0, s.dim(), s.dim(), r.nextLong()), ones(s.dim()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, s.hiddenDim(), s.dim(), r.nextLong()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, s.dim(), s.hiddenDim(), r.nextLong()),
+                MatmulBench.randomMatrix(GgmlType.Q8_0, s.hiddenDim(), s.dim(), r.nextLong()));
+        }
+        LlamaWeights w = new LlamaWeights(emb, layers, ones(s.dim()), emb, null);
+        return new LlamaModel(c, w, ops, ElementOps.vector(), threads);
+    }
+
+    private static float[] ones(int n) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, 1f);
+        return x;
+    }
+
+    /** Weight bytes one decode step reads: every layer matrix and the output matrix (not the embedding row). */
+    static long decodeBytes(LlamaWeights w) {
+        long b = w.output().data().capacity();
+        for (LlamaWeights.Layer l : w.layers()) {
+            b += l.wq().data().capacity() + l.wk().data().capacity() + l.wv().data().capacity()
+                + l.wo().data().capacity() + l.w1().data().capacity() + l.w2().data().capacity()
+                + l.w3().data().capacity();
+        }
+        return b;
+    }
+
+    /** FLOPs of prefilling n tokens: 2·(matmul weights)·n + the causal attention's 2·2·(n²/2)·qDim per layer. */
+    static double prefillFlops(LlamaConfig c, int n) {
+        double perToken = 2.0 * c.nLayers() * ((double) c.dim() * c.qDim() * 2 + 2.0 * c.dim() * c.kvDim()
+            + 3.0 * c.dim() * c.hiddenDim());
+        double attention = c.nLayers() * 4.0 * ((double) n * n / 2) * c.qDim();
+        return perToken * n + attention + 2.0 * c.dim() * c.vocabSize();
+    }
+
+    /** Runs the bench; returns JSON. */
+    public String run(Shape shape, int threads, int prefillTokens, double seconds) throws Exception {
+        StringBuilder json = new StringBuilder("{\n");
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "bench-peak");
+            t.setDaemon(true);
+            return t;
+        });
+        double mem;
+        double fma;
+        try {
+            mem = MatmulBench.memoryBandwidth(pool, threads);
+            fma = MatmulBench.fmaPeak(pool, threads);
+        } finally {
+            pool.shutdown();
+        }
+        log.printf(Locale.ROOT, "peaks: memory read %.2f GB/s, FMA %.1f GFLOP/s (%d threads)%n", mem, fma, threads);
+        json.append(String.format(Locale.ROOT, "  \"threads\": %d,%n  \"memory_peak_gbs\": %.3f,%n"
+            + "  \"fma_peak_gflops\": %.3f,%n  \"model\": \"%s (seeded random Q8_0)\",%n", threads, mem, fma, shape.name()));
+        try (JavaTensorOps ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
+             LlamaModel m = randomModel(shape, threads, ops)) {
+            LlamaConfig c = m.config();
+            long bytes = decodeBytes(m.weights());
+            json.append(String.format(Locale.ROOT, "  \"weight_bytes_per_decode_token\": %d,%n", bytes));
+            // decode B = 1 on a short context: weight-read bound
+            double[] perStep = decodeSeconds(m, 1, 64, 0, null, seconds);
+            double gbs = bytes / perStep[0] / 1e9;
+            log.printf(Locale.ROOT, "decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the bandwidth peak "
+                + "(goal 70%%)%n", 1 / perStep[0], gbs, 100 * gbs / mem);
+            json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
+                + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep[0], gbs, gbs / mem));
+            // prefill
+            int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
+            LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
+            float[] logits = new float[c.vocabSize()];
+            m.prefill(st, m.newCache(Math.min(64, prefillTokens)), java.util.Arrays.copyOf(prompt,
+                Math.min(64, prefillTokens)), 0, null, logits); // warm-up
+            long t0 = System.nanoTime();
+            m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
+            double sec = (System.nanoTime() - t0) / 1e9;
+            double gflops = prefillFlops(c, prefillTokens) / sec / 1e9;
+            log.printf(Locale.ROOT, "prefill %d tokens: %.1f s, %.1f GFLOP/s = %.1f%% of the FMA peak (goal 50%%)%n",
+                prefillTokens, sec, gflops, 100 * gflops / fma);
+            json.append(String.format(Locale.ROOT, "  \"prefill\": {\"tokens\": %d, \"seconds\": %.3f, \"gflops\": "
+                + "%.3f, \"fraction_of_fma_peak\": %.4f, \"goal\": 0.50},%n", prefillTokens, sec, gflops, gflops / fma));
+            // batched decode
+            json.append("  \"batched_decode\": [");
+            double base = 0;
+            for (int b : new int[] {1, 2, 4, 8, 16}) {
+                double[] s = decodeSeconds(m, b, 128, 0, null, seconds);
+                double tps = b / s[0];
+                if (b == 1) {
+                    base = tps;
+                }
+                log.printf(Locale.ROOT, "batched decode B=%d: %.1f tokens/s aggregate, %.2f x B=1%n", b, tps, tps / base);
+                json.append(String.format(Locale.ROOT, "%s%n    {\"batch\": %d, \"tokens_per_s\": %.3f, \"over_b1\": %.3f}",
+                    b == 1 ? "" : ",", b, tps, tps / base));
+            }
+            json.append("\n  ],\n  \"goal_b8_over_b1\": 5.0,\n");
+            // admission per GiB
+            int ctxLen = Math.min(c.contextLength(), 2048);
+            PressContext pc = m.pressContext(ctxLen, ctxLen - 256, 0);
+            long fullBytes = new io.reviver.kernel.press.FullPress().reservedBytes(pc);
+            json.append("  \"sequences_per_gib\": {\"context\": ").append(ctxLen).append(", \"full\": ")
+                .append(String.format(Locale.ROOT, "%.2f", (1L << 30) / (double) fullBytes)).append(", \"presses\": [");
+            boolean first = true;
+            for (String spec : List.of("streaming_llm", "h2o", "snapkv", "tova", "knorm", "kvreviver", "compactor")) {
+                for (double budget : new double[] {0.5, 0.25, 0.1, 0.05}) {
+                    KvPress p = PressRegistry.create(spec, budget, null);
+                    long rb = p.reservedBytes(pc);
+                    double ratio = fullBytes / (double) rb;
+                    json.append(first ? "" : ",").append(String.format(Locale.ROOT,
+                        "%n    {\"press\": \"%s\", \"budget\": %.2f, \"per_gib\": %.2f, \"over_full\": %.3f}", spec,
+                        budget, (1L << 30) / (double) rb, ratio));
+                    first = false;
+                }
+            }
+            json.append("\n  ], \"goal_at_10_percent\": 8.0},\n");
+            log.printf(Locale.ROOT, "admission: %.2f full-cache sequences of %d tokens per GiB; a 10%% budget admits "
+                + "%.2f x as many%n", (1L << 30) / (double) fullBytes, ctxLen,
+                fullBytes / (double) PressRegistry.create("kvreviver", 0.1, null).reservedBytes(pc));
+            // KVReviver decode step vs full at B = 1 after a long prompt
+            int longPrompt = Math.min(prefillTokens, c.contextLength() - 64);
+            double full = decodeSeconds(m, 1, longPrompt, 1, PressRegistry.create("full", 1.0, null), seconds)[0];
+            json.append("  \"decode_step_vs_full_b1\": {\"prompt\": ").append(longPrompt).append(", \"full_ms\": ")
+                .append(String.format(Locale.ROOT, "%.3f", full * 1e3)).append(", \"presses\": [");
+            first = true;
+            for (String spec : List.of("kvreviver", "kvreviver:mode=signed,d=3", "h2o", "snapkv")) {
+                for (double budget : new double[] {0.25, 0.1}) {
+                    double t = decodeSeconds(m, 1, longPrompt, 1, PressRegistry.create(spec, budget, null), seconds)[0];
+                    log.printf(Locale.ROOT, "decode step at %d tokens, %s@%.2f: %.2f ms = %.2f x full (goal for "
+                        + "kvreviver <= 1.3)%n", longPrompt, spec, budget, t * 1e3, t / full);
+                    json.append(first ? "" : ",").append(String.format(Locale.ROOT,
+                        "%n    {\"press\": \"%s\", \"budget\": %.2f, \"ms\": %.3f, \"over_full\": %.3f}", spec, budget,
+                        t * 1e3, t / full));
+                    first = false;
+                }
+            }
+            json.append("\n  ], \"goal_kvreviver\": 1.3}\n}\n");
+        }
+        return json.toString();
+    }
+
+    /**
+     * Mean seconds per decode step of {@code b} sequences with {@code context}-token prompts (prefilled first,
+     * compressed by {@code press} when given).
+     */
+    private static double[] decodeSeconds(LlamaModel m, int b, int context, long seed, KvPress press, double seconds) {
+        LlamaConfig c = m.config();
+        int steps = 0;
+        int maxSteps = Math.max(8, c.contextLength() - context - 1);
+        KvCache[] caches = new KvCache[b];
+        int[] tokens = new int[b];
+        int[] pos = new int[b];
+        LlamaModel.State prefill = m.newState(Math.min(256, context));
+        float[] logits = new float[c.vocabSize()];
+        for (int i = 0; i < b; i++) {
+            int[] prompt = randomTokens(context, c.vocabSize(), seed * 31 + i);
+            int capacity = Math.min(c.contextLength(), context + maxSteps);
+            KvPress p = press == null ? new io.reviver.kernel.press.FullPress() : press;
+            caches[i] = p.newCache(m.pressContext(capacity, context, i));
+            m.prefill(prefill, caches[i], prompt, 0, null, logits);
+            p.compress(caches[i], prompt, m.tokenRunner(prefill));
+            tokens[i] = 1;
+            pos[i] = context;
+        }
+        LlamaModel.State st = m.newState(b);
+        float[] all = new float[b * c.vocabSize()];
+        long warm = System.nanoTime() + 1_000_000_000L; // JIT and caches warm up for a second
+        long t0 = 0;
+        while (steps < maxSteps) {
+            m.decodeBatch(st, caches, tokens, pos, b, all);
+            for (int i = 0; i < b; i++) {
+                pos[i]++;
+                tokens[i] = (tokens[i] * 7 + 3) % c.vocabSize();
+            }
+            steps++;
+            long now = System.nanoTime();
+            if (t0 == 0 && now > warm) {
+                t0 = now;
+                steps = 0;
+            } else if (t0 != 0 && now - t0 > seconds * 1e9 && steps >= 3) {
+                break;
+            }
+        }
+        return new double[] {(System.nanoTime() - t0) / 1e9 / Math.max(1, steps)};
+    }
+
+    private static int[] randomTokens(int n, int vocab, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = r.nextInt(vocab);
+        }
+        return t;
+    }
+
+    /**
+     * Documents/hour through {@link BatchEngine}: every prompt submitted at once under each press, the engine
+     * decoding up to {@code maxBatch} together within {@code kvBytes}; returns JSON rows.
+     */
+    public String documentsPerHour(LlamaModel m, List<int[]> prompts, int maxNew, int eos, List<String> specs,
+                                   List<Double> budgets, long kvBytes, int maxBatch,
+                                   Function<String, int[]> encoder) throws Exception {
+        List<String> rows = new ArrayList<>();
+        for (String spec : specs) {
+            for (double budget : spec.equals("full") ? List.of(1.0) : budgets) {
+                KvPress press = PressRegistry.create(spec, budget, encoder);
+                long t0 = System.nanoTime();
+                BatchEngine.Stats stats;
+                long outTokens = 0;
+                try (BatchEngine e = new BatchEngine(m, new BatchEngine.Config(kvBytes, maxBatch, 128))) {
+                    List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+                    for (int i = 0; i < prompts.size(); i++) {
+                        fs.add(e.submit(new GenerationRequest("doc" + i, prompts.get(i), maxNew, t -> t == eos, press,
+                            i)));
+                    }
+                    for (CompletableFuture<GenerationResult> f : fs) {
+                        outTokens += f.get().tokens().length;
+                    }
+                    stats = e.stats();
+                }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                double dph = prompts.size() / sec * 3600;
+                log.printf(Locale.ROOT, "end to end %s: %d documents in %.1f s = %.0f documents/hour, mean %.2f "
+                    + "sequences decoding together (max %d)%n", press.describe(), prompts.size(), sec, dph,
+                    stats.meanConcurrent(), stats.maxConcurrent());
+                rows.add(String.format(Locale.ROOT, "    {\"press\": \"%s\", \"budget\": %.2f, \"documents\": %d, "
+                        + "\"seconds\": %.3f, \"documents_per_hour\": %.1f, \"output_tokens\": %d, "
+                        + "\"mean_concurrent\": %.3f, \"max_concurrent\": %d, \"peak_kv_bytes\": %d}", spec, budget,
+                    prompts.size(), sec, dph, outTokens, stats.meanConcurrent(), stats.maxConcurrent(),
+                    stats.peakHeldBytes()));
+            }
+        }
+        return "[\n" + String.join(",\n", rows) + "\n  ]";
+    }
+}
