@@ -35,6 +35,8 @@ public final class LlamaModel implements AutoCloseable {
     private final ElementOps el;
     private final Rope rope;
     private final KeyRotation keyRotation;
+    /** Query rows from which attention transposes the keys (see attendKvHead). */
+    private static final int TRANSPOSE_MIN_ROWS = 8;
     private final AttentionBackend[] backends; // (nKvHeads) or null: the built-in loops
     private final int attentionThreads;
     private final ExecutorService attentionPool; // null when attentionThreads == 1
@@ -485,6 +487,17 @@ public final class LlamaModel implements AutoCloseable {
                 observed);
             return;
         }
+        // For a batch of queries (prefill), transpose the keys once to (headSize, count) so scores are computed
+        // along positions with vector FMAs; a single decode query keeps the per-entry dot products.
+        float[] keysT = null;
+        if (n >= TRANSPOSE_MIN_ROWS) {
+            keysT = s.headScratch(s.keyTScratch, kvHead, hs * count); // (headSize, count)
+            for (int j = 0; j < count; j++) {
+                for (int c = 0; c < hs; c++) {
+                    keysT[c * count + j] = keys[j * hs + c];
+                }
+            }
+        }
         int visible = 0; // with ascending positions: entries [0, visible) have position ≤ the query's
         for (int t = 0; t < n; t++) {
             final int queryPos = startPos + t;
@@ -499,9 +512,24 @@ public final class LlamaModel implements AutoCloseable {
             }
             for (int h = kvHead * kvMul; h < (kvHead + 1) * kvMul; h++) {
                 int qOff = (row0 + t) * qDim + h * hs;
-                for (int j = 0; j < len; j++) {
-                    scores[j] = ascending || positions[j] <= queryPos
-                        ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
+                if (keysT != null) {
+                    // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
+                    java.util.Arrays.fill(scores, 0, len, 0f);
+                    for (int c = 0; c < hs; c++) {
+                        el.axpy(s.q[qOff + c] * scale, keysT, c * count, scores, 0, len);
+                    }
+                    if (!ascending) {
+                        for (int j = 0; j < len; j++) {
+                            if (positions[j] > queryPos) {
+                                scores[j] = Float.NEGATIVE_INFINITY;
+                            }
+                        }
+                    }
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        scores[j] = ascending || positions[j] <= queryPos
+                            ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
+                    }
                 }
                 softmax(scores, len);
                 java.util.Arrays.fill(s.att, qOff, qOff + hs, 0f);
@@ -666,6 +694,7 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] scoreScratch; // per KV head: (positions)
         final float[][] observedScratch; // per KV head: (kvMul, positions) weights reported to the cache
         final int[][] positionScratch;   // per KV head: (positions) absolute positions of the gathered entries
+        final float[][] keyTScratch;     // per KV head: (headSize, positions) transposed keys for prefill
         final float[][] queryScratch;    // per KV head: (batch, kvMul, headSize) queries for an attention backend
         final float[][] outScratch;      // per KV head: (batch, kvMul, headSize) its output
         private float[] batchLogits;  // (maxBatch, vocabSize), allocated on first all-rows prefill
@@ -697,6 +726,7 @@ public final class LlamaModel implements AutoCloseable {
             observedScratch = new float[c.nKvHeads()][];
             positionScratch = new int[c.nKvHeads()][];
             queryScratch = new float[c.nKvHeads()][];
+            keyTScratch = new float[c.nKvHeads()][];
             outScratch = new float[c.nKvHeads()][];
         }
 
