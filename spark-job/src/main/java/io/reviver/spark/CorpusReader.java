@@ -5,6 +5,7 @@ import io.reviver.spark.config.JobConfig;
 import io.reviver.spark.config.JobConfigKeys;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -15,8 +16,8 @@ import org.apache.spark.sql.functions;
  * <ul>
  *   <li>{@code jsonl}: JSON Lines with fields {@code id}, {@code text} (others ignored); a malformed line gives a
  *       row with null id and text, which becomes an error row.</li>
- *   <li>{@code text}: every file under the URI is one document (whole file as UTF-8); its id is the file's
- *       path.</li>
+ *   <li>{@code text}: every file under the URI is one document (whole file as UTF-8, malformed bytes replaced);
+ *       its id is the file's path. Empty files are documents too (they give error rows).</li>
  *   <li>{@code parquet}: columns {@code id} (cast to string) and {@code text}.</li>
  * </ul>
  */
@@ -26,14 +27,16 @@ public final class CorpusReader {
     }
 
     /**
-     * @throws ConfigException naming {@code reviver.input} when a Parquet corpus lacks the two columns
+     * @param hadoopConf the driver's Hadoop configuration, for executors reading text files
+     * @throws ConfigException naming {@code reviver.input} when a Parquet corpus lacks the two columns or a text
+     *                         corpus does not exist
      */
-    public static Dataset<Row> read(SparkSession spark, JobConfig config) {
+    public static Dataset<Row> read(SparkSession spark, JobConfig config,
+                                    Broadcast<HadoopConfSnapshot> hadoopConf) {
         String uri = config.input();
         Dataset<Row> corpus = switch (config.inputFormat()) {
             case JSONL -> spark.read().schema("id STRING, text STRING").option("mode", "PERMISSIVE").json(uri);
-            case TEXT -> spark.read().option("wholetext", "true").option("recursiveFileLookup", "true").text(uri)
-                .select(functions.col("_metadata.file_path").as("id"), functions.col("value").as("text"));
+            case TEXT -> TextFiles.read(spark, uri, hadoopConf);
             case PARQUET -> {
                 Dataset<Row> p = spark.read().parquet(uri);
                 List<String> columns = Arrays.asList(p.columns());

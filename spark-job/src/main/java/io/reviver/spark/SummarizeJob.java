@@ -71,7 +71,7 @@ public final class SummarizeJob {
         } catch (ConfigException e) {
             System.err.println("summarize: " + e.getMessage());
             code = 2;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked but thrown undeclared from Scala
             LOG.error("summarize failed", e);
             System.err.println("summarize: failed: " + e);
             code = 1;
@@ -104,7 +104,7 @@ public final class SummarizeJob {
         try {
             // 1. Read and number the documents.
             stage(sc, "reviver-read", "Read and number the corpus " + config.input());
-            JavaRDD<DocumentWork> documents = CorpusReader.read(spark, config).javaRDD().zipWithIndex()
+            JavaRDD<DocumentWork> documents = CorpusReader.read(spark, config, hadoopConf).javaRDD().zipWithIndex()
                 .map(t -> new DocumentWork(t._2(), t._1().getString(0), t._1().getString(1), -1, -1))
                 .setName("documents of " + config.input());
 
