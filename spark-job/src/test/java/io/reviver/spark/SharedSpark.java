@@ -17,6 +17,7 @@ final class SharedSpark {
                 .setMaster("local[2]")
                 .setAppName("reviver-spark-job-tests")
                 .set("spark.ui.enabled", "false")
+                .set("spark.sql.warehouse.dir", System.getProperty("java.io.tmpdir") + "/reviver-test-warehouse")
                 .set("spark.sql.shuffle.partitions", "2")
                 .set("spark.driver.host", "127.0.0.1")
                 .set("spark.driver.bindAddress", "127.0.0.1");
