@@ -1,15 +1,27 @@
 package io.reviver.spark;
 
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.spark.SparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.util.LongAccumulator;
+import scala.Tuple4;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Logs a progress line on the driver every few seconds while documents are summarised:
  * {@code progress: 12/52 documents (23%), elapsed 0:31, ETA 1:44}. The count comes from an accumulator that
- * executors add to per document; Spark merges it when a task ends, so the count moves in partition steps (more
- * partitions, finer steps). A retried task may count twice, so the count is capped at the total.
+ * executors add to per document: Spark merges it into the driver's value when a task ends, and executors report
+ * the running tasks' partial values with their heartbeats ({@code spark.executor.heartbeatInterval}, 10 s by
+ * default), which a listener adds, so the count moves per document rather than per partition. A retried task may
+ * count twice, so the count is capped at the total.
  */
 public final class ProgressReporter implements AutoCloseable {
 
@@ -22,9 +34,15 @@ public final class ProgressReporter implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    /** Starts the reporter thread. */
-    public ProgressReporter(LongAccumulator done, long total, int intervalSeconds) {
+    private final SparkContext sc;
+    private final RunningTasks tasks;
+
+    /** Starts the reporter thread and registers its listener on {@code sc}. */
+    public ProgressReporter(SparkContext sc, LongAccumulator done, long total, int intervalSeconds) {
+        this.sc = sc;
         this.done = done;
+        this.tasks = new RunningTasks(done.id());
+        sc.addSparkListener(tasks);
         this.total = total;
         this.intervalMillis = intervalSeconds * 1000L;
         this.thread = new Thread(this::loop, "reviver-progress");
@@ -55,7 +73,7 @@ public final class ProgressReporter implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            long d = done.value();
+            long d = count();
             if (running && d != last) {
                 LOG.info(line(d, total, System.nanoTime() - startNanos));
                 last = d;
@@ -68,6 +86,48 @@ public final class ProgressReporter implements AutoCloseable {
     public void close() {
         running = false;
         thread.interrupt();
+        sc.removeSparkListener(tasks);
         LOG.info(line(done.value(), total, System.nanoTime() - startNanos));
+    }
+
+    /** Documents done: finished tasks' merged count plus running tasks' last heartbeat values. */
+    private long count() {
+        return done.value() + tasks.inFlight();
+    }
+
+    /** Partial accumulator values of running tasks, from executor heartbeats; dropped when a task ends. */
+    private static final class RunningTasks extends SparkListener {
+        private final long accumulatorId;
+        private final Map<Long, Long> partial = new ConcurrentHashMap<>(); // task id → documents done so far
+
+        RunningTasks(long accumulatorId) {
+            this.accumulatorId = accumulatorId;
+        }
+
+        @Override
+        public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+            for (Tuple4<Object, Object, Object, Seq<AccumulableInfo>> task
+                : CollectionConverters.asJava(update.accumUpdates())) {
+                for (AccumulableInfo info : CollectionConverters.asJava(task._4())) {
+                    if (info.id() == accumulatorId && info.update().isDefined()
+                        && info.update().get() instanceof Number n) {
+                        partial.put((Long) task._1(), n.longValue());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            partial.remove(end.taskInfo().taskId());
+        }
+
+        long inFlight() {
+            long sum = 0;
+            for (long v : partial.values()) {
+                sum += v;
+            }
+            return sum;
+        }
     }
 }

@@ -136,7 +136,8 @@ public final class SummarizeJob {
                 .values()
                 .mapPartitions(new SummarizePartition(plan, hadoopConf, done))
                 .setName("summaries");
-            try (ProgressReporter progress = new ProgressReporter(done, cost.length, config.progressSeconds())) {
+            try (ProgressReporter progress = new ProgressReporter(sc.sc(), done, cost.length,
+                config.progressSeconds())) {
                 output.write(spark.createDataFrame(rows, OutputSchema.SCHEMA), config);
             }
 

@@ -67,13 +67,20 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
     }
 
     /**
-     * Builds the model location from the configured text.
+     * Builds the model location from the configured text; a relative local path is made absolute against the
+     * driver's working directory.
      *
      * @throws ConfigException naming {@code reviver.model} or {@code reviver.model-sha256}
      */
     static ModelLocation parseModel(String model, String sha256) {
         try {
-            return ModelLocation.parse(model, sha256.isBlank() ? null : sha256);
+            String sha = sha256.isBlank() ? null : sha256;
+            ModelLocation location = ModelLocation.parse(model, sha);
+            if (location.isLocal() && !location.localPath().isAbsolute()) {
+                // Executors run in other working directories: pin a relative path to the driver's.
+                location = ModelLocation.parse(location.localPath().toAbsolutePath().toString(), sha);
+            }
+            return location;
         } catch (ModelLocationException e) {
             throw new ConfigException(JobConfigKeys.MODEL.property() + " (--model): '" + model + "'"
                 + (sha256.isBlank() ? "" : " with " + JobConfigKeys.MODEL_SHA256.property() + " '" + sha256 + "'")

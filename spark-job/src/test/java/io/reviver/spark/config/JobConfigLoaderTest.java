@@ -99,6 +99,14 @@ class JobConfigLoaderTest {
     }
 
     @Test
+    void relativeModelPathIsPinnedToTheDriversDirectory() {
+        Map<String, String> v = required();
+        v.put("model", "models/m.gguf");
+        JobConfig c = JobConfigLoader.fromValues(v);
+        assertEquals(Path.of("models/m.gguf").toAbsolutePath(), c.model().localPath());
+    }
+
+    @Test
     void usageListsEveryKey() {
         String usage = JobConfigLoader.usage();
         for (ConfigKey<?> k : JobConfigKeys.ALL) {
