@@ -136,9 +136,11 @@ public final class SummarizeJob {
                 .values()
                 .mapPartitions(new SummarizePartition(plan, hadoopConf, done))
                 .setName("summaries");
-            try (ProgressReporter progress = new ProgressReporter(sc.sc(), done, cost.length,
-                config.progressSeconds())) {
+            ProgressReporter progress = new ProgressReporter(sc.sc(), done, cost.length, config.progressSeconds());
+            try {
                 output.write(spark.createDataFrame(rows, OutputSchema.SCHEMA), config);
+            } finally {
+                progress.close();
             }
 
             // 5. Report from what was committed.
@@ -150,7 +152,7 @@ public final class SummarizeJob {
             ThroughputReport report = ThroughputReport.of(committed, plan, output.location(), partitions, loads,
                 (System.nanoTime() - t0) / 1e9);
             output.writeReport(report.toJson());
-            LOG.info("job {} done:\n{}", plan.jobId(), report.toText());
+            LOG.info("job {} done: {}", plan.jobId(), report.toJson().strip());
             return report;
         } finally {
             output.abort();
