@@ -9,8 +9,11 @@
 REVIVER_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 reviver_app_jar() {
-    ls "$REVIVER_HOME"/spark-job/target/reviver-spark-job-*.jar 2>/dev/null | grep -v -e '-sources' -e '-tests' \
-        | head -n 1 || true
+    local j
+    for j in "$REVIVER_HOME"/spark-job/target/reviver-spark-job-*.jar; do
+        [[ -f "$j" && "$j" != *-sources.jar && "$j" != *-tests.jar ]] && { echo "$j"; return 0; }
+    done
+    return 0
 }
 
 reviver_build() {

@@ -8,6 +8,7 @@
 #   REVIVER_WORKER_CORES   cores per worker (default 1)
 #   REVIVER_WORKER_MEMORY  executor memory per worker (default 1g)
 set -euo pipefail
+# shellcheck source=deploy/spark-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/spark-common.sh"
 workers="${1:-2}"
 dir="${REVIVER_CLUSTER_DIR:-$REVIVER_HOME/runs/cluster}"

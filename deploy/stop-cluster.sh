@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the cluster deploy/start-cluster.sh started: the processes named by its pid files, workers first.
 set -euo pipefail
+# shellcheck source=deploy/spark-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/spark-common.sh"
 dir="${REVIVER_CLUSTER_DIR:-$REVIVER_HOME/runs/cluster}"
 shopt -s nullglob

@@ -8,6 +8,7 @@
 # org.apache.spark.deploy.SparkSubmit from the build's classpath. conf/spark-defaults.conf is the properties file
 # unless REVIVER_SPARK_PROPERTIES names another.
 set -euo pipefail
+# shellcheck source=deploy/spark-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/spark-common.sh"
 spark_args=()
 job_args=()

@@ -5,10 +5,12 @@
 #   deploy/summarize.sh [job flags]      e.g. --limit 0 (all 52 documents) --max-new-tokens 32 --output-format parquet
 # Later flags override the defaults below; REVIVER_MASTER overrides the master (default local[2]).
 set -euo pipefail
+# shellcheck source=deploy/spark-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/spark-common.sh"
 if [[ " $* " == *" --help "* ]]; then
     exec "$REVIVER_HOME/deploy/submit.sh" --master local[1] -- --help
 fi
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" # local mode: no need to resolve the host name
 run="$REVIVER_HOME/runs/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$run"
 set +e
