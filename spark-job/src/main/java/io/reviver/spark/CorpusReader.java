@@ -1,0 +1,52 @@
+package io.reviver.spark;
+
+import io.reviver.spark.config.ConfigException;
+import io.reviver.spark.config.JobConfig;
+import io.reviver.spark.config.JobConfigKeys;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * Reads the corpus into a table of two string columns, {@code id} and {@code text}, whatever its format.
+ * <ul>
+ *   <li>{@code jsonl}: JSON Lines with fields {@code id}, {@code text} (others ignored); a malformed line gives a
+ *       row with null id and text, which becomes an error row.</li>
+ *   <li>{@code text}: every file under the URI is one document (whole file as UTF-8, malformed bytes replaced);
+ *       its id is the file's path. Empty files are documents too (they give error rows).</li>
+ *   <li>{@code parquet}: columns {@code id} (cast to string) and {@code text}.</li>
+ * </ul>
+ */
+public final class CorpusReader {
+
+    private CorpusReader() {
+    }
+
+    /**
+     * @param hadoopConf the driver's Hadoop configuration, for executors reading text files
+     * @throws ConfigException naming {@code reviver.input} when a Parquet corpus lacks the two columns or a text
+     *                         corpus does not exist
+     */
+    public static Dataset<Row> read(SparkSession spark, JobConfig config,
+                                    Broadcast<HadoopConfSnapshot> hadoopConf) {
+        String uri = config.input();
+        Dataset<Row> corpus = switch (config.inputFormat()) {
+            case JSONL -> spark.read().schema("id STRING, text STRING").option("mode", "PERMISSIVE").json(uri);
+            case TEXT -> TextFiles.read(spark, uri, hadoopConf);
+            case PARQUET -> {
+                Dataset<Row> p = spark.read().parquet(uri);
+                List<String> columns = Arrays.asList(p.columns());
+                if (!columns.contains("id") || !columns.contains("text")) {
+                    throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + uri + "' is "
+                        + "Parquet with columns " + columns + "; it needs 'id' and 'text'");
+                }
+                yield p.select(functions.col("id").cast("string"), functions.col("text").cast("string"));
+            }
+        };
+        return config.limit() > 0 ? corpus.limit(config.limit()) : corpus;
+    }
+}

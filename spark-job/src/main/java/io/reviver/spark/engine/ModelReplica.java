@@ -1,0 +1,85 @@
+package io.reviver.spark.engine;
+
+import io.reviver.kernel.model.ElementOps;
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.model.LlamaWeights;
+import io.reviver.kernel.model.TensorSource;
+import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.modelstore.gguf.GgufFile;
+import io.reviver.modelstore.tokenizer.Tokenizer;
+import io.reviver.modelstore.tokenizer.Tokenizers;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * One loaded model in one JVM: the mapped GGUF file, the weight-product backend, the decoder and the tokenizer.
+ * Immutable and thread-safe (every task brings its own state and KV cache); shared by all tasks of an executor
+ * through {@link ReplicaCache}. {@link #close()} releases the backend's threads and the file mapping.
+ */
+public final class ModelReplica implements AutoCloseable {
+
+    private final Path file;
+    private final GgufFile gguf;
+    private final JavaTensorOps ops;
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+
+    private ModelReplica(Path file, GgufFile gguf, JavaTensorOps ops, LlamaModel model, Tokenizer tokenizer) {
+        this.file = file;
+        this.gguf = gguf;
+        this.ops = ops;
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * Loads a local GGUF file with the pure-Java vector backend.
+     *
+     * @param threads compute threads of the weight products (≥ 1; 1 = the calling task's thread only)
+     */
+    public static ModelReplica load(Path file, int threads) {
+        Objects.requireNonNull(file, "file");
+        GgufFile gguf = GgufFile.open(file);
+        JavaTensorOps ops = null;
+        try {
+            ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
+            LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), gguf.tensor("token_embd.weight"));
+            LlamaWeights weights = LlamaWeights.load(TensorSource.of(gguf), config, ops);
+            Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
+            LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), 1);
+            return new ModelReplica(file, gguf, ops, model, tokenizer);
+        } catch (RuntimeException e) {
+            if (ops != null) {
+                ops.close();
+            }
+            gguf.close();
+            throw e;
+        }
+    }
+
+    /** The local file this replica was loaded from. */
+    public Path file() {
+        return file;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Describes the model and its numeric paths, for logs. */
+    public String describe() {
+        return file.getFileName() + ": " + model.describe();
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        ops.close();
+        gguf.close();
+    }
+}

@@ -1,0 +1,198 @@
+package io.reviver.spark.engine;
+
+import io.reviver.kernel.model.Generator;
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.sample.Sampler;
+import io.reviver.modelstore.tokenizer.Tokenizer;
+import io.reviver.spark.config.JobConfig;
+import io.reviver.spark.config.JobConfigKeys;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Summarises documents with one model replica; Spark-free, one instance per task (not thread-safe only in the
+ * sense that it is cheap to create; it holds no mutable state besides per-call locals).
+ *
+ * <p>Prompt: the configured template with the document's tokens in place of {@code {text}}; the template's two
+ * halves are tokenised once (the first with BOS). A document whose prompt would not fit is split
+ * ({@link Chunker}) into in-order chunks of at most {@link #chunkCapacity()} tokens, each summarised separately
+ * (map); the chunk summaries are joined in chunk order, one per line, and summarised again (reduce), repeatedly
+ * if the joined summaries still do not fit. The capacity is the smaller of the model's context and what the KV
+ * memory of one task holds, minus the template and the generated tokens, and at most {@code chunk-tokens} when
+ * that is set.
+ *
+ * <p>Every call into the kernel goes through {@link #generate}; that is where a KV-cache press (named by
+ * {@code press}, keeping {@code budget} of the cache) plugs in. Until the kernel has presses the dense cache is
+ * used whatever the press name, and the name and budget are only reported.
+ *
+ * <p>Sampling is greedy unless {@code temperature > 0}; then each pass's sampler is seeded from the job seed, the
+ * document's content hash and the pass number, so a retried task reproduces its output.
+ */
+public final class SummaryEngine {
+
+    private final ModelReplica replica;
+    private final Tokenizer tokenizer;
+    private final JobConfig config;
+    private final int[] prefix; // BOS + template text before {text}
+    private final int[] suffix; // template text after {text}
+    private final int chunkCapacity;
+    private final int eos;
+
+    /**
+     * @param replica        loaded model
+     * @param config         the job's configuration
+     * @param kvBytesPerTask KV-cache bytes one task may use (the executor's {@code kv-memory} divided by its
+     *                       concurrent tasks)
+     * @throws IllegalStateException if the context or KV memory leaves too little room for a chunk (message
+     *                               names the keys to change)
+     */
+    public SummaryEngine(ModelReplica replica, JobConfig config, long kvBytesPerTask) {
+        this.replica = Objects.requireNonNull(replica, "replica");
+        this.config = Objects.requireNonNull(config, "config");
+        this.tokenizer = replica.tokenizer();
+        String template = config.promptTemplate();
+        int at = template.indexOf(JobConfigKeys.TEXT_PLACEHOLDER);
+        this.prefix = tokenizer.encode(template.substring(0, at), true);
+        this.suffix = tokenizer.encode(template.substring(at + JobConfigKeys.TEXT_PLACEHOLDER.length()));
+        this.eos = tokenizer.eosId().orElse(-1);
+
+        LlamaConfig c = replica.model().config();
+        long bytesPerPosition = 2L * c.nLayers() * c.kvDim() * Float.BYTES;
+        long fit = Math.min(c.contextLength(), kvBytesPerTask / bytesPerPosition);
+        long capacity = fit - prefix.length - suffix.length - config.maxNewTokens();
+        if (config.chunkTokens() > 0) {
+            capacity = Math.min(capacity, config.chunkTokens());
+        }
+        if (capacity <= 2L * config.maxNewTokens()) {
+            throw new IllegalStateException("no room for document chunks: the model's context is "
+                + c.contextLength() + " tokens and " + JobConfigKeys.KV_MEMORY.property() + " gives each task "
+                + kvBytesPerTask + " bytes = " + kvBytesPerTask / bytesPerPosition + " positions; after the "
+                + "template (" + (prefix.length + suffix.length) + " tokens) and "
+                + JobConfigKeys.MAX_NEW_TOKENS.property() + " = " + config.maxNewTokens() + " a chunk would hold "
+                + capacity + " tokens, which must exceed twice " + JobConfigKeys.MAX_NEW_TOKENS.property()
+                + "; raise " + JobConfigKeys.KV_MEMORY.property() + " or lower "
+                + JobConfigKeys.MAX_NEW_TOKENS.property());
+        }
+        this.chunkCapacity = (int) capacity;
+    }
+
+    /** Document tokens per chunk at most. */
+    public int chunkCapacity() {
+        return chunkCapacity;
+    }
+
+    /** Tokens of {@code text} without BOS (0 for null). */
+    public int countTokens(String text) {
+        return text == null ? 0 : tokenizer.encode(text).length;
+    }
+
+    /**
+     * The work a document of {@code tokens} tokens costs, in tokens: prompt tokens of every pass plus generated
+     * tokens, counting the reduce pass of a chunked document. Used to balance partitions.
+     */
+    public long cost(int tokens) {
+        int chunks = Chunker.bounds(tokens, chunkCapacity).length - 1;
+        int overhead = prefix.length + suffix.length;
+        long cost = tokens + (long) chunks * (overhead + config.maxNewTokens());
+        if (chunks > 1) {
+            cost += (long) chunks * config.maxNewTokens() + overhead + config.maxNewTokens();
+        }
+        return Math.max(1, cost);
+    }
+
+    /**
+     * Summarises one document. Never throws for a bad document: a null id or text, an empty text or a failure
+     * inside the model gives a result with {@code error} set and {@code summary} null.
+     */
+    public DocumentSummary summarize(long index, String id, String text) {
+        long t0 = System.nanoTime();
+        String rowId = id == null ? "#" + index : id;
+        String sha = text == null ? null : ContentHash.sha256(text);
+        if (id == null || id.isBlank()) {
+            return failed(index, rowId, sha, 0, 0, t0, "missing id");
+        }
+        if (text == null) {
+            return failed(index, rowId, sha, 0, 0, t0, "missing text");
+        }
+        if (text.isBlank()) {
+            return failed(index, rowId, sha, 0, 0, t0, "empty document");
+        }
+        int inputTokens = 0;
+        int chunks = 0;
+        try {
+            int[] tokens = tokenizer.encode(text);
+            inputTokens = tokens.length;
+            Timings timings = new Timings();
+            long seed = config.seed() ^ Long.parseUnsignedLong(sha.substring(0, 16), 16);
+            int[] bounds = Chunker.bounds(tokens.length, chunkCapacity);
+            chunks = bounds.length - 1;
+            int[] summary;
+            int pass = 0;
+            if (chunks == 1) {
+                summary = generate(tokens, seed + pass, timings);
+            } else {
+                int[] body = tokens;
+                int[] b = bounds;
+                // Map: summarise each chunk in order; reduce: summarise the joined summaries, until one pass fits.
+                while (true) {
+                    List<String> parts = new ArrayList<>();
+                    for (int i = 0; i + 1 < b.length; i++) {
+                        int[] part = generate(Arrays.copyOfRange(body, b[i], b[i + 1]), seed + pass++, timings);
+                        parts.add(tokenizer.decode(part).strip());
+                    }
+                    int previous = b.length - 1;
+                    body = tokenizer.encode(String.join("\n", parts));
+                    b = Chunker.bounds(body.length, chunkCapacity);
+                    if (b.length == 2 || b.length - 1 >= previous) {
+                        // Fits, or would not shrink (summaries re-tokenised a little longer than generated):
+                        // the final pass reads what fits, in order.
+                        summary = generate(Arrays.copyOf(body, Math.min(body.length, chunkCapacity)), seed + pass,
+                            timings);
+                        break;
+                    }
+                }
+            }
+            String out = tokenizer.decode(summary).strip();
+            return new DocumentSummary(index, rowId, sha, out, inputTokens, summary.length, chunks, config.press(),
+                config.budget(), timings.prefillNanos, timings.decodeNanos, System.nanoTime() - t0, null);
+        } catch (RuntimeException e) {
+            return failed(index, rowId, sha, inputTokens, chunks, t0, e.getClass().getSimpleName() + ": "
+                + e.getMessage());
+        }
+    }
+
+    /**
+     * The one call into the kernel: prompt = template prefix + {@code body} + template suffix; returns the
+     * generated tokens without a final stop token. A KV-cache press plugs in here.
+     */
+    private int[] generate(int[] body, long seed, Timings timings) {
+        int[] prompt = new int[prefix.length + body.length + suffix.length];
+        System.arraycopy(prefix, 0, prompt, 0, prefix.length);
+        System.arraycopy(body, 0, prompt, prefix.length, body.length);
+        System.arraycopy(suffix, 0, prompt, prefix.length + body.length, suffix.length);
+        Sampler sampler = Sampler.of(config.temperature(), config.topP(), seed);
+        Generator.Result r = Generator.generate(replica.model(), prompt, config.maxNewTokens(), sampler,
+            config.prefillBatch(), t -> t == eos, t -> { });
+        timings.prefillNanos += r.prefillNanos();
+        timings.decodeNanos += r.decodeNanos();
+        int[] tokens = r.tokens();
+        if (r.stopReason() == Generator.StopReason.STOP_TOKEN) {
+            tokens = Arrays.copyOf(tokens, tokens.length - 1);
+        }
+        return tokens;
+    }
+
+    private DocumentSummary failed(long index, String id, String sha, int inputTokens, int chunks, long t0,
+                                   String error) {
+        return new DocumentSummary(index, id, sha, null, inputTokens, 0, chunks, config.press(), config.budget(), 0,
+            0, System.nanoTime() - t0, error);
+    }
+
+    /** Accumulated wall times of the passes of one document. */
+    private static final class Timings {
+        long prefillNanos;
+        long decodeNanos;
+    }
+}
