@@ -53,6 +53,11 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
         if (!(budget > 0 && budget <= 1)) {
             throw ConfigException.badValue(JobConfigKeys.BUDGET, String.valueOf(budget), "is not in (0, 1]");
         }
+        try { // the press specification is parsed once here, on the driver (the encoder only stands in for kvzip)
+            io.reviver.kernel.press.PressRegistry.create(press, budget, text -> new int[] {1});
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.badValue(JobConfigKeys.PRESS, press, "is not a valid press: " + e.getMessage());
+        }
         if (maxNewTokens < 1) {
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");
         }

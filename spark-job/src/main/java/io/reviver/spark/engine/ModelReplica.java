@@ -1,5 +1,6 @@
 package io.reviver.spark.engine;
 
+import io.reviver.kernel.engine.BatchEngine;
 import io.reviver.kernel.model.ElementOps;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
@@ -58,6 +59,23 @@ public final class ModelReplica implements AutoCloseable {
         }
     }
 
+    private BatchEngine engine; // created on first use, guarded by this
+
+    /**
+     * The executor's continuous-batching engine over this model, shared by every task of the JVM so their
+     * sequences decode together; created on first use with these settings (later calls get the same engine).
+     *
+     * @param kvBudgetBytes the executor's KV memory
+     * @param maxBatch      sequences decoded together at most
+     * @param prefillChunk  prompt tokens per prefill iteration
+     */
+    public synchronized BatchEngine engine(long kvBudgetBytes, int maxBatch, int prefillChunk) {
+        if (engine == null) {
+            engine = new BatchEngine(model, new BatchEngine.Config(kvBudgetBytes, maxBatch, prefillChunk));
+        }
+        return engine;
+    }
+
     /** The local file this replica was loaded from. */
     public Path file() {
         return file;
@@ -78,6 +96,11 @@ public final class ModelReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (engine != null) {
+                engine.close();
+            }
+        }
         model.close();
         ops.close();
         gguf.close();

@@ -1,6 +1,12 @@
 package io.reviver.spark.engine;
 
+import io.reviver.kernel.engine.BatchEngine;
+import io.reviver.kernel.engine.GenerationRequest;
+import io.reviver.kernel.engine.GenerationResult;
 import io.reviver.kernel.model.Generator;
+import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.press.PressRegistry;
+import java.util.concurrent.ExecutionException;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.sample.Sampler;
 import io.reviver.modelstore.tokenizer.Tokenizer;
@@ -23,9 +29,10 @@ import java.util.Objects;
  * memory of one task holds, minus the template and the generated tokens, and at most {@code chunk-tokens} when
  * that is set.
  *
- * <p>Every call into the kernel goes through {@link #generate}; that is where a KV-cache press (named by
- * {@code press}, keeping {@code budget} of the cache) plugs in. Until the kernel has presses the dense cache is
- * used whatever the press name, and the name and budget are only reported.
+ * <p>Every call into the kernel goes through {@link #generate}: greedy passes are submitted to the executor's
+ * shared {@link BatchEngine} (continuous batching: the sequences of all tasks of the JVM decode together,
+ * admitted by their compressed KV bytes within {@code kv-memory}), with the job's KV-cache press and budget;
+ * sampled passes (temperature &gt; 0) run alone through {@link Generator} with the same press.
  *
  * <p>Sampling is greedy unless {@code temperature > 0}; then each pass's sampler is seeded from the job seed, the
  * document's content hash and the pass number, so a retried task reproduces its output.
@@ -39,6 +46,9 @@ public final class SummaryEngine {
     private final int[] suffix; // template text after {text}
     private final int chunkCapacity;
     private final int eos;
+    private final KvPress press;
+    /** Sequences the executor's engine decodes together at most. */
+    static final int MAX_BATCH = 16;
 
     /**
      * @param replica        loaded model
@@ -57,6 +67,7 @@ public final class SummaryEngine {
         this.prefix = tokenizer.encode(template.substring(0, at), true);
         this.suffix = tokenizer.encode(template.substring(at + JobConfigKeys.TEXT_PLACEHOLDER.length()));
         this.eos = tokenizer.eosId().orElse(-1);
+        this.press = PressRegistry.create(config.press(), config.budget(), tokenizer::encode);
 
         LlamaConfig c = replica.model().config();
         long bytesPerPosition = 2L * c.nLayers() * c.kvDim() * Float.BYTES;
@@ -172,9 +183,27 @@ public final class SummaryEngine {
         System.arraycopy(prefix, 0, prompt, 0, prefix.length);
         System.arraycopy(body, 0, prompt, prefix.length, body.length);
         System.arraycopy(suffix, 0, prompt, prefix.length + body.length, suffix.length);
+        if (config.temperature() == 0) {
+            BatchEngine engine = replica.engine(config.kvMemoryBytes(), MAX_BATCH, config.prefillBatch());
+            GenerationResult r;
+            try {
+                r = engine.submit(new GenerationRequest("pass-" + seed, prompt, config.maxNewTokens(),
+                    t -> t == eos, press, seed)).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while generating", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re
+                    : new IllegalStateException(e.getCause().toString(), e.getCause());
+            }
+            timings.prefillNanos += r.prefillNanos();
+            timings.decodeNanos += r.decodeNanos();
+            int[] tokens = r.tokens();
+            return r.stoppedByToken() ? Arrays.copyOf(tokens, tokens.length - 1) : tokens;
+        }
         Sampler sampler = Sampler.of(config.temperature(), config.topP(), seed);
         Generator.Result r = Generator.generate(replica.model(), prompt, config.maxNewTokens(), sampler,
-            config.prefillBatch(), t -> t == eos, t -> { });
+            config.prefillBatch(), t -> t == eos, t -> { }, press, seed);
         timings.prefillNanos += r.prefillNanos();
         timings.decodeNanos += r.decodeNanos();
         int[] tokens = r.tokens();
