@@ -64,8 +64,8 @@ class LocalJobTest {
         TestCorpus.writeJsonl(input, docs, List.of("{\"id\": \"no-text\"}", "{this is not json"));
         Path out = tmp.resolve("out/summaries");
         Map<String, String> v = baseConfig(input.toUri().toString(), "jsonl", out.toUri().toString(), "parquet");
-        v.put("press", "snapkv");
-        v.put("budget", "0.5");
+        v.put("press", "kvreviver");
+        v.put("budget", "0.25");
         v.put("chunk-tokens", "300");
         v.put("partitions", "3");
         JobConfig config = JobConfigLoader.fromValues(v);
@@ -82,8 +82,8 @@ class LocalJobTest {
         for (Map.Entry<String, String> d : docs.entrySet()) {
             Row r = byId.get(d.getKey());
             assertNotNull(r, d.getKey());
-            assertEquals("snapkv", r.getAs("press"));
-            assertEquals(0.5, (double) r.getAs("budget"));
+            assertEquals("kvreviver", r.getAs("press"));
+            assertEquals(0.25, (double) r.getAs("budget"));
             if (d.getKey().equals("empty-document")) {
                 assertEquals("empty document", r.getAs("error"));
                 assertNull(r.getAs("summary"));
