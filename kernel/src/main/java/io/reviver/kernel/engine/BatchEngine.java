@@ -3,6 +3,7 @@ package io.reviver.kernel.engine;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.sample.GreedySampler;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressContext;
 import java.util.ArrayDeque;
@@ -303,7 +304,7 @@ public final class BatchEngine implements AutoCloseable {
 
     /** Samples the next token of s from s.logits; returns true (and completes s) when s is finished. */
     private boolean emit(Sequence s) {
-        int next = argmax(s.logits);
+        int next = GreedySampler.argmax(s.logits);
         s.out[s.count++] = next;
         boolean stop = s.request.isStop().test(next);
         if (stop || s.count == s.request.maxTokens() || s.position() >= s.ctx.capacity()) {
@@ -400,15 +401,6 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    private static int argmax(float[] x) {
-        int b = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[b]) {
-                b = i;
-            }
-        }
-        return b;
-    }
 
     /** One request's state in the engine. */
     private final class Sequence {

@@ -3,6 +3,7 @@ package io.reviver.kernel.eval;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.sample.GreedySampler;
 import io.reviver.kernel.press.FullPress;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.KvReviverPress;
@@ -197,7 +198,7 @@ public final class QualityEval {
         boolean comparable = ref != null;
         for (int s = 0; s < maxNew; s++) {
             float[] lp = logSoftmax(logits);
-            int next = argmax(logits);
+            int next = GreedySampler.argmax(logits);
             if (lps != null) {
                 lps[s] = lp;
             }
@@ -385,15 +386,6 @@ public final class QualityEval {
         return out;
     }
 
-    static int argmax(float[] x) {
-        int b = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[b]) {
-                b = i;
-            }
-        }
-        return b;
-    }
 
     private static int[] concat(int[] a, int[] b) {
         int[] r = Arrays.copyOf(a, a.length + b.length);

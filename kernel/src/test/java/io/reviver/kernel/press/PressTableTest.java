@@ -85,13 +85,7 @@ class PressTableTest {
     }
 
     static int argmax(float[] x) {
-        int b = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[b]) {
-                b = i;
-            }
-        }
-        return b;
+        return io.reviver.kernel.sample.GreedySampler.argmax(x);
     }
 
     @ParameterizedTest(name = "{0}")
