@@ -97,6 +97,17 @@ final class AttentionProbe implements KvCache {
         }
     }
 
+    /** Vague entries revived into the exact set so far, over all heads. */
+    long revivals() {
+        long r = 0;
+        for (int l = 0; l < cache.nLayers(); l++) {
+            for (int g = 0; g < cache.nKvHeads(); g++) {
+                r += cache.head(l, g).revivals();
+            }
+        }
+        return r;
+    }
+
     /** Softmax attention of one query over entries [0, n) visible at queryPosition, in double. */
     private double[] attend(float[] q, int qOff, float[] keys, float[] values, int[] positions, int n, int queryPos) {
         double scale = 1.0 / Math.sqrt(hs);

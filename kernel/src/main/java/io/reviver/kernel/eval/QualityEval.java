@@ -90,6 +90,7 @@ public final class QualityEval {
         double attnErr;
         double attnDropErr;
         double vaguePerBucket;
+        long revivals;
         long promptTokens;
 
         Cell(String press, double budget, RetrievalTasks.Task task, int length) {
@@ -246,6 +247,7 @@ public final class QualityEval {
             cell.attnErr += probe.attnErrSum / probe.attnCount;
             cell.attnDropErr += probe.attnDropErrSum / probe.attnCount;
             cell.vaguePerBucket += probe.heads == 0 ? 0 : probe.vaguePerBucketSum / probe.heads;
+            cell.revivals += probe.revivals();
         }
     }
 
@@ -277,9 +279,9 @@ public final class QualityEval {
             if (c.probed > 0) {
                 b.append(String.format(Locale.ROOT, ", \"sketch\": {\"key_rel_error\": %.4f, \"value_rel_error\": "
                         + "%.4f, \"attn_out_rel_error\": %.4f, \"attn_out_rel_error_if_dropped\": %.4f, "
-                        + "\"n_vague_over_w\": %.2f, \"sqrt_n_vague_over_w\": %.3f}",
+                        + "\"n_vague_over_w\": %.2f, \"sqrt_n_vague_over_w\": %.3f, \"revivals_per_sequence\": %.2f}",
                     c.keyErr / c.probed, c.valueErr / c.probed, c.attnErr / c.probed, c.attnDropErr / c.probed,
-                    c.vaguePerBucket / c.probed, Math.sqrt(c.vaguePerBucket / c.probed)));
+                    c.vaguePerBucket / c.probed, Math.sqrt(c.vaguePerBucket / c.probed), c.revivals / (double) c.probed));
             }
             b.append(++k < cells.size() ? "},\n" : "}\n");
         }
