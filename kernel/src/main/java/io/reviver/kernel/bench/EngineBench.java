@@ -60,6 +60,12 @@ public final class EngineBench {
 
     /** Builds the seeded random Q8_0 model of a shape (tied output = the embedding, as in Llama 3.2 1B). */
     public static LlamaModel randomModel(Shape s, int threads, JavaTensorOps ops) {
+        return randomModel(s, threads, ops, null);
+    }
+
+    /** Like {@link #randomModel(Shape, int, JavaTensorOps)} with attention on the given backends (one per KV head). */
+    public static LlamaModel randomModel(Shape s, int threads, JavaTensorOps ops,
+                                         List<io.reviver.kernel.attention.AttentionBackend> backends) {
         int hs = s.dim() / s.nHeads();
         LlamaConfig c = new LlamaConfig(Architecture.LLAMA, s.dim(), s.nLayers(), s.hiddenDim(), s.nHeads(),
             s.nKvHeads(), hs, s.vocab(), s.context(), 1e-5f, 500000f, hs, Architecture.LLAMA.ropeLayout(),
@@ -79,7 +85,7 @@ public final class EngineBench {
                 MatmulBench.randomMatrix(GgmlType.Q8_0, s.hiddenDim(), s.dim(), r.nextLong()));
         }
         LlamaWeights w = new LlamaWeights(emb, layers, ones(s.dim()), emb, null);
-        return new LlamaModel(c, w, ops, ElementOps.vector(), threads);
+        return new LlamaModel(c, w, ops, ElementOps.vector(), threads, backends);
     }
 
     private static float[] ones(int n) {
@@ -205,7 +211,29 @@ public final class EngineBench {
                     first = false;
                 }
             }
-            json.append("\n  ], \"goal_kvreviver\": 1.3}\n}\n");
+            json.append("\n  ], \"goal_kvreviver\": 1.3},\n");
+            // the same decode step with attention on OpenCL (or its loud Java fallback) vs the built-in loops
+            List<io.reviver.kernel.attention.AttentionBackend> backends = new ArrayList<>();
+            try {
+                for (int g = 0; g < c.nKvHeads(); g++) {
+                    backends.add(io.reviver.kernel.opencl.OpenClAttentionBackend.open(
+                        io.reviver.kernel.attention.BackendChoice.OPENCL_OR_JAVA));
+                }
+                try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.vector(), threads, backends)) {
+                    double cl = decodeSeconds(onCl, 1, longPrompt, 1, null, seconds)[0];
+                    io.reviver.kernel.attention.BackendStatus status = backends.get(0).status();
+                    log.printf(Locale.ROOT, "decode step at %d tokens with attention on %s: %.2f ms = %.2f x the "
+                        + "built-in Java attention%n", longPrompt, status.device(), cl * 1e3, cl / full);
+                    json.append(String.format(Locale.ROOT, "  \"decode_step_attention_backend\": {\"device\": %s, "
+                            + "\"opencl\": %b, \"fallbacks\": %d, \"ms\": %.3f, \"builtin_java_ms\": %.3f, "
+                            + "\"over_builtin\": %.3f}%n}%n", io.reviver.kernel.eval.FlatJson.quote(status.device()),
+                        status.openCl(), status.fallbacks(), cl * 1e3, full * 1e3, cl / full));
+                }
+            } catch (RuntimeException e) {
+                backends.forEach(io.reviver.kernel.attention.AttentionBackend::close);
+                json.append("  \"decode_step_attention_backend\": {\"error\": ")
+                    .append(io.reviver.kernel.eval.FlatJson.quote(e.toString())).append("}\n}\n");
+            }
         }
         return json.toString();
     }

@@ -159,6 +159,11 @@ public final class ReviverCli {
         EngineBench bench = new EngineBench(err);
         String engine = bench.run(o.quick() ? EngineBench.Shape.QUICK : EngineBench.Shape.LLAMA_3_2_1B, o.threads(),
             o.prefillTokens(), o.seconds());
+        Path dir = Paths.get(o.out());
+        Files.createDirectories(dir);
+        // every attention and sketch kernel, OpenCL vs the Java reference, with the device name
+        io.reviver.kernel.bench.AttentionBench.main(new String[] {dir.resolve("attention-bench.json").toString(),
+            String.valueOf(o.seconds())});
         Path path = resolveModel(null, defaultModel);
         Path corpus = defaultModel.getParent().getParent().getParent().resolve("data/sample-corpus/sample.jsonl");
         String e2e;
@@ -191,10 +196,8 @@ public final class ReviverCli {
             }
         }
         String json = "{\n\"engine\": " + engine + ",\n\"end_to_end\": " + e2e + "\n}\n";
-        Path dir = Paths.get(o.out());
-        Files.createDirectories(dir);
         Files.writeString(dir.resolve("bench.json"), json, StandardCharsets.UTF_8);
-        out.println("wrote " + dir.resolve("bench.json"));
+        out.println("wrote " + dir.resolve("bench.json") + " and " + dir.resolve("attention-bench.json"));
     }
 
     private static void eval(EvalOptions o, PrintStream out, PrintStream err, Path defaultModel)
