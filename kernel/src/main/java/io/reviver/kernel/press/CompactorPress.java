@@ -13,8 +13,12 @@ import java.util.SplittableRandom;
  * are: exact leverage is then as cheap), λ = {@code jitter} · trace(YᵀY) / sketchDim; solved by Cholesky in
  * double. Keys are post-RoPE (the reference implementations recompute pre-RoPE keys; RoPE is a rotation per
  * position, so leverage changes slightly). Protected: 4 sinks and a recent window of min(64, capacity/4) entries
- * (compactor-vllm protects 16 and 64; capped here so small budgets are still decided by the scores). The
- * context-calibrated budget of the paper is not implemented: the budget is the caller's.
+ * (compactor-vllm protects 16 and 64; capped here so small budgets are still decided by the scores).
+ *
+ * <p><b>Calibration</b> ({@code calibrate = τ > 0}): the paper infers per document how much compression it
+ * supports; its procedure is not public. This stand-in keeps, per head, the fewest top-ranked entries whose share of
+ * the head's observed attention mass (the window queries' weights) reaches τ, never more than the budget allows:
+ * the budget is then a ceiling, and easy documents hold less.
  *
  * @see <a href="https://arxiv.org/abs/2507.08143">arXiv 2507.08143</a>
  */
@@ -24,6 +28,7 @@ public final class CompactorPress extends KvPress {
     private final int sketchDim;
     private final double blend;
     private final double jitter;
+    private final double calibrate;
 
     /**
      * @param window    prompt queries whose attention is observed, ≥ 1 (default 64)
@@ -31,7 +36,16 @@ public final class CompactorPress extends KvPress {
      * @param blend     weight of the leverage z-score, ≥ 0 (default 0.5)
      */
     public CompactorPress(double budget, int window, int sketchDim, double blend) {
+        this(budget, window, sketchDim, blend, 0);
+    }
+
+    /** @param calibrate attention-mass share τ in (0, 1] kept per head, or 0 for the budget as is */
+    public CompactorPress(double budget, int window, int sketchDim, double blend, double calibrate) {
         super(budget);
+        if (!(calibrate >= 0 && calibrate <= 1)) {
+            throw new IllegalArgumentException("compactor calibrate must be in [0, 1], got " + calibrate);
+        }
+        this.calibrate = calibrate;
         if (window < 1 || sketchDim < 1 || !(blend >= 0)) {
             throw new IllegalArgumentException("compactor needs window ≥ 1, sketchDim ≥ 1, blend ≥ 0; got window="
                 + window + " sketchDim=" + sketchDim + " blend=" + blend);
@@ -49,7 +63,8 @@ public final class CompactorPress extends KvPress {
 
     @Override
     public String describe() {
-        return super.describe() + "(window=" + window + ",k=" + sketchDim + ",blend=" + blend + ")";
+        return super.describe() + "(window=" + window + ",k=" + sketchDim + ",blend=" + blend
+            + (calibrate > 0 ? ",calibrate=" + calibrate : "") + ")";
     }
 
     @Override
@@ -83,11 +98,36 @@ public final class CompactorPress extends KvPress {
         for (int i = 0; i < n; i++) {
             attn[i] = h.score(i);
         }
+        if (calibrate > 0) {
+            h.scratchMass = attn.clone(); // the raw attention mass, for keepCount
+        }
         zScore(lev);
         zScore(attn);
         for (int i = 0; i < n; i++) {
             h.setScore(i, (float) (attn[i] + blend * lev[i]));
         }
+    }
+
+    @Override
+    protected int keepCount(PressedKvCache.HeadStore h, int exactCapacity) {
+        double[] mass = h.scratchMass;
+        h.scratchMass = null;
+        if (calibrate <= 0 || mass == null) {
+            return exactCapacity;
+        }
+        Integer[] order = new Integer[mass.length];
+        double total = 0;
+        for (int i = 0; i < mass.length; i++) {
+            order[i] = i;
+            total += mass[i];
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(h.score(b), h.score(a)));
+        double kept = 0;
+        int k = 0;
+        while (k < mass.length && k < exactCapacity && kept < calibrate * total) {
+            kept += mass[order[k++]];
+        }
+        return Math.max(k, sinks() + recentWindow(exactCapacity));
     }
 
     @Override

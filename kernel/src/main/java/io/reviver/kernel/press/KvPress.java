@@ -193,6 +193,14 @@ public abstract class KvPress {
     protected void beforeCompress(PressedKvCache.HeadStore h, int layer, int kvHead, PressContext ctx) {
     }
 
+    /**
+     * Exact entries a head keeps at compression, at most {@code exactCapacity} (the budget's); a calibrated press
+     * may keep fewer for a document that needs fewer. Called after {@link #beforeCompress}.
+     */
+    protected int keepCount(PressedKvCache.HeadStore h, int exactCapacity) {
+        return exactCapacity;
+    }
+
     /** Extra scoring pass over the context before compression (KVzip re-reads it). Default: none. */
     protected void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
     }

@@ -60,7 +60,7 @@ public final class PressRegistry {
                     p.intValue("chunk", 2000));
             }
             case "compactor" -> new CompactorPress(budget, p.intValue("window", 64), p.intValue("k", 48),
-                p.doubleValue("blend", 0.5));
+                p.doubleValue("blend", 0.5), p.doubleValue("calibrate", 0));
             default -> throw new IllegalArgumentException("unknown press '" + name + "'; one of " + NAMES);
         };
         p.checkAllUsed();

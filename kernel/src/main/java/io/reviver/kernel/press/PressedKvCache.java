@@ -358,6 +358,8 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
 
     private void compressHead(HeadStore h, int newest) {
         int n = h.count;
+        int exactCapacity = Math.max(press.sinks() + 2, Math.min(this.exactCapacity, press.keepCount(h,
+            this.exactCapacity)));
         if (n <= exactCapacity) {
             return;
         }
@@ -507,6 +509,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         int count;         // exact entries held
         final VagueStore vague; // evicted entries, or null
         int revivals;      // vague entries brought back
+        double[] scratchMass; // a press's per-entry values between beforeCompress and keepCount, else null
         // layout of the last gather (for observation): exact entries first, then the vague reconstructions
         int gatheredExact = -1;
         float[] gatheredKeys;

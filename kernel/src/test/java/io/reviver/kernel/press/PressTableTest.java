@@ -32,7 +32,7 @@ class PressTableTest {
         return Stream.of("streaming_llm", "h2o", "snapkv", "tova", "knorm", "kvzip", "compactor", "kvreviver",
             "kvreviver:mode=signed,d=1", "kvreviver:mode=signed,d=3", "kvreviver:mode=signed,d=5",
             "kvreviver:mode=mean,d=3,share=0.5", "kvreviver:revive=true", "kvreviver:keys=post",
-            "kvreviver:mode=signed,d=3,keys=post");
+            "kvreviver:mode=signed,d=3,keys=post", "compactor:calibrate=0.9");
     }
 
     static TestModels models;
@@ -99,7 +99,7 @@ class PressTableTest {
             long[] over = {Long.MIN_VALUE};
             float[] got = run(m, press, prompt, 40, 240, over);
             assertTrue(over[0] <= 0, spec + " at " + budget + ": exceeded its budget by " + over[0] + " bytes");
-            assertTrue(over[0] > -0.2 * press.budget() * 240 * 2 * 4 * m.config().headSize() * m.config().nLayers()
+            assertTrue(spec.contains("calibrate") || over[0] > -0.2 * press.budget() * 240 * 2 * 4 * m.config().headSize() * m.config().nLayers()
                 * m.config().nKvHeads(), spec + " at " + budget + ": uses less than 80% of its budget");
             assertTrue(!java.util.Arrays.equals(full, got), spec + " at " + budget + ": nothing was compressed");
         }
@@ -180,6 +180,25 @@ class PressTableTest {
                 assertEquals(12, kept, spec + ": question tokens exact in layer " + l + " head " + g);
             }
         }
+    }
+
+    /** Calibrated Compactor keeps fewer entries when a smaller attention share suffices, never more. */
+    @Test
+    void calibratedCompactorHoldsAtMostItsBudget() {
+        LlamaModel m = models.model;
+        int[] prompt = randomPrompt(300, 19, m.config().vocabSize());
+        long[] bytes = new long[3];
+        String[] specs = {"compactor", "compactor:calibrate=0.95", "compactor:calibrate=0.3"};
+        for (int k = 0; k < specs.length; k++) {
+            KvPress press = PressRegistry.create(specs[k], 0.5, null);
+            PressedKvCache cache = (PressedKvCache) press.newCache(models.model.pressContext(300, 300, 0));
+            LlamaModel.State st = m.newState(64);
+            m.prefill(st, cache, prompt, 0, null, new float[m.config().vocabSize()]);
+            press.compress(cache, prompt, m.tokenRunner(st));
+            bytes[k] = cache.bytes();
+            assertTrue(bytes[k] <= cache.budgetBytes(), specs[k]);
+        }
+        assertTrue(bytes[1] <= bytes[0] && bytes[2] < bytes[1], java.util.Arrays.toString(bytes));
     }
 
     @Test
