@@ -16,7 +16,9 @@ package io.reviver.kernel.press;
  * The budget counts everything: {@code sketchShare} of each head's bytes go to the sketch (both tables, bucket
  * counts, the bitmap of evicted positions), the rest to exact entries (key, value, position, score). With
  * {@code revive}, a vague entry whose reconstructed attention this step exceeds the weakest candidate's rank is
- * brought back (its reconstruction subtracted from the sketch) and that candidate evicted in its place.
+ * brought back (its reconstruction subtracted from the sketch) and that candidate evicted in its place. Peeling,
+ * the subtraction of exactly known tokens from the sketch, is built in: a token enters the sketch only when it stops
+ * being exact, so the sketch never holds a token that is also kept exactly.
  *
  * @see <a href="https://arxiv.org/abs/2512.17917">arXiv 2512.17917</a>
  */
