@@ -304,6 +304,10 @@ public final class BatchEngine implements AutoCloseable {
 
     /** Samples the next token of s from s.logits; returns true (and completes s) when s is finished. */
     private boolean emit(Sequence s) {
+        if (s.request.maxTokens() == 0) {
+            finish(s, false);
+            return true;
+        }
         int next = GreedySampler.argmax(s.logits);
         s.out[s.count++] = next;
         boolean stop = s.request.isStop().test(next);

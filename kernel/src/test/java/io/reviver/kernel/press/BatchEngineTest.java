@@ -58,7 +58,7 @@ class BatchEngineTest {
                 int[] prompt = PressTableTest.randomPrompt(20 + r.nextInt(150), 900 + 31L * trial + i,
                     m.config().vocabSize());
                 int stop = r.nextInt(m.config().vocabSize());
-                reqs.add(new GenerationRequest("t" + trial + "-r" + i, prompt, 1 + r.nextInt(24), t -> t == stop,
+                reqs.add(new GenerationRequest("t" + trial + "-r" + i, prompt, r.nextInt(25), t -> t == stop,
                     PressRegistry.create(spec, budget, null), i));
             }
             // the budget holds about a third of all reservations, so admission must make requests wait
