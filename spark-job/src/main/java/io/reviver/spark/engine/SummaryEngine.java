@@ -148,11 +148,15 @@ public final class SummaryEngine {
                 int[] b = bounds;
                 // Map: summarise each chunk in order; reduce: summarise the joined summaries, until one pass fits.
                 while (true) {
-                    List<String> parts = new ArrayList<>();
+                    List<int[]> bodies = new ArrayList<>();
                     for (int i = 0; i + 1 < b.length; i++) {
-                        int[] part = generate(Arrays.copyOfRange(body, b[i], b[i + 1]), seed + pass++, timings);
+                        bodies.add(Arrays.copyOfRange(body, b[i], b[i + 1]));
+                    }
+                    List<String> parts = new ArrayList<>();
+                    for (int[] part : generateAll(bodies, seed + pass, timings)) {
                         parts.add(tokenizer.decode(part).strip());
                     }
+                    pass += bodies.size();
                     int previous = b.length - 1;
                     body = tokenizer.encode(String.join("\n", parts));
                     b = Chunker.bounds(body.length, chunkCapacity);
@@ -178,29 +182,68 @@ public final class SummaryEngine {
      * The one call into the kernel: prompt = template prefix + {@code body} + template suffix; returns the
      * generated tokens without a final stop token. A KV-cache press plugs in here.
      */
-    private int[] generate(int[] body, long seed, Timings timings) {
+    /**
+     * The map step: every chunk's pass at once (greedy passes run concurrently in the executor's engine; sampled
+     * ones one after the other), results in chunk order; pass i uses seed {@code firstSeed + i}. The timings add
+     * up each pass's own prefill and decode time, so they exceed the wall time when passes overlap.
+     */
+    private List<int[]> generateAll(List<int[]> bodies, long firstSeed, Timings timings) {
+        List<int[]> out = new ArrayList<>();
+        if (config.temperature() != 0) {
+            for (int i = 0; i < bodies.size(); i++) {
+                out.add(generate(bodies.get(i), firstSeed + i, timings));
+            }
+            return out;
+        }
+        List<java.util.concurrent.CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (int i = 0; i < bodies.size(); i++) {
+            futures.add(submit(bodies.get(i), firstSeed + i));
+        }
+        for (java.util.concurrent.CompletableFuture<GenerationResult> f : futures) {
+            out.add(tokensOf(await(f), timings));
+        }
+        return out;
+    }
+
+    private java.util.concurrent.CompletableFuture<GenerationResult> submit(int[] body, long seed) {
+        BatchEngine engine = replica.engine(config.kvMemoryBytes(), MAX_BATCH, config.prefillBatch());
+        return engine.submit(new GenerationRequest("pass-" + seed, prompt(body), config.maxNewTokens(),
+            t -> t == eos, press, seed));
+    }
+
+    private static GenerationResult await(java.util.concurrent.CompletableFuture<GenerationResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re
+                : new IllegalStateException(e.getCause().toString(), e.getCause());
+        }
+    }
+
+    private static int[] tokensOf(GenerationResult r, Timings timings) {
+        timings.prefillNanos += r.prefillNanos();
+        timings.decodeNanos += r.decodeNanos();
+        int[] tokens = r.tokens();
+        return r.stoppedByToken() ? Arrays.copyOf(tokens, tokens.length - 1) : tokens;
+    }
+
+    /** Template prefix + {@code body} + template suffix. */
+    private int[] prompt(int[] body) {
         int[] prompt = new int[prefix.length + body.length + suffix.length];
         System.arraycopy(prefix, 0, prompt, 0, prefix.length);
         System.arraycopy(body, 0, prompt, prefix.length, body.length);
         System.arraycopy(suffix, 0, prompt, prefix.length + body.length, suffix.length);
+        return prompt;
+    }
+
+    private int[] generate(int[] body, long seed, Timings timings) {
         if (config.temperature() == 0) {
-            BatchEngine engine = replica.engine(config.kvMemoryBytes(), MAX_BATCH, config.prefillBatch());
-            GenerationResult r;
-            try {
-                r = engine.submit(new GenerationRequest("pass-" + seed, prompt, config.maxNewTokens(),
-                    t -> t == eos, press, seed)).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while generating", e);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof RuntimeException re ? re
-                    : new IllegalStateException(e.getCause().toString(), e.getCause());
-            }
-            timings.prefillNanos += r.prefillNanos();
-            timings.decodeNanos += r.decodeNanos();
-            int[] tokens = r.tokens();
-            return r.stoppedByToken() ? Arrays.copyOf(tokens, tokens.length - 1) : tokens;
+            return tokensOf(await(submit(body, seed)), timings);
         }
+        int[] prompt = prompt(body);
         Sampler sampler = Sampler.of(config.temperature(), config.topP(), seed);
         Generator.Result r = Generator.generate(replica.model(), prompt, config.maxNewTokens(), sampler,
             config.prefillBatch(), t -> t == eos, t -> { }, press, seed);
