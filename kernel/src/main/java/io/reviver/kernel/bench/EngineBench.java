@@ -194,15 +194,23 @@ public final class EngineBench {
             log.printf(Locale.ROOT, "admission: %.2f full-cache sequences of %d tokens per GiB; a 10%% budget admits "
                 + "%.2f x as many%n", (1L << 30) / (double) fullBytes, ctxLen,
                 fullBytes / (double) PressRegistry.create("kvreviver", 0.1, null).reservedBytes(pc));
-            // KVReviver decode step vs full at B = 1 after a long prompt
+            // decode step cost of each press vs the full cache at B = 1: one recorded prefill, compressed by each
             int longPrompt = Math.min(prefillTokens, c.contextLength() - 64);
-            double full = decodeSeconds(m, 1, longPrompt, 1, PressRegistry.create("full", 1.0, null), seconds)[0];
+            int capacity = Math.min(c.contextLength(), longPrompt + 4096);
+            PressContext lc = m.pressContext(capacity, longPrompt, 1);
+            io.reviver.kernel.press.PrefillRecord record = new io.reviver.kernel.press.PrefillRecord(lc,
+                new int[] {32, 64}, c.contextLength());
+            m.prefill(st, record, prompt.length >= longPrompt ? java.util.Arrays.copyOf(prompt, longPrompt)
+                : randomTokens(longPrompt, c.vocabSize(), 2), 0, null, logits);
+            double full = stepSeconds(m, new io.reviver.kernel.press.FullPress().compress(record, lc), longPrompt,
+                seconds);
             json.append("  \"decode_step_vs_full_b1\": {\"prompt\": ").append(longPrompt).append(", \"full_ms\": ")
                 .append(String.format(Locale.ROOT, "%.3f", full * 1e3)).append(", \"presses\": [");
             first = true;
-            for (String spec : List.of("kvreviver", "kvreviver:mode=signed,d=3", "h2o", "snapkv")) {
+            for (String spec : List.of("kvreviver", "kvreviver:keys=post", "h2o", "snapkv")) {
                 for (double budget : new double[] {0.25, 0.1}) {
-                    double t = decodeSeconds(m, 1, longPrompt, 1, PressRegistry.create(spec, budget, null), seconds)[0];
+                    KvPress p = PressRegistry.create(spec, budget, null);
+                    double t = stepSeconds(m, p.compress(record, lc), longPrompt, seconds);
                     log.printf(Locale.ROOT, "decode step at %d tokens, %s@%.2f: %.2f ms = %.2f x full (goal for "
                         + "kvreviver <= 1.3)%n", longPrompt, spec, budget, t * 1e3, t / full);
                     json.append(first ? "" : ",").append(String.format(Locale.ROOT,
@@ -220,7 +228,8 @@ public final class EngineBench {
                         io.reviver.kernel.attention.BackendChoice.OPENCL_OR_JAVA));
                 }
                 try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.vector(), threads, backends)) {
-                    double cl = decodeSeconds(onCl, 1, longPrompt, 1, null, seconds)[0];
+                    double cl = stepSeconds(onCl, new io.reviver.kernel.press.FullPress().compress(record, lc),
+                        longPrompt, seconds);
                     io.reviver.kernel.attention.BackendStatus status = backends.get(0).status();
                     log.printf(Locale.ROOT, "decode step at %d tokens with attention on %s: %.2f ms = %.2f x the "
                         + "built-in Java attention%n", longPrompt, status.device(), cl * 1e3, cl / full);
@@ -281,6 +290,33 @@ public final class EngineBench {
             }
         }
         return new double[] {(System.nanoTime() - t0) / 1e9 / Math.max(1, steps)};
+    }
+
+    /** Mean seconds per B = 1 decode step on a prepared cache holding {@code start} positions. */
+    private static double stepSeconds(LlamaModel m, KvCache cache, int start, double seconds) {
+        LlamaModel.State st = m.newState(1);
+        float[] logits = new float[m.config().vocabSize()];
+        KvCache[] caches = {cache};
+        int[] tok = {1};
+        int[] pos = {start};
+        int room = cache.capacity() - start - 1;
+        long warm = System.nanoTime() + 500_000_000L;
+        long t0 = 0;
+        int steps = 0;
+        while (pos[0] - start < room) {
+            m.decodeBatch(st, caches, tok, pos, 1, logits);
+            pos[0]++;
+            tok[0] = (tok[0] * 7 + 3) % m.config().vocabSize();
+            steps++;
+            long now = System.nanoTime();
+            if (t0 == 0 && now > warm) {
+                t0 = now;
+                steps = 0;
+            } else if (t0 != 0 && now - t0 > seconds * 1e9 && steps >= 3) {
+                break;
+            }
+        }
+        return t0 == 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / Math.max(1, steps);
     }
 
     private static int[] randomTokens(int n, int vocab, long seed) {
