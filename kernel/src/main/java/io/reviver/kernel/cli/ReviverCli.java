@@ -164,8 +164,11 @@ public final class ReviverCli {
         // every attention and sketch kernel, OpenCL vs the Java reference, with the device name
         io.reviver.kernel.bench.AttentionBench.main(new String[] {dir.resolve("attention-bench.json").toString(),
             String.valueOf(o.seconds())});
-        Path path = resolveModel(null, defaultModel);
+        Path path = resolveModel(null, defaultModel); // fails clearly when there is no bundled model
         Path corpus = defaultModel.getParent().getParent().getParent().resolve("data/sample-corpus/sample.jsonl");
+        if (!Files.isRegularFile(corpus)) {
+            throw new IllegalArgumentException("sample corpus not found: " + corpus);
+        }
         String e2e;
         try (GgufFile file = GgufFile.open(path);
              JavaTensorOps ops = new JavaTensorOps(o.threads(), JavaTensorOps.Path.VECTOR)) {
