@@ -138,12 +138,12 @@ public final class EngineBench {
             long bytes = decodeBytes(m.weights());
             json.append(String.format(Locale.ROOT, "  \"weight_bytes_per_decode_token\": %d,%n", bytes));
             // decode B = 1 on a short context: weight-read bound
-            double[] perStep = decodeSeconds(m, 1, 64, 0, null, seconds);
-            double gbs = bytes / perStep[0] / 1e9;
+            double perStep = decodeSeconds(m, 1, 64, seconds);
+            double gbs = bytes / perStep / 1e9;
             log.printf(Locale.ROOT, "decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the bandwidth peak "
-                + "(goal 70%%)%n", 1 / perStep[0], gbs, 100 * gbs / mem);
+                + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);
             json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
-                + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep[0], gbs, gbs / mem));
+                + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep, gbs, gbs / mem));
             // prefill
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
             LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
@@ -162,8 +162,7 @@ public final class EngineBench {
             json.append("  \"batched_decode\": [");
             double base = 0;
             for (int b : new int[] {1, 2, 4, 8, 16}) {
-                double[] s = decodeSeconds(m, b, 128, 0, null, seconds);
-                double tps = b / s[0];
+                double tps = b / decodeSeconds(m, b, 128, seconds);
                 if (b == 1) {
                     base = tps;
                 }
@@ -247,66 +246,46 @@ public final class EngineBench {
         return json.toString();
     }
 
-    /**
-     * Mean seconds per decode step of {@code b} sequences with {@code context}-token prompts (prefilled first,
-     * compressed by {@code press} when given).
-     */
-    private static double[] decodeSeconds(LlamaModel m, int b, int context, long seed, KvPress press, double seconds) {
+    /** Mean seconds per decode step of {@code b} sequences with full caches after {@code context}-token prompts. */
+    private static double decodeSeconds(LlamaModel m, int b, int context, double seconds) {
         LlamaConfig c = m.config();
-        int steps = 0;
         int maxSteps = Math.max(8, c.contextLength() - context - 1);
         KvCache[] caches = new KvCache[b];
-        int[] tokens = new int[b];
         int[] pos = new int[b];
         LlamaModel.State prefill = m.newState(Math.min(256, context));
         float[] logits = new float[c.vocabSize()];
         for (int i = 0; i < b; i++) {
-            int[] prompt = randomTokens(context, c.vocabSize(), seed * 31 + i);
-            int capacity = Math.min(c.contextLength(), context + maxSteps);
-            KvPress p = press == null ? new io.reviver.kernel.press.FullPress() : press;
-            caches[i] = p.newCache(m.pressContext(capacity, context, i));
-            m.prefill(prefill, caches[i], prompt, 0, null, logits);
-            p.compress(caches[i], prompt, m.tokenRunner(prefill));
-            tokens[i] = 1;
+            caches[i] = m.newCache(Math.min(c.contextLength(), context + maxSteps));
+            m.prefill(prefill, caches[i], randomTokens(context, c.vocabSize(), i), 0, null, logits);
             pos[i] = context;
         }
-        LlamaModel.State st = m.newState(b);
-        float[] all = new float[b * c.vocabSize()];
-        long warm = System.nanoTime() + 1_000_000_000L; // JIT and caches warm up for a second
-        long t0 = 0;
-        while (steps < maxSteps) {
-            m.decodeBatch(st, caches, tokens, pos, b, all);
-            for (int i = 0; i < b; i++) {
-                pos[i]++;
-                tokens[i] = (tokens[i] * 7 + 3) % c.vocabSize();
-            }
-            steps++;
-            long now = System.nanoTime();
-            if (t0 == 0 && now > warm) {
-                t0 = now;
-                steps = 0;
-            } else if (t0 != 0 && now - t0 > seconds * 1e9 && steps >= 3) {
-                break;
-            }
-        }
-        return new double[] {(System.nanoTime() - t0) / 1e9 / Math.max(1, steps)};
+        return timeSteps(m, caches, pos, b, maxSteps, seconds);
     }
 
     /** Mean seconds per B = 1 decode step on a prepared cache holding {@code start} positions. */
     private static double stepSeconds(LlamaModel m, KvCache cache, int start, double seconds) {
-        LlamaModel.State st = m.newState(1);
-        float[] logits = new float[m.config().vocabSize()];
-        KvCache[] caches = {cache};
-        int[] tok = {1};
-        int[] pos = {start};
-        int room = cache.capacity() - start - 1;
+        return timeSteps(m, new KvCache[] {cache}, new int[] {start}, 1, cache.capacity() - start - 1, seconds);
+    }
+
+    /**
+     * Mean seconds per decode step of {@code b} sequences at positions {@code pos} (advanced in place), after half
+     * a second of warm-up (JIT, caches), over at least {@code seconds} and 3 steps, at most {@code maxSteps} steps.
+     */
+    private static double timeSteps(LlamaModel m, KvCache[] caches, int[] pos, int b, int maxSteps, double seconds) {
+        int vocab = m.config().vocabSize();
+        LlamaModel.State st = m.newState(b);
+        float[] logits = new float[b * vocab];
+        int[] tokens = new int[b];
+        java.util.Arrays.fill(tokens, 1);
         long warm = System.nanoTime() + 500_000_000L;
         long t0 = 0;
         int steps = 0;
-        while (pos[0] - start < room) {
-            m.decodeBatch(st, caches, tok, pos, 1, logits);
-            pos[0]++;
-            tok[0] = (tok[0] * 7 + 3) % m.config().vocabSize();
+        for (int done = 0; done < maxSteps; done++) {
+            m.decodeBatch(st, caches, tokens, pos, b, logits);
+            for (int i = 0; i < b; i++) {
+                pos[i]++;
+                tokens[i] = (tokens[i] * 7 + 3) % vocab;
+            }
             steps++;
             long now = System.nanoTime();
             if (t0 == 0 && now > warm) {
@@ -316,7 +295,7 @@ public final class EngineBench {
                 break;
             }
         }
-        return t0 == 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / Math.max(1, steps);
+        return t0 == 0 || steps == 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / steps;
     }
 
     private static int[] randomTokens(int n, int vocab, long seed) {

@@ -189,6 +189,14 @@ public abstract class KvPress {
         return h.score[i];
     }
 
+    /**
+     * For presses that score only the prompt: the stored score of a prompt entry, and +∞ for an entry appended
+     * after the prompt (kept over every prompt entry until the head must evict one of them).
+     */
+    protected static float promptScoreRank(PressedKvCache.HeadStore h, int i, int promptLength) {
+        return h.position(i) >= promptLength ? Float.POSITIVE_INFINITY : h.score(i);
+    }
+
     /** Hook before a head is compressed, e.g. to replace its scores by a computed importance. */
     protected void beforeCompress(PressedKvCache.HeadStore h, int layer, int kvHead, PressContext ctx) {
     }

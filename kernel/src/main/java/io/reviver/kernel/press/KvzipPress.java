@@ -68,7 +68,7 @@ public final class KvzipPress extends KvPress {
 
     @Override
     protected float rank(PressedKvCache.HeadStore h, int i, int newest, int promptLength) {
-        return h.position(i) >= promptLength ? Float.POSITIVE_INFINITY : h.score(i);
+        return promptScoreRank(h, i, promptLength);
     }
 
     /**

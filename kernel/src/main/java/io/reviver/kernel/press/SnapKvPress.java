@@ -82,6 +82,6 @@ public final class SnapKvPress extends KvPress {
 
     @Override
     protected float rank(PressedKvCache.HeadStore h, int i, int newest, int promptLength) {
-        return h.position(i) >= promptLength ? Float.POSITIVE_INFINITY : h.score(i);
+        return promptScoreRank(h, i, promptLength);
     }
 }

@@ -13,14 +13,11 @@ import io.reviver.kernel.engine.RequestTooLargeException;
 import io.reviver.kernel.model.Generator;
 import io.reviver.kernel.model.LlamaModel;
 import io.reviver.kernel.sample.GreedySampler;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,17 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class BatchEngineTest {
 
-    static TestModels models;
-
-    @BeforeAll
-    static void load() throws IOException {
-        models = TestModels.randomWeights();
-    }
-
-    @AfterAll
-    static void close() throws IOException {
-        models.close();
-    }
+    static final TestModels models = TestModels.shared();
 
     static final String[] PRESSES = {"full", "h2o", "kvreviver", "snapkv", "streaming_llm"};
 

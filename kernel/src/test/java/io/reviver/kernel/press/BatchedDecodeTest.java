@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
-import java.io.IOException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,17 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class BatchedDecodeTest {
 
-    static TestModels models;
-
-    @BeforeAll
-    static void load() throws IOException {
-        models = TestModels.randomWeights();
-    }
-
-    @AfterAll
-    static void close() throws IOException {
-        models.close();
-    }
+    static final TestModels models = TestModels.shared();
 
     @Test
     void batchedDecodeEqualsDecodingEachSequenceAlone() {

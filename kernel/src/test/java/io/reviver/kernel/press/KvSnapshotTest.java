@@ -10,8 +10,6 @@ import io.reviver.kernel.model.LlamaModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,17 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class KvSnapshotTest {
 
-    static TestModels models;
-
-    @BeforeAll
-    static void load() throws IOException {
-        models = TestModels.randomWeights();
-    }
-
-    @AfterAll
-    static void close() throws IOException {
-        models.close();
-    }
+    static final TestModels models = TestModels.shared();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"kvreviver", "kvreviver:mode=signed,d=3,revive=true", "h2o", "snapkv"})

@@ -9,12 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
-import java.io.IOException;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,18 +32,8 @@ class PressTableTest {
             "kvreviver:mode=signed,d=3,keys=post", "compactor:calibrate=0.9");
     }
 
-    static TestModels models;
+    static final TestModels models = TestModels.shared();
     static final Function<String, int[]> ENCODER = s -> s.chars().map(ch -> 3 + ch % 200).toArray();
-
-    @BeforeAll
-    static void load() throws IOException {
-        models = TestModels.randomWeights();
-    }
-
-    @AfterAll
-    static void close() throws IOException {
-        models.close();
-    }
 
     static int[] randomPrompt(int n, long seed, int vocab) {
         SplittableRandom r = new SplittableRandom(seed);

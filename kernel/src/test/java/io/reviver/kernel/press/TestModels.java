@@ -10,7 +10,10 @@ import io.reviver.kernel.tensor.JavaTensorOps;
 import io.reviver.modelstore.gguf.GgufFile;
 import java.io.IOException;
 
-/** Loads the committed random-weight test model (models/test) for the press tests; close it after use. */
+/**
+ * Loads the committed random-weight test model (models/test) for the press tests. {@link #shared()} is one instance
+ * for the whole test JVM (read-only: every test brings its own caches and states), closed at JVM exit.
+ */
 final class TestModels implements AutoCloseable {
     final GgufFile file;
     final JavaTensorOps ops;
@@ -20,6 +23,28 @@ final class TestModels implements AutoCloseable {
         this.file = file;
         this.ops = ops;
         this.model = model;
+    }
+
+    private static TestModels shared;
+
+    /** The JVM-wide random-weight model. */
+    static synchronized TestModels shared() {
+        if (shared == null) {
+            try {
+                shared = randomWeights();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            TestModels m = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    m.close();
+                } catch (IOException ignored) {
+                    // the JVM is exiting
+                }
+            }));
+        }
+        return shared;
     }
 
     static TestModels randomWeights() throws IOException {
