@@ -9,7 +9,6 @@ import io.reviver.kernel.press.PressContext;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
@@ -79,6 +78,7 @@ public final class BatchEngine implements AutoCloseable {
     private final KvCache[] batchCaches; // (maxBatch)
     private final int[] batchTokens;     // (maxBatch)
     private final int[] batchPositions;  // (maxBatch)
+    private final Sequence[] finishedScratch; // (maxBatch) sequences finished by the current decode step
     private long reserved;               // bytes reserved by admitted sequences (engine thread; read under lock)
     // stats (guarded by lock)
     private long admitted;
@@ -103,6 +103,7 @@ public final class BatchEngine implements AutoCloseable {
         this.batchCaches = new KvCache[config.maxBatch()];
         this.batchTokens = new int[config.maxBatch()];
         this.batchPositions = new int[config.maxBatch()];
+        this.finishedScratch = new Sequence[config.maxBatch()];
         this.thread = new Thread(this::loop, "reviver-batch-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -256,15 +257,18 @@ public final class BatchEngine implements AutoCloseable {
             }
             return false;
         });
-        for (List<Sequence> list : List.of(prefilling, decoding)) {
-            for (Iterator<Sequence> it = list.iterator(); it.hasNext(); ) {
-                Sequence s = it.next();
-                if (s.future.isCancelled()) {
-                    it.remove();
-                    reserved -= s.budget + (s.compressed ? 0 : s.transientBytes);
-                    s.cache = null;
-                    cancelled++;
-                }
+        dropCancelled(prefilling);
+        dropCancelled(decoding);
+    }
+
+    private void dropCancelled(List<Sequence> list) {
+        for (int i = list.size() - 1; i >= 0; i--) {
+            Sequence s = list.get(i);
+            if (s.future.isCancelled()) {
+                list.remove(i);
+                reserved -= s.budget + (s.compressed ? 0 : s.transientBytes);
+                s.cache = null;
+                cancelled++;
             }
         }
     }
@@ -330,19 +334,22 @@ public final class BatchEngine implements AutoCloseable {
         model.decodeBatch(decodeState, batchCaches, batchTokens, batchPositions, b, decodeLogits);
         long held = 0;
         int vocab = model.config().vocabSize();
-        List<Sequence> done = new ArrayList<>();
+        int finished = 0;
         for (int i = 0; i < b; i++) {
             Sequence s = decoding.get(i);
             System.arraycopy(decodeLogits, i * vocab, s.logits, 0, vocab);
             held += s.cache.bytes();
             if (emit(s)) {
-                done.add(s);
+                finishedScratch[finished++] = s;
             }
         }
         Arrays.fill(batchCaches, 0, b, null);
         lock.lock();
         try {
-            decoding.removeAll(done);
+            for (int i = 0; i < finished; i++) {
+                decoding.remove(finishedScratch[i]);
+                finishedScratch[i] = null;
+            }
             decodeSteps++;
             decodedTokens += b;
             concurrentSum += b;

@@ -1,0 +1,72 @@
+"""Probe: does the bundled model class form induction (copying) on pure copy data when the copied spans come from a
+small token subset? Trains from scratch on 128-token sequences of a random span (8-32 tokens) repeated, spans drawn
+from `--subset` tokens, 32 sequences per step, constant learning rate 2e-3, and logs the loss on the repeated part
+(chance = ln(subset)) every 25 steps as JSON lines. See MODEL_CARD.md ("Later attempts").
+
+    /usr/bin/python3 model-store/training/probe_copy.py --steps 600 --subset 64 --out work-cache/probe-64.jsonl
+"""
+import argparse
+import json
+import math
+import random
+import sys
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as M  # noqa: E402
+import train  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--subset", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    cfg = train.model_config(4059)
+    net = M.Llama(cfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, betas=(0.9, 0.95), weight_decay=0.05)
+    rng = random.Random(a.seed)
+    tokens = list(range(256, 256 + a.subset))
+    T, B = 128, 32
+    t0 = time.time()
+    window = []
+    with open(a.out, "w") as log:
+        for step in range(1, a.steps + 1):
+            ids, mask = [], []
+            for _ in range(B):
+                span = [rng.choice(tokens) for _ in range(rng.randint(8, 32))]
+                seq = [1] + (span * (T // len(span) + 2))[:T]
+                ids.append(seq)
+                mask.append([0] * (1 + len(span)) + [1] * (T - len(span)))
+            ids = torch.tensor(ids)
+            m = torch.tensor(mask, dtype=torch.float32)[:, 1:]
+            for g in opt.param_groups:
+                g["lr"] = 2e-3 * min(1.0, step / 30)
+            ce = F.cross_entropy(net(ids[:, :-1]).reshape(-1, cfg.vocab), ids[:, 1:].reshape(-1),
+                                 reduction="none").view(B, T)
+            loss = (ce * m).sum() / m.sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            window.append(loss.item())
+            if step % 25 == 0:
+                rec = {"step": step, "copy_loss": round(sum(window) / len(window), 4),
+                       "chance": round(math.log(a.subset), 4), "elapsed_s": round(time.time() - t0)}
+                window = []
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+                print(json.dumps(rec), flush=True)
+
+
+if __name__ == "__main__":
+    main()
