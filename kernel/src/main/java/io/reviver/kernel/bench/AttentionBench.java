@@ -164,19 +164,7 @@ public final class AttentionBench {
 
     /** Warm up for a quarter of the budget, then the mean seconds per call over at least {@code seconds}. */
     private static double timePerCall(Runnable call, double seconds) {
-        long warmEnd = System.nanoTime() + (long) (seconds * 0.25e9);
-        do {
-            call.run();
-        } while (System.nanoTime() < warmEnd);
-        long start = System.nanoTime();
-        long calls = 0;
-        long now;
-        do {
-            call.run();
-            calls++;
-            now = System.nanoTime();
-        } while (now - start < (long) (seconds * 1e9));
-        return (now - start) / 1e9 / calls;
+        return MatmulBench.timePerCall(call, 0.25 * seconds, seconds);
     }
 
     private static AttentionBatch batch(Random rnd, int pairs, int kvMul, int headSize, int length) {

@@ -120,10 +120,15 @@ public final class MatmulBench {
 
     /** Median-free simple timing: warm up ~0.3 s, then the mean seconds per call over ≥ {@link #SECONDS}. */
     private static double timePerCall(Runnable call) {
-        long warmEnd = System.nanoTime() + 300_000_000L;
-        while (System.nanoTime() < warmEnd) {
+        return timePerCall(call, 0.3, SECONDS);
+    }
+
+    /** Calls for at least {@code warmSeconds} (at least once), then the mean seconds per call over ≥ {@code seconds}. */
+    static double timePerCall(Runnable call, double warmSeconds, double seconds) {
+        long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
+        do {
             call.run();
-        }
+        } while (System.nanoTime() < warmEnd);
         long start = System.nanoTime();
         long calls = 0;
         long now;
@@ -131,7 +136,7 @@ public final class MatmulBench {
             call.run();
             calls++;
             now = System.nanoTime();
-        } while (now - start < (long) (SECONDS * 1e9));
+        } while (now - start < (long) (seconds * 1e9));
         return (now - start) / 1e9 / calls;
     }
 

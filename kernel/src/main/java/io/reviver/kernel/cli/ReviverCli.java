@@ -13,7 +13,6 @@ import io.reviver.kernel.model.LlamaWeights;
 import io.reviver.kernel.model.TensorSource;
 import io.reviver.kernel.sample.Sampler;
 import io.reviver.kernel.tensor.JavaTensorOps;
-import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.modelstore.ModelStoreException;
 import io.reviver.modelstore.gguf.GgufFile;
 import io.reviver.modelstore.source.ModelCache;
@@ -45,6 +44,9 @@ public final class ReviverCli {
 
     /** The bundled model used when {@code --model} is omitted, relative to the install home. */
     static final String DEFAULT_MODEL = "models/reviver-tiny/reviver-tiny-q8_0.gguf";
+
+    /** The bundled sample corpus, relative to the install home. */
+    static final String SAMPLE_CORPUS = "data/sample-corpus/sample.jsonl";
 
     private ReviverCli() {
     }
@@ -165,17 +167,15 @@ public final class ReviverCli {
         io.reviver.kernel.bench.AttentionBench.main(new String[] {dir.resolve("attention-bench.json").toString(),
             String.valueOf(o.seconds())});
         Path path = resolveModel(null, defaultModel); // fails clearly when there is no bundled model
-        Path corpus = defaultModel.getParent().getParent().getParent().resolve("data/sample-corpus/sample.jsonl");
+        Path corpus = sampleCorpus(defaultModel);
         if (!Files.isRegularFile(corpus)) {
             throw new IllegalArgumentException("sample corpus not found: " + corpus);
         }
         String e2e;
-        try (GgufFile file = GgufFile.open(path);
-             JavaTensorOps ops = new JavaTensorOps(o.threads(), JavaTensorOps.Path.VECTOR)) {
-            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
-            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
-            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
-            try (LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), o.threads())) {
+        try (Loaded l = Loaded.open(path, o.threads(), JavaTensorOps.Path.VECTOR)) {
+            LlamaConfig config = l.config();
+            Tokenizer tokenizer = l.tokenizer();
+            try (LlamaModel model = new LlamaModel(config, l.weights(), l.ops(), ElementOps.vector(), o.threads())) {
                 int maxNew = 48;
                 int[] question = tokenizer.encode("\nList the facts in order:");
                 java.util.List<int[]> prompts = new java.util.ArrayList<>();
@@ -203,21 +203,51 @@ public final class ReviverCli {
         out.println("wrote " + dir.resolve("bench.json") + " and " + dir.resolve("attention-bench.json"));
     }
 
+    /** The bundled sample corpus, found from the bundled model's path (home/models/reviver-tiny/*.gguf). */
+    private static Path sampleCorpus(Path defaultModel) {
+        return defaultModel.getParent().getParent().getParent().resolve(SAMPLE_CORPUS);
+    }
+
+    /** A model file opened with its weights and tokenizer loaded; closing it closes the backend and the file. */
+    private record Loaded(GgufFile file, JavaTensorOps ops, LlamaConfig config, LlamaWeights weights,
+                          Tokenizer tokenizer) implements AutoCloseable {
+
+        static Loaded open(Path path, int threads, JavaTensorOps.Path opsPath) {
+            GgufFile file = GgufFile.open(path);
+            JavaTensorOps ops = null;
+            try {
+                ops = new JavaTensorOps(threads, opsPath);
+                LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+                LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
+                return new Loaded(file, ops, config, weights, Tokenizers.fromGguf(file.metadata()));
+            } catch (RuntimeException e) {
+                if (ops != null) {
+                    ops.close();
+                }
+                file.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            ops.close();
+            file.close();
+        }
+    }
+
     private static void eval(EvalOptions o, PrintStream out, PrintStream err, Path defaultModel)
         throws java.io.IOException {
         Path path = resolveModel(o.model(), defaultModel);
-        Path corpus = o.corpus() != null ? Paths.get(o.corpus())
-            : defaultModel == null ? null : defaultModel.getParent().getParent().getParent()
-                .resolve("data/sample-corpus/sample.jsonl");
+        Path corpus = o.corpus() != null ? Paths.get(o.corpus()) : defaultModel == null ? null
+            : sampleCorpus(defaultModel);
         if (corpus == null || !Files.isRegularFile(corpus)) {
             throw new IllegalArgumentException("corpus file not found: " + corpus + " (use --corpus)");
         }
-        try (GgufFile file = GgufFile.open(path);
-             TensorOps ops = new JavaTensorOps(o.threads(), JavaTensorOps.Path.VECTOR)) {
-            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
-            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
-            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
-            try (LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), o.threads())) {
+        try (Loaded l = Loaded.open(path, o.threads(), JavaTensorOps.Path.VECTOR)) {
+            Tokenizer tokenizer = l.tokenizer();
+            try (LlamaModel model = new LlamaModel(l.config(), l.weights(), l.ops(), ElementOps.vector(),
+                o.threads())) {
                 LOG.info("model {}: {}", path, model.describe());
                 QualityEval e = new QualityEval(model, tokenizer,
                     new RetrievalTasks(tokenizer, RetrievalTasks.speeches(corpus)),
@@ -235,12 +265,9 @@ public final class ReviverCli {
     private static void generate(GenerateOptions o, PrintStream out, PrintStream err, Path defaultModel) {
         Path path = resolveModel(o.model(), defaultModel);
         boolean vector = o.backend() == GenerateOptions.Backend.JAVA;
-        try (GgufFile file = GgufFile.open(path);
-             TensorOps ops = new JavaTensorOps(o.threads(),
-                 vector ? JavaTensorOps.Path.VECTOR : JavaTensorOps.Path.SCALAR)) {
-            LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
-            LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
-            Tokenizer tokenizer = Tokenizers.fromGguf(file.metadata());
+        try (Loaded l = Loaded.open(path, o.threads(), vector ? JavaTensorOps.Path.VECTOR : JavaTensorOps.Path.SCALAR)) {
+            LlamaConfig config = l.config();
+            Tokenizer tokenizer = l.tokenizer();
             java.util.List<io.reviver.kernel.attention.AttentionBackend> backends = null;
             if (o.attention() != null) {
                 backends = new java.util.ArrayList<>();
@@ -248,7 +275,7 @@ public final class ReviverCli {
                     backends.add(io.reviver.kernel.opencl.OpenClAttentionBackend.open(o.attention()));
                 }
             }
-            try (LlamaModel model = new LlamaModel(config, weights, ops,
+            try (LlamaModel model = new LlamaModel(config, l.weights(), l.ops(),
                 vector ? ElementOps.vector() : ElementOps.scalar(), o.threads(), backends)) {
                 LOG.info("model {}: {}", path, model.describe());
                 int[] prompt = tokenizer.encode(o.prompt(), o.addBos());

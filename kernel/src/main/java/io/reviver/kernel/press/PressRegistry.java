@@ -88,28 +88,23 @@ public final class PressRegistry {
         }
 
         int intValue(String key, int dflt) {
-            String v = values.remove(key);
-            if (v == null) {
-                return dflt;
-            }
-            try {
-                return Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("press " + press + ": option " + key + "=" + v
-                    + " is not an integer");
-            }
+            return number(key, dflt, Integer::parseInt, "an integer");
         }
 
         double doubleValue(String key, double dflt) {
+            return number(key, dflt, Double::parseDouble, "a number");
+        }
+
+        /** The option parsed by {@code parse}, or {@code dflt} when absent; errors say it is not {@code what}. */
+        private <T> T number(String key, T dflt, java.util.function.Function<String, T> parse, String what) {
             String v = values.remove(key);
             if (v == null) {
                 return dflt;
             }
             try {
-                return Double.parseDouble(v);
+                return parse.apply(v);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("press " + press + ": option " + key + "=" + v
-                    + " is not a number");
+                throw new IllegalArgumentException("press " + press + ": option " + key + "=" + v + " is not " + what);
             }
         }
 
