@@ -19,7 +19,13 @@ import org.apache.spark.sql.SaveMode;
  * retried task's files replace the failed attempt's) into a hidden sibling directory
  * {@code .<name>.reviver-tmp-<jobId>}, which is renamed to the output directory only after every task committed;
  * the report file {@value #REPORT} is written last and marks a complete output. A failed job deletes its
- * temporary directory and leaves no output.
+ * temporary directory and leaves the previous output (if any) as it was.
+ *
+ * <p>An existing output is accepted when {@code overwrite} is set (it is replaced), or when {@code resume} is set
+ * and it is a complete Reviver output ({@value #REPORT} present) written with the same configuration hash; then
+ * the job adds what is missing and replaces it: the old directory is first renamed to
+ * {@code .<name>.reviver-old-<jobId>}, the new one renamed into place, and the old one deleted (a crash between
+ * the two renames leaves the old output under that name, and the progress records in the work directory).
  *
  * <p>On HDFS and local filesystems the rename is atomic. On S3 (s3a) a directory rename copies object by object,
  * so readers must wait for {@value #REPORT} (or Spark's {@code _SUCCESS}) before reading.
@@ -31,33 +37,68 @@ public final class AtomicOutput {
 
     private final Path output;
     private final Path temporary;
+    private final Path old;
     private final FileSystem fs;
-    private final boolean overwrite;
+    private final boolean existing;
 
     /**
      * Checks the output location before any work is done.
      *
-     * @throws ConfigException naming {@code reviver.output} if it exists and {@code overwrite} is false, or has no
-     *                         parent directory
+     * @throws ConfigException naming {@code reviver.output} if it has no parent directory, or exists and is
+     *                         neither to be overwritten nor a complete output of the same configuration to resume
      */
     public AtomicOutput(JobConfig config, String jobId, Configuration hadoopConf) {
         this.output = new Path(config.output());
-        this.overwrite = config.overwrite();
         Path parent = output.getParent();
+        String key = JobConfigKeys.OUTPUT.property() + " (--output): '" + Redact.uri(config.output()) + "'";
         if (parent == null) {
-            throw new ConfigException(JobConfigKeys.OUTPUT.property() + " (--output): '" + config.output()
-                + "' has no parent directory");
+            throw new ConfigException(key + " has no parent directory");
         }
         this.temporary = new Path(parent, "." + output.getName() + ".reviver-tmp-" + jobId);
+        this.old = new Path(parent, "." + output.getName() + ".reviver-old-" + jobId);
         try {
             this.fs = output.getFileSystem(hadoopConf);
-            if (fs.exists(output) && !overwrite) {
-                throw new ConfigException(JobConfigKeys.OUTPUT.property() + " (--output): '" + config.output()
-                    + "' already exists; choose a new location or set " + JobConfigKeys.OVERWRITE.property()
-                    + "=true");
+            this.existing = fs.exists(output);
+            if (existing && !config.overwrite()) {
+                if (!config.resume()) {
+                    throw new ConfigException(key + " already exists; choose a new location, set "
+                        + JobConfigKeys.RESUME.property() + "=true to add what is missing, or set "
+                        + JobConfigKeys.OVERWRITE.property() + "=true");
+                }
+                String hash = reportConfigHash();
+                if (hash == null) {
+                    throw new ConfigException(key + " exists but is not a complete Reviver output (no " + REPORT
+                        + "); choose a new location or set " + JobConfigKeys.OVERWRITE.property() + "=true");
+                }
+                if (!hash.equals(config.configHash())) {
+                    throw new ConfigException(key + " was written with other settings (configuration hash " + hash
+                        + ", now " + config.configHash() + "); choose a new location or set "
+                        + JobConfigKeys.OVERWRITE.property() + "=true");
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check output " + output + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether a committed output exists (to resume from, or to overwrite). */
+    public boolean exists() {
+        return existing;
+    }
+
+    /** The configuration hash recorded in the existing output's report, or null without a readable report. */
+    private String reportConfigHash() throws IOException {
+        Path report = new Path(output, REPORT);
+        if (!fs.exists(report)) {
+            return null;
+        }
+        try (java.io.InputStream in = fs.open(report)) {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(in);
+            com.fasterxml.jackson.databind.JsonNode hash = n.path("config").path("config_hash");
+            return hash.isTextual() ? hash.asText() : null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
         }
     }
 
@@ -74,11 +115,18 @@ public final class AtomicOutput {
                 case PARQUET -> writer.parquet(temporary.toString());
                 case JSONL -> writer.option("ignoreNullFields", "false").json(temporary.toString());
             }
-            if (fs.exists(output)) {
-                fs.delete(output, true); // only reached with overwrite=true
+            boolean replacing = fs.exists(output);
+            if (replacing && !fs.rename(output, old)) {
+                throw new IOException("rename " + output + " -> " + old + " returned false");
             }
             if (!fs.rename(temporary, output)) {
+                if (replacing) {
+                    fs.rename(old, output);
+                }
                 throw new IOException("rename " + temporary + " -> " + output + " returned false");
+            }
+            if (replacing) {
+                fs.delete(old, true);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot commit output " + output + ": " + e.getMessage(), e);

@@ -12,12 +12,15 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 /**
- * Reads the corpus into a table of two string columns, {@code id} and {@code text}, whatever its format.
+ * Reads the corpus into a table of three string columns, {@code id}, {@code text} and {@code problem} (why the
+ * document cannot be read; null when it can), whatever its format.
  * <ul>
  *   <li>{@code jsonl}: JSON Lines with fields {@code id}, {@code text} (others ignored); a malformed line gives a
- *       row with null id and text, which becomes an error row.</li>
- *   <li>{@code text}: every file under the URI is one document (whole file as UTF-8, malformed bytes replaced);
- *       its id is the file's path. Empty files are documents too (they give error rows).</li>
+ *       row with null id and text, which becomes an error row. Spark's JSON reader replaces malformed UTF-8 bytes
+ *       with U+FFFD, so such lines are summarised with the replacement characters.</li>
+ *   <li>{@code text}: every file under the URI is one document (whole file as strict UTF-8); its id is the file's
+ *       path. Empty files are documents too (they give error rows), as are files that are not UTF-8 or larger
+ *       than {@code max-document-bytes} (see {@link TextFiles}).</li>
  *   <li>{@code parquet}: columns {@code id} (cast to string) and {@code text}.</li>
  * </ul>
  */
@@ -35,8 +38,9 @@ public final class CorpusReader {
                                     Broadcast<HadoopConfSnapshot> hadoopConf) {
         String uri = config.input();
         Dataset<Row> corpus = switch (config.inputFormat()) {
-            case JSONL -> spark.read().schema("id STRING, text STRING").option("mode", "PERMISSIVE").json(uri);
-            case TEXT -> TextFiles.read(spark, uri, hadoopConf);
+            case JSONL -> spark.read().schema("id STRING, text STRING").option("mode", "PERMISSIVE").json(uri)
+                .withColumn("problem", functions.lit(null).cast("string"));
+            case TEXT -> TextFiles.read(spark, uri, hadoopConf, config.maxDocumentBytes());
             case PARQUET -> {
                 Dataset<Row> p = spark.read().parquet(uri);
                 List<String> columns = Arrays.asList(p.columns());
@@ -44,7 +48,8 @@ public final class CorpusReader {
                     throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + uri + "' is "
                         + "Parquet with columns " + columns + "; it needs 'id' and 'text'");
                 }
-                yield p.select(functions.col("id").cast("string"), functions.col("text").cast("string"));
+                yield p.select(functions.col("id").cast("string"), functions.col("text").cast("string"),
+                    functions.lit(null).cast("string").as("problem"));
             }
         };
         return config.limit() > 0 ? corpus.limit(config.limit()) : corpus;

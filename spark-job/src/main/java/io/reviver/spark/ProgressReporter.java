@@ -37,8 +37,24 @@ public final class ProgressReporter implements AutoCloseable {
     private final SparkContext sc;
     private final RunningTasks tasks;
 
+    /** Called every interval (and at the end) with the seconds elapsed and the documents done. */
+    public interface Tick {
+        void at(double seconds, long done);
+    }
+
+    private final Tick tick;
+
     /** Starts the reporter thread and registers its listener on {@code sc}. */
     public ProgressReporter(SparkContext sc, LongAccumulator done, long total, int intervalSeconds) {
+        this(sc, done, total, intervalSeconds, (t, n) -> { });
+    }
+
+    /**
+     * Starts the reporter thread and registers its listener on {@code sc}; {@code tick} runs on the reporter
+     * thread every interval and once more on {@link #close()}.
+     */
+    public ProgressReporter(SparkContext sc, LongAccumulator done, long total, int intervalSeconds, Tick tick) {
+        this.tick = tick;
         this.sc = sc;
         this.done = done;
         this.tasks = new RunningTasks(done.id());
@@ -73,10 +89,13 @@ public final class ProgressReporter implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            long d = count();
+            long d = Math.min(count(), total);
             if (running && d != last) {
                 LOG.info(line(d, total, System.nanoTime() - startNanos));
                 last = d;
+            }
+            if (running) {
+                tick.at((System.nanoTime() - startNanos) / 1e9, d);
             }
         }
     }
@@ -86,8 +105,14 @@ public final class ProgressReporter implements AutoCloseable {
     public void close() {
         running = false;
         thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         sc.removeSparkListener(tasks);
         LOG.info(line(done.value(), total, System.nanoTime() - startNanos));
+        tick.at((System.nanoTime() - startNanos) / 1e9, Math.min(done.value(), total));
     }
 
     /** Documents done: finished tasks' merged count plus running tasks' last heartbeat values. */

@@ -53,6 +53,8 @@ public final class ReviverKryoRegistrator implements KryoRegistrator {
         kryo.register(DocumentWork.class, new DocumentWork.KryoSer());
         kryo.register(HadoopConfSnapshot.class, new JavaSerializer());
         kryo.register(JobPlan.class, new JavaSerializer());
+        kryo.register(ExecutorSample.class, new JavaSerializer());
+        kryo.register(Object[].class); // output rows' values through the final shuffles
         kryo.register(JobConfig.class, new JavaSerializer());
         kryo.register(ModelLocation.class, new JavaSerializer());
         kryo.register(InputFormat.class);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.reviver.spark.config.JobConfig;
 import io.reviver.spark.config.JobConfigLoader;
+import io.reviver.spark.engine.ContentHash;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -31,15 +32,18 @@ class KryoRegistrationTest {
     @Test
     void projectClassesRoundTrip() {
         SerializerInstance s = kryo();
-        DocumentWork d = roundTrip(s, new DocumentWork(7, "doc-7", "text é ✓", 42, 99));
+        DocumentWork d = roundTrip(s, DocumentWork.read(7, "doc-7", "text é ✓", null).measured(42, 99));
         assertEquals(7, d.index());
         assertEquals("doc-7", d.id());
         assertEquals("text é ✓", d.text());
+        assertEquals(ContentHash.sha256("text é ✓"), d.contentSha256());
         assertEquals(42, d.tokens());
         assertEquals(99, d.cost());
-        DocumentWork nulls = roundTrip(s, new DocumentWork(1, null, null, -1, -1));
+        DocumentWork nulls = roundTrip(s, DocumentWork.read(1, null, null, "invalid UTF-8 at byte 3"));
         assertNull(nulls.id());
         assertNull(nulls.text());
+        assertNull(nulls.contentSha256());
+        assertEquals("invalid UTF-8 at byte 3", nulls.problem());
 
         JobConfig c = JobConfigLoader.fromValues(Map.of("model", "/m.gguf", "input", "/in", "output", "/out"));
         assertEquals(c, roundTrip(s, c));

@@ -56,10 +56,16 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /** Counters of the engine's life so far (a consistent snapshot). */
+    /**
+     * Counters of the engine's life so far (a consistent snapshot).
+     *
+     * @param prefilledTokens prompt tokens run through prefill
+     * @param prefillNanos    engine-thread time in prefill chunks (forward passes and compression)
+     * @param decodeNanos     engine-thread time in batched decode steps
+     */
     public record Stats(long admitted, long completed, long failed, long cancelled, long decodeSteps,
                         long decodedTokens, int maxConcurrent, double meanConcurrent, long peakReservedBytes,
-                        long peakHeldBytes) {
+                        long peakHeldBytes, long prefilledTokens, long prefillNanos, long decodeNanos) {
     }
 
     private final LlamaModel model;
@@ -91,6 +97,9 @@ public final class BatchEngine implements AutoCloseable {
     private long concurrentSum;
     private long peakReserved;
     private long peakHeld;
+    private long prefilledTokens;
+    private long prefillNanosTotal;
+    private long decodeNanosTotal;
 
     /** Starts the engine thread. The model is shared, not closed by the engine. */
     public BatchEngine(LlamaModel model, Config config) {
@@ -160,7 +169,8 @@ public final class BatchEngine implements AutoCloseable {
         lock.lock();
         try {
             return new Stats(admitted, completed, failed, cancelled, decodeSteps, decodedTokens, maxConcurrent,
-                decodeSteps == 0 ? 0 : concurrentSum / (double) decodeSteps, peakReserved, peakHeld);
+                decodeSteps == 0 ? 0 : concurrentSum / (double) decodeSteps, peakReserved, peakHeld, prefilledTokens,
+                prefillNanosTotal, decodeNanosTotal);
         } finally {
             lock.unlock();
         }
@@ -276,11 +286,30 @@ public final class BatchEngine implements AutoCloseable {
     private void prefillChunk(Sequence s) {
         long t0 = System.nanoTime();
         try {
+            prefillChunkTimed(s, t0);
+        } finally {
+            lock.lock();
+            try {
+                prefillNanosTotal += System.nanoTime() - t0;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void prefillChunkTimed(Sequence s, long t0) {
+        try {
             int n = Math.min(config.prefillChunk(), s.request.promptLength() - s.prefilled);
             int[] tokens = s.request.prompt();
             boolean last = s.prefilled + n == tokens.length;
             model.forward(prefillState, s.cache, tokens, s.prefilled, n, s.prefilled, last ? s.logits : null, false);
             s.prefilled += n;
+            lock.lock();
+            try {
+                prefilledTokens += n;
+            } finally {
+                lock.unlock();
+            }
             if (last) {
                 s.request.press().compress(s.cache, tokens, model.tokenRunner(prefillState));
                 s.compressed = true;
@@ -324,6 +353,7 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void decodeStep() {
+        long t0 = System.nanoTime();
         int b = decoding.size();
         for (int i = 0; i < b; i++) {
             Sequence s = decoding.get(i);
@@ -351,6 +381,7 @@ public final class BatchEngine implements AutoCloseable {
                 finishedScratch[i] = null;
             }
             decodeSteps++;
+            decodeNanosTotal += System.nanoTime() - t0;
             decodedTokens += b;
             concurrentSum += b;
             maxConcurrent = Math.max(maxConcurrent, b);

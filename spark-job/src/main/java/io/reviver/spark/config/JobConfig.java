@@ -30,13 +30,18 @@ import java.util.Objects;
  * @param temperature    0 = greedy
  * @param topP           nucleus mass when sampling
  * @param seed           base sampling seed
+ * @param maxDocumentBytes  larger documents (UTF-8 bytes) get an error row
+ * @param maxDocumentTokens documents with more tokens get an error row; 0 = no limit
+ * @param resume         skip documents already done under the same {@link #configHash()}
+ * @param measurePeaks   measure each executor's machine peaks for the report
  * @param progressSeconds seconds between progress lines on the driver
  */
 public record JobConfig(ModelLocation model, String modelCacheDir, String input, InputFormat inputFormat,
                         String output, OutputFormat outputFormat, boolean overwrite, String press, double budget,
                         long kvMemoryBytes, int maxNewTokens, String promptTemplate, int chunkTokens,
                         int partitions, int limit, int threads, int prefillBatch, double temperature, double topP,
-                        long seed, int progressSeconds) implements Serializable {
+                        long seed, long maxDocumentBytes, int maxDocumentTokens, boolean resume,
+                        boolean measurePeaks, int progressSeconds) implements Serializable {
 
     public JobConfig {
         Objects.requireNonNull(model, "model");
@@ -69,6 +74,24 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
                 "must be 0 or more than twice reviver.max-new-tokens (" + maxNewTokens + ") so that merging "
                     + "chunk summaries shrinks the text");
         }
+    }
+
+    /**
+     * SHA-256 (hex) of every setting that can change a document's summary: the model (location and expected
+     * checksum), press, budget, KV memory (it bounds the chunk size), generated tokens, prompt template, chunk
+     * size, prefill batch, sampling settings and seed, and the document limits. Together with a document's id and
+     * content hash it keys the document's output row, so a re-run or a resumed run never writes a document twice
+     * and never mixes results of different settings. Input, output, partitions, threads and reporting settings do
+     * not take part.
+     */
+    public String configHash() {
+        String canonical = String.join("\n",
+            "model=" + model, "model-sha256=" + model.expectedSha256().orElse(""), "press=" + press,
+            "budget=" + Double.toString(budget), "kv-memory=" + kvMemoryBytes, "max-new-tokens=" + maxNewTokens,
+            "prompt-template=" + promptTemplate, "chunk-tokens=" + chunkTokens, "prefill-batch=" + prefillBatch,
+            "temperature=" + Double.toString(temperature), "top-p=" + Double.toString(topP), "seed=" + seed,
+            "max-document-bytes=" + maxDocumentBytes, "max-document-tokens=" + maxDocumentTokens);
+        return io.reviver.spark.engine.ContentHash.sha256(canonical);
     }
 
     /**

@@ -90,11 +90,24 @@ public final class JobConfigKeys {
     public static final ConfigKey<Long> SEED = new ConfigKey<>("seed",
         "sampling seed; each document's sampler is seeded from it and the document's content hash", "42",
         ConfigKey.anyLong());
+    public static final ConfigKey<Long> MAX_DOCUMENT_BYTES = new ConfigKey<>("max-document-bytes",
+        "documents larger than this (UTF-8 bytes, e.g. 16m) get an error row without being read whole", "16m",
+        ConfigKey.byteSize(1));
+    public static final ConfigKey<Integer> MAX_DOCUMENT_TOKENS = new ConfigKey<>("max-document-tokens",
+        "documents with more tokens than this get an error row; 0 = no limit", "0",
+        ConfigKey.intIn(0, Integer.MAX_VALUE));
+    public static final ConfigKey<Boolean> RESUME = new ConfigKey<>("resume",
+        "skip documents already summarised with the same configuration (in the output or in the work directory "
+            + "of an interrupted run)", "true", ConfigKey.bool());
+    public static final ConfigKey<Boolean> MEASURE_PEAKS = new ConfigKey<>("measure-peaks",
+        "measure each executor's memory bandwidth and FMA peak once (about 1 s) for the report", "true",
+        ConfigKey.bool());
     public static final ConfigKey<Integer> PROGRESS_SECONDS = new ConfigKey<>("progress-seconds",
         "seconds between progress lines", "10", ConfigKey.intIn(1, 3600));
 
     /** All keys, in documentation order. */
     public static final List<ConfigKey<?>> ALL = List.of(MODEL, MODEL_SHA256, MODEL_CACHE_DIR, INPUT, INPUT_FORMAT,
         OUTPUT, OUTPUT_FORMAT, OVERWRITE, PRESS, BUDGET, KV_MEMORY, MAX_NEW_TOKENS, PROMPT_TEMPLATE, CHUNK_TOKENS,
-        PARTITIONS, LIMIT, THREADS, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, PROGRESS_SECONDS);
+        PARTITIONS, LIMIT, THREADS, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TOKENS,
+        RESUME, MEASURE_PEAKS, PROGRESS_SECONDS);
 }

@@ -114,6 +114,10 @@ public final class JobConfigLoader {
             v.get(JobConfigKeys.TEMPERATURE),
             v.get(JobConfigKeys.TOP_P),
             v.get(JobConfigKeys.SEED),
+            v.get(JobConfigKeys.MAX_DOCUMENT_BYTES),
+            v.get(JobConfigKeys.MAX_DOCUMENT_TOKENS),
+            v.get(JobConfigKeys.RESUME),
+            v.get(JobConfigKeys.MEASURE_PEAKS),
             v.get(JobConfigKeys.PROGRESS_SECONDS));
         return config;
     }

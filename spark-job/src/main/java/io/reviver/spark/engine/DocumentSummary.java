@@ -6,6 +6,7 @@ package io.reviver.spark.engine;
  * @param index         position of the document in the corpus (stable across retries)
  * @param id            document id as given in the input (never null: a missing id becomes {@code #<index>})
  * @param contentSha256 SHA-256 of the text's UTF-8 bytes, lower-case hex; null when there is no text
+ * @param configSha256  the job configuration's hash ({@code JobConfig.configHash()})
  * @param summary       the summary, null on error
  * @param inputTokens   document tokens (without the prompt template); 0 when unknown
  * @param outputTokens  tokens of the final summary (without a stop token)
@@ -17,7 +18,8 @@ package io.reviver.spark.engine;
  * @param totalNanos    wall time of the whole document including tokenisation
  * @param error         null on success, else what went wrong
  */
-public record DocumentSummary(long index, String id, String contentSha256, String summary, int inputTokens,
+public record DocumentSummary(long index, String id, String contentSha256, String configSha256,
+                              String summary, int inputTokens,
                               int outputTokens, int chunks, String press, double budget, long prefillNanos,
                               long decodeNanos, long totalNanos, String error) {
 }

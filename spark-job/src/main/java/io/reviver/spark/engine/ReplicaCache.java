@@ -46,10 +46,17 @@ public final class ReplicaCache {
     /** A task's use of a replica; closing it returns the replica to the cache (it is not unloaded). */
     public final class Lease implements AutoCloseable {
         private final Entry entry;
+        private final long loadNanos;
         private boolean closed;
 
-        private Lease(Entry entry) {
+        private Lease(Entry entry, long loadNanos) {
             this.entry = entry;
+            this.loadNanos = loadNanos;
+        }
+
+        /** Time this acquisition spent fetching and loading the model; 0 when the replica was already loaded. */
+        public long loadNanos() {
+            return loadNanos;
         }
 
         public ModelReplica replica() {
@@ -96,11 +103,14 @@ public final class ReplicaCache {
      */
     public synchronized Lease acquire(Key key, Configuration hadoopConf) {
         Entry e = entries.get(key);
+        long loadNanos = 0;
         if (e == null) {
             evictIdleExcept(key);
+            long fetch0 = System.nanoTime();
             Path file = new ModelCache(Paths.get(key.cacheDir())).resolve(key.location(), hadoopConf);
             long t0 = System.nanoTime();
             ModelReplica replica = ModelReplica.load(file, key.threads());
+            loadNanos = System.nanoTime() - fetch0;
             loads++;
             LOG.info("loaded model replica {} in {} ms (load #{} in this JVM)", replica.describe(),
                 (System.nanoTime() - t0) / 1_000_000, loads);
@@ -109,7 +119,7 @@ public final class ReplicaCache {
             installHook();
         }
         e.users++;
-        return new Lease(e);
+        return new Lease(e, loadNanos);
     }
 
     /** Replicas loaded by this cache since the JVM started (for tests and logs). */

@@ -47,6 +47,7 @@ public final class SummaryEngine {
     private final int chunkCapacity;
     private final int eos;
     private final KvPress press;
+    private final String configHash;
     /** Sequences the executor's engine decodes together at most. */
     static final int MAX_BATCH = 16;
 
@@ -68,6 +69,7 @@ public final class SummaryEngine {
         this.suffix = tokenizer.encode(template.substring(at + JobConfigKeys.TEXT_PLACEHOLDER.length()));
         this.eos = tokenizer.eosId().orElse(-1);
         this.press = PressRegistry.create(config.press(), config.budget(), tokenizer::encode);
+        this.configHash = config.configHash();
 
         LlamaConfig c = replica.model().config();
         long bytesPerPosition = 2L * c.nLayers() * c.kvDim() * Float.BYTES;
@@ -114,15 +116,22 @@ public final class SummaryEngine {
     }
 
     /**
-     * Summarises one document. Never throws for a bad document: a null id or text, an empty text or a failure
-     * inside the model gives a result with {@code error} set and {@code summary} null.
+     * Summarises one document. Never throws for a bad document: a null id or text, a reader's {@code problem}, an
+     * empty, binary or too large text (see {@link DocumentChecks}, {@code max-document-bytes},
+     * {@code max-document-tokens}) or a failure inside the model gives a result with {@code error} set and
+     * {@code summary} null.
+     *
+     * @param problem why the reader could not read the document, or null
      */
-    public DocumentSummary summarize(long index, String id, String text) {
+    public DocumentSummary summarize(long index, String id, String text, String problem) {
         long t0 = System.nanoTime();
         String rowId = id == null ? "#" + index : id;
         String sha = text == null ? null : ContentHash.sha256(text);
         if (id == null || id.isBlank()) {
             return failed(index, rowId, sha, 0, 0, t0, "missing id");
+        }
+        if (problem != null) {
+            return failed(index, rowId, sha, 0, 0, t0, problem);
         }
         if (text == null) {
             return failed(index, rowId, sha, 0, 0, t0, "missing text");
@@ -130,11 +139,24 @@ public final class SummaryEngine {
         if (text.isBlank()) {
             return failed(index, rowId, sha, 0, 0, t0, "empty document");
         }
+        long bytes = DocumentChecks.utf8Length(text);
+        if (bytes > config.maxDocumentBytes()) {
+            return failed(index, rowId, sha, 0, 0, t0, DocumentChecks.tooLarge(bytes, config.maxDocumentBytes()));
+        }
+        String binary = DocumentChecks.binary(text);
+        if (binary != null) {
+            return failed(index, rowId, sha, 0, 0, t0, binary);
+        }
         int inputTokens = 0;
         int chunks = 0;
         try {
             int[] tokens = tokenizer.encode(text);
             inputTokens = tokens.length;
+            if (config.maxDocumentTokens() > 0 && tokens.length > config.maxDocumentTokens()) {
+                return failed(index, rowId, sha, inputTokens, 0, t0, "document too long: " + tokens.length
+                    + " tokens, over " + JobConfigKeys.MAX_DOCUMENT_TOKENS.property() + " = "
+                    + config.maxDocumentTokens());
+            }
             Timings timings = new Timings();
             long seed = config.seed() ^ Long.parseUnsignedLong(sha.substring(0, 16), 16);
             int[] bounds = Chunker.bounds(tokens.length, chunkCapacity);
@@ -170,7 +192,7 @@ public final class SummaryEngine {
                 }
             }
             String out = tokenizer.decode(summary).strip();
-            return new DocumentSummary(index, rowId, sha, out, inputTokens, summary.length, chunks, config.press(),
+            return new DocumentSummary(index, rowId, sha, configHash, out, inputTokens, summary.length, chunks, config.press(),
                 config.budget(), timings.prefillNanos, timings.decodeNanos, System.nanoTime() - t0, null);
         } catch (RuntimeException e) {
             return failed(index, rowId, sha, inputTokens, chunks, t0, e.getClass().getSimpleName() + ": "
@@ -205,8 +227,13 @@ public final class SummaryEngine {
         return out;
     }
 
+    /** The executor's shared continuous-batching engine that greedy passes go to (created on first use). */
+    public BatchEngine batchEngine() {
+        return replica.engine(config.kvMemoryBytes(), MAX_BATCH, config.prefillBatch());
+    }
+
     private java.util.concurrent.CompletableFuture<GenerationResult> submit(int[] body, long seed) {
-        BatchEngine engine = replica.engine(config.kvMemoryBytes(), MAX_BATCH, config.prefillBatch());
+        BatchEngine engine = batchEngine();
         return engine.submit(new GenerationRequest("pass-" + seed, prompt(body), config.maxNewTokens(),
             t -> t == eos, press, seed));
     }
@@ -258,7 +285,7 @@ public final class SummaryEngine {
 
     private DocumentSummary failed(long index, String id, String sha, int inputTokens, int chunks, long t0,
                                    String error) {
-        return new DocumentSummary(index, id, sha, null, inputTokens, 0, chunks, config.press(), config.budget(), 0,
+        return new DocumentSummary(index, id, sha, configHash, null, inputTokens, 0, chunks, config.press(), config.budget(), 0,
             0, System.nanoTime() - t0, error);
     }
 

@@ -68,13 +68,13 @@ class SummaryEngineTest {
         SummaryEngine engine = new SummaryEngine(replica, config(Map.of("chunk-tokens", "40")), 1L << 30);
         String doc = text(60);
         int tokens = engine.countTokens(doc);
-        DocumentSummary a = engine.summarize(3, "d", doc);
+        DocumentSummary a = engine.summarize(3, "d", doc, null);
         assertNull(a.error(), a.error());
         assertEquals(tokens, a.inputTokens());
         assertEquals((tokens + 39) / 40, a.chunks());
         assertNotNull(a.summary());
         assertTrue(a.outputTokens() <= 8);
-        assertEquals(a.summary(), engine.summarize(3, "d", doc).summary(), "greedy is deterministic");
+        assertEquals(a.summary(), engine.summarize(3, "d", doc, null).summary(), "greedy is deterministic");
         assertTrue(engine.cost(tokens) > engine.cost(10), "cost grows with length");
         assertEquals(ContentHash.sha256(doc), a.contentSha256());
     }
@@ -83,12 +83,12 @@ class SummaryEngineTest {
     void badDocumentsGiveErrorResults() {
         SummaryEngine engine = new SummaryEngine(replica, config(Map.of("press", "snapkv", "budget", "0.3")),
             1L << 30);
-        assertEquals("empty document", engine.summarize(0, "a", " \n").error());
-        assertEquals("missing text", engine.summarize(1, "b", null).error());
-        DocumentSummary noId = engine.summarize(2, null, "text");
+        assertEquals("empty document", engine.summarize(0, "a", " \n", null).error());
+        assertEquals("missing text", engine.summarize(1, "b", null, null).error());
+        DocumentSummary noId = engine.summarize(2, null, "text", null);
         assertEquals("missing id", noId.error());
         assertEquals("#2", noId.id());
-        DocumentSummary ok = engine.summarize(3, "c", "The state of the Union is strong.");
+        DocumentSummary ok = engine.summarize(3, "c", "The state of the Union is strong.", null);
         assertNull(ok.error());
         assertEquals("snapkv", ok.press());
         assertEquals(0.3, ok.budget());

@@ -1,0 +1,50 @@
+package io.reviver.kernel.bench;
+
+import io.reviver.kernel.model.LlamaConfig;
+import io.reviver.kernel.model.LlamaWeights;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * This machine's measured limits, for reporting achieved work as a fraction of them: memory read bandwidth (a
+ * vectorised sum over a 128 MiB array) and FMA throughput (register-resident vector FMA loops), each the best of a
+ * few repetitions on {@code threads} threads. The same probes as {@code reviver bench}; about one second in all.
+ *
+ * @param bandwidthGbs memory read bandwidth, GB/s
+ * @param fmaGflops    FMA throughput, GFLOP/s (an FMA counts as 2 FLOPs)
+ */
+public record MachinePeaks(double bandwidthGbs, double fmaGflops) {
+
+    /** Runs both probes on {@code threads} (≥ 1) threads. */
+    public static MachinePeaks measure(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "reviver-peak-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            return new MachinePeaks(MatmulBench.memoryBandwidth(pool, threads), MatmulBench.fmaPeak(pool, threads));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while measuring machine peaks", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("machine peak probe failed: " + e, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Bytes of weight matrices one decode step reads (every quantized matrix once; norms excluded). */
+    public static long decodeWeightBytes(LlamaWeights weights) {
+        return EngineBench.decodeBytes(weights);
+    }
+
+    /** FLOPs of the weight products per prompt token, 2 · (matrix parameters) (attention excluded: a lower bound). */
+    public static double matmulFlopsPerToken(LlamaConfig c) {
+        return 2.0 * c.nLayers() * ((double) c.dim() * c.qDim() * 2 + 2.0 * c.dim() * c.kvDim()
+            + 3.0 * c.dim() * c.hiddenDim()) + 2.0 * c.dim() * c.vocabSize();
+    }
+}
