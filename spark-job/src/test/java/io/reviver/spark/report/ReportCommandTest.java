@@ -48,6 +48,7 @@ class ReportCommandTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(page.toString(), r.out().strip());
         assertTrue(Files.readString(page).contains(SampleReports.container("time-split")));
+        assertFalse(Files.exists(output.resolve("." + ReportCommand.PAGE + ".crc")), "no checksum file");
     }
 
     @Test
