@@ -19,7 +19,7 @@ final class Figures {
     }
 
     /** The node at {@code path} below {@code node}; a missing node (never null) when any step is absent. */
-    static JsonNode at(JsonNode node, String... path) {
+    private static JsonNode at(JsonNode node, String... path) {
         JsonNode n = node;
         for (String key : path) {
             n = n.path(key);

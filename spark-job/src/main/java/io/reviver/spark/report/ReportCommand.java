@@ -43,7 +43,11 @@ public final class ReportCommand {
     private ReportCommand() {
     }
 
-    /** Runs the command and exits with its code. */
+    /**
+     * Runs the command and exits with its code.
+     *
+     * @param args RUN_DIR... [--out FILE.html], or --help
+     */
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err, new Configuration()));
     }
@@ -51,9 +55,11 @@ public final class ReportCommand {
     /**
      * The command without the exit: renders the reports named in {@code args} and returns the exit code.
      *
+     * @param args as for {@link #main}
      * @param out  receives the path written, or the usage for {@code --help}
      * @param err  receives the one-line error for exit codes 1 and 2
      * @param conf Hadoop configuration for every path read or written
+     * @return the exit code: 0 written, 1 not written, 2 usage error or unusable report
      */
     static int run(String[] args, PrintStream out, PrintStream err, Configuration conf) {
         List<String> runs = new ArrayList<>();

@@ -24,8 +24,9 @@ import java.util.Map;
  * has drawn them, the root element carries {@code data-charts-rendered="N"} (charts drawn without error).
  *
  * <p>Escaping: report strings reach the page either HTML-escaped (headings, tables) or inside that JSON with
- * {@code <}, {@code >} and {@code &} written as JSON unicode escapes, read back with {@code JSON.parse}, so no value (a document id holding {@code </script>}, quotes) can end an element or run as
- * code. Absent or null fields show as "n/a"; a chart without any value shows "n/a" over an empty grid.
+ * {@code <}, {@code >} and {@code &} written as JSON unicode escapes, read back with {@code JSON.parse}, so no
+ * value (a document id holding {@code </script>}, quotes) can end an element or run as code. Absent or null fields
+ * show as "n/a"; a chart without any value shows "n/a" over an empty grid.
  */
 public final class ReportPage {
 
@@ -124,7 +125,7 @@ public final class ReportPage {
     }
 
     /**
-     * {@code json} serialised so that it cannot end its {@code <script>} element: '<', '>' and '&' occur in JSON
+     * {@code json} serialised so that it cannot end its {@code <script>} element: {@code <}, {@code >} and {@code &} occur in JSON
      * text only inside strings, where their unicode escapes mean the same to {@code JSON.parse}.
      */
     private static String scriptSafeJson(JsonNode json) {

@@ -54,7 +54,7 @@ class ReportPageBrowserTest {
         Path page = write("run.html", html);
 
         assertEveryChartDrawn(dumpDom(page), SampleReports.charts(html), ReportPageTest.RUN_CHARTS);
-        screenshot(page, "report-run.png", 1400, 3400);
+        screenshot(page, "report-run.png", 1400, 2800);
     }
 
     @Test
