@@ -29,5 +29,5 @@ if [[ $rc -ne 0 ]]; then
     exit $rc
 fi
 echo "summaries: $run/summaries (JSON Lines part files)"
-echo "report:    $run/summaries/_reviver_report.json"
+echo "report:    $run/summaries/_reviver_report.json (page: _reviver_report.html)"
 echo "log:       $run/job.log"

@@ -135,12 +135,20 @@ public final class AtomicOutput {
         }
     }
 
-    /** Writes the report into the committed output (last, as the completion marker). */
-    public void writeReport(String json) {
-        try (OutputStream out = fs.create(new Path(output, REPORT), true)) {
-            out.write(json.getBytes(StandardCharsets.UTF_8));
+    /**
+     * Writes the report into the committed output: its HTML page first, then the JSON last, as the completion
+     * marker.
+     */
+    public void writeReport(String json, String html) {
+        write(io.reviver.spark.report.ReportCommand.PAGE, html);
+        write(REPORT, json);
+    }
+
+    private void write(String name, String text) {
+        try (OutputStream out = fs.create(new Path(output, name), true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + REPORT + " into " + output + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + name + " into " + output + ": " + e.getMessage(), e);
         }
     }
 

@@ -111,11 +111,18 @@ public final class ProgressStore implements Serializable {
         return spark.read().schema(OutputSchema.PROGRESS).json(directory);
     }
 
-    /** Writes the running report (JSON) as {@code <work directory>/_reviver_report.json}, replacing it. */
-    void writeReport(Configuration conf, String json) {
-        Path file = new Path(root, AtomicOutput.REPORT);
+    /**
+     * Writes the running report as {@code <work directory>/_reviver_report.json} and its page
+     * {@code _reviver_report.html}, replacing earlier ones.
+     */
+    void writeReport(Configuration conf, String json, String html) {
+        write(conf, new Path(root, io.reviver.spark.report.ReportCommand.PAGE), html);
+        write(conf, new Path(root, AtomicOutput.REPORT), json);
+    }
+
+    private static void write(Configuration conf, Path file, String text) {
         try (OutputStream out = file.getFileSystem(conf).create(file, true)) {
-            out.write(json.getBytes(StandardCharsets.UTF_8));
+            out.write(text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
@@ -136,7 +143,8 @@ public final class ProgressStore implements Serializable {
             if (fs.exists(top)) {
                 boolean onlyReport = true;
                 for (FileStatus st : fs.listStatus(top)) {
-                    onlyReport &= st.getPath().getName().equals(AtomicOutput.REPORT);
+                    String n = st.getPath().getName();
+                    onlyReport &= n.equals(AtomicOutput.REPORT) || n.equals(io.reviver.spark.report.ReportCommand.PAGE);
                 }
                 if (onlyReport) {
                     fs.delete(top, true);

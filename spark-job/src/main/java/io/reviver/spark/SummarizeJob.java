@@ -223,7 +223,7 @@ public final class SummarizeJob {
             ThroughputReport report = ThroughputReport.build(plan, "done", output.location(),
                 counts(committed, pending, skipped), perExecutor(recorded, plan.jobId()), samples.value(),
                 listener.snapshot(), timeline, partitions, loads, (System.nanoTime() - t0) / 1e9);
-            output.writeReport(report.toJson());
+            output.writeReport(report.toJson(), report.toHtml());
             store.delete(hc);
             LOG.info("job {} done: {}", plan.jobId(), report.toText());
             return report;
@@ -371,7 +371,7 @@ public final class SummarizeJob {
             ThroughputReport r = ThroughputReport.build(plan, "running", output,
                 new ThroughputReport.Counts(skipped + done, 0, 0, done, skipped, Map.of()), docs, samples,
                 listener.snapshot(), timeline, partitions, loads, seconds);
-            store.writeReport(hc, r.toJson());
+            store.writeReport(hc, r.toJson(), r.toHtml());
         } catch (RuntimeException e) {
             LOG.warn("job {}: could not write the running report: {}", plan.jobId(), e.toString());
         }

@@ -30,7 +30,7 @@ import java.util.TreeMap;
 public final class ThroughputReport {
 
     /** The report format written in {@code "format"}. */
-    public static final String FORMAT = "reviver-report/2";
+    public static final String FORMAT = io.reviver.spark.report.ReportPage.FORMAT;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final ObjectNode root;
@@ -323,6 +323,11 @@ public final class ThroughputReport {
     /** The report as an object tree (a copy). */
     public ObjectNode tree() {
         return root.deepCopy();
+    }
+
+    /** The report as a self-contained HTML page with charts ({@link io.reviver.spark.report.ReportPage}). */
+    public String toHtml() {
+        return io.reviver.spark.report.ReportPage.render(List.of(root));
     }
 
     /** The report as pretty-printed JSON. */

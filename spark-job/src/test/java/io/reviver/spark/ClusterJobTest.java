@@ -1,10 +1,13 @@
 package io.reviver.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reviver.spark.engine.ContentHash;
 import java.io.File;
 import java.io.IOException;
@@ -29,14 +32,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real multi-JVM standalone cluster from the Maven classpath: one Master and two Workers (one core each) in
- * their own JVMs, the job submitted through {@code org.apache.spark.deploy.SparkSubmit} in a fourth JVM (client
+ * their own JVMs, the job submitted through {@code org.apache.spark.deploy.SparkSubmit} in another JVM (client
  * mode), executors launched by the Workers. The output is checked document by document, and each executor's log
- * shows its model replica loaded exactly once.
+ * shows its model replica loaded exactly once. Then real faults: a Worker killed with SIGKILL mid-job, and a
+ * driver killed with SIGKILL mid-job and submitted again.
  *
  * <p>Spark's Worker builds executor command lines from {@code SPARK_HOME/jars}; the test gives it a directory with
  * an empty {@code jars/} and ships the test classpath as {@code spark.executor.extraClassPath}.
  */
 class ClusterJobTest {
+
+    private static final String ACCESS_KEY = "AKIACLUSTERTESTKEY77";
+    private static final String SECRET_KEY = "cluster-secret-0c9e4b1a7f2d5e83";
 
     private final List<Process> processes = new ArrayList<>();
 
@@ -103,13 +110,10 @@ class ClusterJobTest {
             ? Files.readString(log) : "(no log)"));
     }
 
-    @Test
-    void standaloneMasterAndTwoWorkersRunTheSubmittedJob() throws Exception {
-        Path sparkHome = Files.createDirectories(tmp.resolve("spark-home"));
-        Files.createDirectories(sparkHome.resolve("jars"));
+    /** Master + two Workers (one core each); returns the master URL and the worker processes. */
+    private String startCluster(Path sparkHome, List<Process> workers) throws Exception {
         int port = freePort();
         String master = "spark://127.0.0.1:" + port;
-
         Process m = start("master", sparkHome, List.of("org.apache.spark.deploy.master.Master",
             "--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", String.valueOf(freePort())));
         awaitLog("master", "I have been elected leader", m, 120);
@@ -119,19 +123,22 @@ class ClusterJobTest {
                 "--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port",
                 String.valueOf(freePort()), "--work-dir", work.toString()));
             awaitLog("worker-" + w, "Successfully registered with master", p, 120);
+            workers.add(p);
         }
+        return master;
+    }
 
-        Map<String, String> docs = TestCorpus.sample(6, 500);
-        docs.put("empty", " ");
-        Path input = tmp.resolve("corpus.jsonl");
-        TestCorpus.writeJsonl(input, docs, List.of());
-        Path output = tmp.resolve("summaries");
+    /** Starts {@code spark-submit} of the job in client mode (the driver is the started JVM). */
+    private Process submit(String name, Path sparkHome, String master, Path input, Path output) throws Exception {
         Path app = tmp.resolve("app.jar"); // SparkSubmit needs a primary resource; the classes come from the classpath
-        try (OutputStream o = Files.newOutputStream(app); JarOutputStream j = new JarOutputStream(o, new Manifest())) {
-            j.flush();
+        if (!Files.exists(app)) {
+            try (OutputStream o = Files.newOutputStream(app);
+                 JarOutputStream j = new JarOutputStream(o, new Manifest())) {
+                j.flush();
+            }
         }
         String executorFlags = String.join(" ", jvmFlags());
-        Process submit = start("submit", sparkHome, List.of("org.apache.spark.deploy.SparkSubmit",
+        return start(name, sparkHome, List.of("org.apache.spark.deploy.SparkSubmit",
             "--master", master, "--deploy-mode", "client",
             "--class", "io.reviver.spark.SummarizeJob",
             "--conf", "spark.executor.extraClassPath=" + System.getProperty("java.class.path"),
@@ -142,35 +149,45 @@ class ClusterJobTest {
             "--conf", "spark.ui.enabled=false",
             "--conf", "spark.driver.host=127.0.0.1",
             "--conf", "spark.sql.warehouse.dir=" + tmp.resolve("warehouse").toUri(),
+            // Credentials as users pass them; they must not appear in any log, event log or report.
+            "--conf", "spark.hadoop.fs.s3a.access.key=" + ACCESS_KEY,
+            "--conf", "spark.hadoop.fs.s3a.secret.key=" + SECRET_KEY,
+            "--conf", "spark.eventLog.enabled=true",
+            "--conf", "spark.eventLog.dir=" + Files.createDirectories(tmp.resolve("events")).toUri(),
             app.toString(),
             "--model", TestCorpus.model().toUri().toString(),
             "--model-cache-dir", tmp.resolve("model-cache").toString(),
             "--input", input.toUri().toString(),
             "--output", output.toUri().toString(),
             "--max-new-tokens", "16",
-            "--partitions", "4"));
-        boolean finished = submit.waitFor(8, TimeUnit.MINUTES);
-        String submitLog = Files.readString(tmp.resolve("submit.log"));
-        assertTrue(finished, "job did not finish in time:\n" + submitLog);
-        assertEquals(0, submit.exitValue(), submitLog);
-        assertTrue(submitLog.contains("reviver summarize: 7 documents (1 failed)"), submitLog);
+            "--partitions", "6",
+            "--measure-peaks", "false"));
+    }
 
-        // Both executors worked, and each loaded its model replica exactly once.
-        List<Path> executorLogs;
-        try (Stream<Path> s = Files.walk(tmp)) {
-            executorLogs = s.filter(p -> p.getFileName().toString().equals("stderr")
-                && p.toString().contains(File.separator + "work-")).collect(Collectors.toList());
+    /** Waits until a task of the job writing {@code output} has recorded finished documents. */
+    private static void awaitProgressRecords(Path output, Process driver, String log) throws Exception {
+        Path work = output.resolveSibling("." + output.getFileName() + ".reviver-work");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(work)) {
+                try (Stream<Path> s = Files.walk(work)) {
+                    if (s.anyMatch(p -> p.getFileName().toString().matches("part-.*\\.jsonl"))) {
+                        return;
+                    }
+                }
+            }
+            if (!driver.isAlive()) {
+                throw new AssertionError("job ended before recording progress:\n" + Files.readString(Path.of(log)));
+            }
+            Thread.sleep(200);
         }
-        assertEquals(2, executorLogs.size(), "one executor per worker: " + executorLogs);
-        for (Path log : executorLogs) {
-            String text = Files.readString(log, StandardCharsets.UTF_8);
-            int loads = text.split("loaded model replica", -1).length - 1;
-            assertEquals(1, loads, log + ":\n" + text);
-        }
+        throw new AssertionError("no progress records under " + work);
+    }
 
+    private Map<String, Row> checkExactlyOnce(Path output, Map<String, String> docs) {
         List<Row> rows = SharedSpark.session().read().parquet(output.toString()).collectAsList();
         Map<String, Row> byId = rows.stream().collect(Collectors.toMap(r -> r.getAs("id"), r -> r));
-        assertEquals(docs.size(), rows.size());
+        assertEquals(docs.size(), rows.size(), "every document exactly once: " + byId.keySet());
         assertEquals(docs.keySet(), byId.keySet());
         for (Map.Entry<String, String> d : docs.entrySet()) {
             Row r = byId.get(d.getKey());
@@ -184,5 +201,106 @@ class ClusterJobTest {
             }
         }
         assertTrue(Files.exists(output.resolve(AtomicOutput.REPORT)));
+        assertFalse(Files.exists(output.resolveSibling("." + output.getFileName() + ".reviver-work")),
+            "progress records are dropped after the commit");
+        return byId;
+    }
+
+    /** No credential in any file of the test: logs of every JVM, executor logs, Spark event logs, outputs. */
+    private void assertNoCredentials() throws Exception {
+        int eventLogs = 0;
+        boolean redacted = false;
+        try (Stream<Path> s = Files.walk(tmp)) {
+            for (Path p : s.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".parquet")
+                && !p.toString().contains("model-cache") && !p.getFileName().toString().equals("app.jar")).toList()) {
+                String text = Files.readString(p, StandardCharsets.ISO_8859_1);
+                if (p.startsWith(tmp.resolve("events"))) {
+                    eventLogs++;
+                    redacted |= text.contains("\"spark.hadoop.fs.s3a.secret.key\":\"*********(redacted)\"");
+                }
+                assertFalse(text.contains(SECRET_KEY) || text.contains(ACCESS_KEY), "credential in " + p);
+            }
+        }
+        assertTrue(eventLogs > 0, "the event log was written");
+        assertTrue(redacted, "the event log holds the secret's key with its value redacted");
+    }
+
+    /**
+     * One cluster, three runs: a clean run; a run whose second Worker JVM is killed with SIGKILL once documents
+     * are being recorded (its executor goes with it; Spark reruns the lost tasks on the other worker); a run whose
+     * driver JVM is killed with SIGKILL mid-job and is then submitted again, resuming from the progress records.
+     * Every run's output has each document exactly once, with the same summaries.
+     */
+    @Test
+    void jobSurvivesAKilledWorkerAndResumesAfterAKilledDriver() throws Exception {
+        Path sparkHome = Files.createDirectories(tmp.resolve("spark-home"));
+        Files.createDirectories(sparkHome.resolve("jars"));
+        List<Process> workers = new ArrayList<>();
+        String master = startCluster(sparkHome, workers);
+
+        Map<String, String> docs = TestCorpus.sample(12, 500);
+        docs.put("empty", " ");
+        Path input = tmp.resolve("corpus.jsonl");
+        TestCorpus.writeJsonl(input, docs, List.of());
+
+        // 1. A clean run: both executors work, each loads its model replica once.
+        Path clean = tmp.resolve("clean");
+        Process first = submit("submit-clean", sparkHome, master, input, clean);
+        String log = tmp.resolve("submit-clean.log").toString();
+        assertTrue(first.waitFor(8, TimeUnit.MINUTES), "job did not finish:\n" + Files.readString(Path.of(log)));
+        assertEquals(0, first.exitValue(), Files.readString(Path.of(log)));
+        assertTrue(Files.readString(Path.of(log)).contains("reviver summarize: 13 documents (1 failed)"),
+            Files.readString(Path.of(log)));
+        List<Path> executorLogs;
+        try (Stream<Path> s = Files.walk(tmp)) {
+            executorLogs = s.filter(p -> p.getFileName().toString().equals("stderr")
+                && p.toString().contains(File.separator + "work-")).collect(Collectors.toList());
+        }
+        assertEquals(2, executorLogs.size(), "one executor per worker: " + executorLogs);
+        for (Path l : executorLogs) {
+            String text = Files.readString(l, StandardCharsets.UTF_8);
+            assertEquals(1, text.split("loaded model replica", -1).length - 1, l + ":\n" + text);
+        }
+        Map<String, Row> reference = checkExactlyOnce(clean, docs);
+        assertNoCredentials();
+
+        // 2. kill -9 of a Worker JVM while the job records documents.
+        Path survived = tmp.resolve("survived");
+        Process second = submit("submit-worker-killed", sparkHome, master, input, survived);
+        log = tmp.resolve("submit-worker-killed.log").toString();
+        awaitProgressRecords(survived, second, log);
+        workers.get(1).destroyForcibly(); // SIGKILL
+        assertTrue(workers.get(1).waitFor(30, TimeUnit.SECONDS));
+        assertTrue(second.waitFor(8, TimeUnit.MINUTES), "job did not finish:\n" + Files.readString(Path.of(log)));
+        assertEquals(0, second.exitValue(), Files.readString(Path.of(log)));
+        Map<String, Row> afterWorkerLoss = checkExactlyOnce(survived, docs);
+        JsonNode report = new ObjectMapper().readTree(survived.resolve(AtomicOutput.REPORT).toFile());
+        assertTrue(report.path("cluster").path("task_failures").asLong() + report.path("cluster")
+            .path("executors_lost").asLong() > 0, "the lost worker shows in the report: " + report.path("cluster"));
+        for (String id : docs.keySet()) {
+            assertEquals((String) reference.get(id).getAs("summary"), (String) afterWorkerLoss.get(id).getAs("summary"), id);
+        }
+
+        // 3. kill -9 of the driver mid-job, then the same submission again: it resumes.
+        Path resumed = tmp.resolve("resumed");
+        Process third = submit("submit-driver-killed", sparkHome, master, input, resumed);
+        log = tmp.resolve("submit-driver-killed.log").toString();
+        awaitProgressRecords(resumed, third, log);
+        third.destroyForcibly();
+        assertTrue(third.waitFor(30, TimeUnit.SECONDS));
+        assertFalse(Files.exists(resumed), "no output from the killed run");
+        Process again = submit("submit-resume", sparkHome, master, input, resumed);
+        log = tmp.resolve("submit-resume.log").toString();
+        assertTrue(again.waitFor(8, TimeUnit.MINUTES), "job did not finish:\n" + Files.readString(Path.of(log)));
+        assertEquals(0, again.exitValue(), Files.readString(Path.of(log)));
+        Map<String, Row> afterResume = checkExactlyOnce(resumed, docs);
+        report = new ObjectMapper().readTree(resumed.resolve(AtomicOutput.REPORT).toFile());
+        long skipped = report.path("cluster").path("skipped").asLong();
+        assertTrue(skipped >= 1 && skipped < docs.size(), "the resumed run skipped the recorded documents: "
+            + report.path("cluster"));
+        assertEquals(docs.size() - skipped, report.path("cluster").path("summarized").asLong());
+        for (String id : docs.keySet()) {
+            assertEquals((String) reference.get(id).getAs("summary"), (String) afterResume.get(id).getAs("summary"), id);
+        }
     }
 }

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reviver.spark.config.JobConfigLoader;
 import io.reviver.spark.engine.ContentHash;
 import io.reviver.spark.engine.ReplicaCache;
+import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +25,10 @@ import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.gaul.s3proxy.AuthenticationType;
@@ -44,8 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
 class S3aJobTest {
 
     private static final String BUCKET = "reviver-test";
-    private static final String ACCESS = "reviver-access";
-    private static final String SECRET = "reviver-secret";
+    private static final String ACCESS = "AKIAREVIVERTESTKEY42";
+    private static final String SECRET = "reviver-secret-b6c1f0e2d9a84c17";
 
     private static BlobStoreContext context;
     private static S3Proxy proxy;
@@ -109,6 +116,36 @@ class S3aJobTest {
         return keys;
     }
 
+    /** Copies every log event of the JVM (at the configured levels) into a writer while open. */
+    static final class LogCapture implements AutoCloseable {
+        private final WriterAppender appender;
+
+        LogCapture(StringWriter out) {
+            appender = WriterAppender.newBuilder().setName("capture-" + System.nanoTime()).setTarget(out)
+                .setLayout(PatternLayout.newBuilder().withPattern("%c %m %ex%n").build()).build();
+            appender.start();
+            LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
+            ctx.getConfiguration().getRootLogger().addAppender(appender, null, null);
+            for (org.apache.logging.log4j.core.config.LoggerConfig lc
+                : ctx.getConfiguration().getLoggers().values()) {
+                lc.addAppender(appender, null, null);
+            }
+            ctx.updateLoggers();
+        }
+
+        @Override
+        public void close() {
+            LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
+            ctx.getConfiguration().getRootLogger().removeAppender(appender.getName());
+            for (org.apache.logging.log4j.core.config.LoggerConfig lc
+                : ctx.getConfiguration().getLoggers().values()) {
+                lc.removeAppender(appender.getName());
+            }
+            ctx.updateLoggers();
+            appender.stop();
+        }
+    }
+
     @Test
     void readsCorpusAndModelFromS3AndWritesOutputBack() throws Exception {
         SparkSession spark = SharedSpark.session();
@@ -129,7 +166,11 @@ class S3aJobTest {
         v.put("partitions", "2");
         ReplicaCache.jvm().releaseAll();
         int loads = ReplicaCache.jvm().loadCount();
-        ThroughputReport report = SummarizeJob.run(spark, JobConfigLoader.fromValues(v));
+        StringWriter logs = new StringWriter();
+        ThroughputReport report;
+        try (LogCapture capture = new LogCapture(logs)) {
+            report = SummarizeJob.run(spark, JobConfigLoader.fromValues(v));
+        }
         assertEquals(loads + 1, ReplicaCache.jvm().loadCount(), "model fetched and loaded once for the job");
         ReplicaCache.jvm().releaseAll();
 
@@ -145,7 +186,20 @@ class S3aJobTest {
         assertFalse(out.stream().anyMatch(k -> k.contains("reviver-tmp")), "temporary objects left: " + out);
         String json = new String(context.getBlobStore().getBlob(BUCKET, "out/summaries/" + AtomicOutput.REPORT)
             .getPayload().openStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(json.contains("\"documents\":5") && json.contains("\"failed\":1"), json);
+        JsonNode cluster = new ObjectMapper().readTree(json).path("cluster");
+        assertEquals(5, cluster.path("documents").asLong(), json);
+        assertEquals(1, cluster.path("failed").asLong(), json);
+        String html = new String(context.getBlobStore().getBlob(BUCKET, "out/summaries/_reviver_report.html")
+            .getPayload().openStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        // No credential in what the job logged, in the report or in its page.
+        String logged = logs.toString();
+        assertTrue(logged.contains("job ") && logged.contains("done"), "the capture saw the job's log:\n" + logged);
+        for (String credential : List.of(SECRET, ACCESS)) {
+            assertFalse(logged.contains(credential), "credential in the log");
+            assertFalse(json.contains(credential), "credential in the report");
+            assertFalse(html.contains(credential), "credential in the report page");
+        }
 
         // Read back through s3a, document by document.
         List<Row> rows = spark.read().parquet("s3a://" + BUCKET + "/out/summaries").collectAsList();
