@@ -1,6 +1,7 @@
 """Probe: does the bundled model class form induction (copying) on pure copy data when the copied spans come from a
 small token subset? Trains from scratch on 128-token sequences of a random span (8-32 tokens) repeated, spans drawn
-from `--subset` tokens, 32 sequences per step, constant learning rate 2e-3, and logs the loss on the repeated part
+from `--subset` tokens, `--batch` sequences per step (32), constant learning rate `--lr` (2e-3), model shape from
+`--dim --layers --heads --kv-heads --hidden` (default: the bundled model's), and logs the loss on the repeated part
 (chance = ln(subset)) every 25 steps as JSON lines. See MODEL_CARD.md ("Later attempts").
 
     /usr/bin/python3 model-store/training/probe_copy.py --steps 600 --subset 64 --out work-cache/probe-64.jsonl
@@ -28,15 +29,23 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--dim", type=int, default=192)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=6)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--hidden", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--batch", type=int, default=32)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    cfg = train.model_config(4059)
+    cfg = M.Config(vocab=4059, dim=a.dim, n_layers=a.layers, n_heads=a.heads, n_kv_heads=a.kv_heads,
+                   hidden_dim=a.hidden, context_length=2048)
     net = M.Llama(cfg)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, betas=(0.9, 0.95), weight_decay=0.05)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.05)
     rng = random.Random(a.seed)
     tokens = list(range(256, 256 + a.subset))
-    T, B = 128, 32
+    T, B = 128, a.batch
     t0 = time.time()
     window = []
     with open(a.out, "w") as log:
@@ -50,7 +59,7 @@ def main():
             ids = torch.tensor(ids)
             m = torch.tensor(mask, dtype=torch.float32)[:, 1:]
             for g in opt.param_groups:
-                g["lr"] = 2e-3 * min(1.0, step / 30)
+                g["lr"] = a.lr * min(1.0, step / 30)
             ce = F.cross_entropy(net(ids[:, :-1]).reshape(-1, cfg.vocab), ids[:, 1:].reshape(-1),
                                  reduction="none").view(B, T)
             loss = (ce * m).sum() / m.sum()
