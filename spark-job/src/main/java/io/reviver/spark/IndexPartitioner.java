@@ -3,16 +3,33 @@ package io.reviver.spark;
 import org.apache.spark.Partitioner;
 
 /**
- * Sends document {@code index} (a {@code Long} key) to the partition the token balancer chose for it. The
- * assignment array is indexed by document index (indices are {@code 0..n-1}, from {@code zipWithIndex}).
+ * Sends document {@code index} (a {@code Long} key: its position in the corpus) to the partition the token
+ * balancer chose for it. The documents to place are given as their sorted corpus indices; {@code assignment[i]}
+ * is the partition of the i-th of them. Keys are stable corpus indices, so a stage recomputed after a lost
+ * executor places every document exactly where the first computation did.
  */
 public final class IndexPartitioner extends Partitioner {
     private static final long serialVersionUID = 1L;
 
-    private final int[] assignment; // (document index) → partition
+    private final long[] indices;   // (n) sorted corpus indices of the documents placed
+    private final int[] assignment; // (n) partition of each
     private final int partitions;
 
-    public IndexPartitioner(int[] assignment, int partitions) {
+    /**
+     * @param indices    sorted, distinct corpus indices of the documents to place
+     * @param assignment partition of each, in [0, partitions)
+     */
+    public IndexPartitioner(long[] indices, int[] assignment, int partitions) {
+        if (indices.length != assignment.length) {
+            throw new IllegalArgumentException(indices.length + " indices but " + assignment.length
+                + " assignments");
+        }
+        for (int i = 1; i < indices.length; i++) {
+            if (indices[i] <= indices[i - 1]) {
+                throw new IllegalArgumentException("indices not sorted and distinct at " + i);
+            }
+        }
+        this.indices = indices.clone();
         this.assignment = assignment.clone();
         this.partitions = partitions;
     }
@@ -25,11 +42,11 @@ public final class IndexPartitioner extends Partitioner {
     @Override
     public int getPartition(Object key) {
         long index = (Long) key;
-        if (index < 0 || index >= assignment.length) {
-            throw new IllegalArgumentException("document index " + index + " outside [0, " + assignment.length
-                + ")");
+        int at = java.util.Arrays.binarySearch(indices, index);
+        if (at < 0) {
+            throw new IllegalArgumentException("document index " + index + " was not planned");
         }
-        return assignment[(int) index];
+        return assignment[at];
     }
 
     @Override

@@ -55,6 +55,7 @@ public final class ReviverKryoRegistrator implements KryoRegistrator {
         kryo.register(JobPlan.class, new JavaSerializer());
         kryo.register(ExecutorSample.class, new JavaSerializer());
         kryo.register(Object[].class); // output rows' values through the final shuffles
+        kryo.register(java.util.HashSet.class); // keys of documents already done (resume), broadcast
         kryo.register(JobConfig.class, new JavaSerializer());
         kryo.register(ModelLocation.class, new JavaSerializer());
         kryo.register(InputFormat.class);

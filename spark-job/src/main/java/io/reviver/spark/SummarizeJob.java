@@ -128,6 +128,7 @@ public final class SummarizeJob {
         sc.sc().addSparkListener(listener);
         JavaRDD<DocumentWork> documents = null;
         JavaPairRDD<Long, DocumentWork> measured = null;
+        Broadcast<java.util.HashSet<String>> doneKeys = null;
         try {
             // 1. Read, number and hash the documents.
             stage(sc, "reviver-read", "Read and number the corpus " + Redact.uri(config.input()));
@@ -147,16 +148,19 @@ public final class SummarizeJob {
                     : recorded.select(OutputSchema.SCHEMA.fieldNames()[0], tail(OutputSchema.SCHEMA.fieldNames()));
                 previous = old == null ? recordedRows : recordedRows == null ? old : old.unionByName(recordedRows);
             }
+            // Filtering keeps the corpus order and the stable indices: a recomputed partition is the same.
             JavaRDD<DocumentWork> todo = documents;
             if (previous != null) {
-                JavaPairRDD<String, Boolean> doneKeys = previous
+                java.util.HashSet<String> keys = new java.util.HashSet<>(previous
                     .filter(functions.col("config_sha256").equalTo(config.configHash())
                         .and(functions.col("error").isNull()))
-                    .javaRDD().mapToPair(r -> new Tuple2<>(OutputSchema.key(r), Boolean.TRUE));
-                todo = documents.mapToPair(d -> new Tuple2<>(d.key(), d)).subtractByKey(doneKeys).values();
+                    .javaRDD().map(OutputSchema::key).collect());
+                doneKeys = sc.broadcast(keys);
+                Broadcast<java.util.HashSet<String>> done = doneKeys;
+                todo = documents.filter(d -> !done.value().contains(d.key()));
             }
-            JavaPairRDD<Long, DocumentWork> numbered = todo.zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-            long pending = numbered.count();
+            JavaPairRDD<Long, DocumentWork> keyed = todo.mapToPair(d -> new Tuple2<>(d.index(), d));
+            long pending = todo.count();
             long skipped = total - pending;
             LOG.info("job {}: {} documents, {} already done, {} to summarize", plan.jobId(), total, skipped, pending);
 
@@ -169,12 +173,16 @@ public final class SummarizeJob {
             timeline.add(new double[] {0, 0});
             if (pending > 0) {
                 stage(sc, "reviver-measure", "Measure documents in tokens");
-                measured = numbered.mapPartitionsToPair(new MeasurePartition(plan, hadoopConf))
+                measured = keyed.mapPartitionsToPair(new MeasurePartition(plan, hadoopConf))
                     .setName("documents measured in tokens").persist(StorageLevel.MEMORY_AND_DISK());
-                List<Tuple2<Long, Long>> costs = measured.map(t -> new Tuple2<>(t._1(), t._2().cost())).collect();
+                List<Tuple2<Long, Long>> costs = new ArrayList<>(
+                    measured.map(t -> new Tuple2<>(t._1(), t._2().cost())).collect());
+                costs.sort((x, y) -> Long.compare(x._1(), y._1()));
+                long[] indices = new long[costs.size()];
                 long[] cost = new long[costs.size()];
-                for (Tuple2<Long, Long> c : costs) {
-                    cost[(int) (long) c._1()] = c._2();
+                for (int i = 0; i < cost.length; i++) {
+                    indices[i] = costs.get(i)._1();
+                    cost[i] = costs.get(i)._2();
                 }
                 partitions = config.partitions() > 0 ? config.partitions() : 2 * sc.defaultParallelism();
                 partitions = Math.max(1, Math.min(partitions, cost.length));
@@ -197,7 +205,7 @@ public final class SummarizeJob {
                             samples.value(), listener, timeline, partitionsFinal, loadsFinal, t);
                     });
                 try {
-                    measured.repartitionAndSortWithinPartitions(new IndexPartitioner(assignment, partitions))
+                    measured.repartitionAndSortWithinPartitions(new IndexPartitioner(indices, assignment, partitions))
                         .values()
                         .foreachPartition(new SummarizePartition(plan, hadoopConf, store, done, samples));
                 } finally {
@@ -237,6 +245,9 @@ public final class SummarizeJob {
                 documents.unpersist(false);
             }
             hadoopConf.destroy();
+            if (doneKeys != null) {
+                doneKeys.destroy();
+            }
             sc.clearJobGroup();
         }
     }
