@@ -53,9 +53,12 @@ import org.jclouds.blobstore.options.ListContainerOptions;
  * is forwarded on a fresh connection to S3Proxy, so a reset or an idle timeout on one side never leaves a stale
  * connection on the other.
  *
- * <p>Decisions are deterministic given the seed and the order in which requests arrive: the n-th request seen
- * while faults are enabled gets the fault drawn from a hash of (seed, n). Faults start disabled, so setup can run
- * clean; {@link #direct()} also reaches the store without going through HTTP at all.
+ * <p>Decisions are deterministic given the seed: the n-th request of an operation ({@link Op}) seen while faults
+ * are enabled gets the fault drawn from a hash of (seed, operation, n). So the faults among the first n requests
+ * of each operation do not depend on how concurrent clients interleave their requests (only which of the
+ * concurrent requests gets them does). Rates can differ per operation, e.g. to make sure the rare ones (object
+ * GETs, PUTs, COPYs) see faults too. Faults start disabled, so setup can run clean; {@link #direct()} also
+ * reaches the store without going through HTTP at all.
  */
 final class FaultyS3 implements AutoCloseable {
 
@@ -91,17 +94,20 @@ final class FaultyS3 implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
     private volatile boolean enabled;
-    private volatile double pInternalError;
-    private volatile double pSlowDown;
-    private volatile double pReset;
+    private volatile double[] rates = {0, 0, 0}; // 500, 503, reset
+    private final Map<Op, double[]> opRates = new ConcurrentHashMap<>();
 
-    private final AtomicLong decisions = new AtomicLong();
+    private final AtomicLong[] decisions = new AtomicLong[Op.values().length];
     private final AtomicLong requests = new AtomicLong();
     private final long[][] counts = new long[Op.values().length][Fault.values().length]; // guarded by counts
     private final long[] resetPoints = new long[ResetPoint.values().length]; // guarded by counts
+    private final List<String> injected = new ArrayList<>(); // guarded by counts
 
     private FaultyS3(long seed) throws Exception {
         this.seed = seed;
+        for (int i = 0; i < decisions.length; i++) {
+            decisions[i] = new AtomicLong();
+        }
         context = ContextBuilder.newBuilder("transient").credentials(ACCESS, SECRET).overrides(new Properties())
             .build(BlobStoreContext.class);
         upstreamPort = freePort();
@@ -190,13 +196,24 @@ final class FaultyS3 implements AutoCloseable {
 
     /** Sets the fraction of requests (while enabled) answered 500, answered 503, and reset. */
     FaultyS3 rates(double internalError, double slowDown, double reset) {
+        rates = checked(internalError, slowDown, reset);
+        return this;
+    }
+
+    /** Sets other fractions for some operations (e.g. rare ones that must see faults too). */
+    FaultyS3 rates(Set<Op> ops, double internalError, double slowDown, double reset) {
+        double[] r = checked(internalError, slowDown, reset);
+        for (Op op : ops) {
+            opRates.put(op, r);
+        }
+        return this;
+    }
+
+    private static double[] checked(double internalError, double slowDown, double reset) {
         if (internalError < 0 || slowDown < 0 || reset < 0 || internalError + slowDown + reset > 1) {
             throw new IllegalArgumentException("rates must be >= 0 and sum to <= 1");
         }
-        this.pInternalError = internalError;
-        this.pSlowDown = slowDown;
-        this.pReset = reset;
-        return this;
+        return new double[] {internalError, slowDown, reset};
     }
 
     void enable() {
@@ -270,6 +287,7 @@ final class FaultyS3 implements AutoCloseable {
                 java.util.Arrays.fill(row, 0);
             }
             java.util.Arrays.fill(resetPoints, 0);
+            injected.clear();
             requests.set(0);
         }
     }
@@ -316,33 +334,46 @@ final class FaultyS3 implements AutoCloseable {
     }
 
     /** The fault of the next request, and (for resets) where to cut. */
-    private Object[] decide() {
+    private Object[] decide(Op op) {
         if (!enabled) {
             return new Object[] {Fault.NONE, null};
         }
-        long n = decisions.incrementAndGet();
-        double u = uniform(seed, n, 0);
+        double[] p = opRates.getOrDefault(op, rates);
+        long n = decisions[op.ordinal()].incrementAndGet();
+        long opSeed = mix(seed + 0x632be59bd9b4e019L * (op.ordinal() + 1));
+        double u = uniform(opSeed, n, 0);
         Fault f;
-        if (u < pInternalError) {
+        if (u < p[0]) {
             f = Fault.INTERNAL_ERROR;
-        } else if (u < pInternalError + pSlowDown) {
+        } else if (u < p[0] + p[1]) {
             f = Fault.SLOW_DOWN;
-        } else if (u < pInternalError + pSlowDown + pReset) {
+        } else if (u < p[0] + p[1] + p[2]) {
             f = Fault.RESET;
         } else {
             f = Fault.NONE;
         }
-        ResetPoint point = uniform(seed, n, 1) < 0.5 ? ResetPoint.REQUEST : ResetPoint.RESPONSE;
+        ResetPoint point = uniform(opSeed, n, 1) < 0.5 ? ResetPoint.REQUEST : ResetPoint.RESPONSE;
         return new Object[] {f, f == Fault.RESET ? point : null};
     }
 
-    private void record(Op op, Fault fault, ResetPoint point) {
+    private void record(Head req, Op op, Fault fault, ResetPoint point) {
         synchronized (counts) {
             requests.incrementAndGet();
             counts[op.ordinal()][fault.ordinal()]++;
             if (point != null) {
                 resetPoints[point.ordinal()]++;
             }
+            if (fault != Fault.NONE) {
+                injected.add(op + " " + fault + (point == null ? "" : " " + point) + " " + req.method + " "
+                    + req.target);
+            }
+        }
+    }
+
+    /** The faults injected since the counts were last reset, in order: operation, fault, method and target. */
+    List<String> injected() {
+        synchronized (counts) {
+            return new ArrayList<>(injected);
         }
     }
 
@@ -372,10 +403,10 @@ final class FaultyS3 implements AutoCloseable {
                     return; // client closed the connection between requests
                 }
                 Op op = classify(req);
-                Object[] d = decide();
+                Object[] d = decide(op);
                 Fault fault = (Fault) d[0];
                 ResetPoint point = (ResetPoint) d[1];
-                record(op, fault, point);
+                record(req, op, fault, point);
                 boolean keepAlive = switch (fault) {
                     case NONE -> forward(req, in, out, client, false);
                     case INTERNAL_ERROR, SLOW_DOWN -> error(req, in, out, fault);
