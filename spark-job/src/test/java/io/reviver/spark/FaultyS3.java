@@ -14,7 +14,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -789,14 +788,5 @@ final class FaultyS3 implements AutoCloseable {
             String c = header("connection");
             return c != null && c.toLowerCase(Locale.ROOT).contains("close");
         }
-    }
-
-    /** Counts per fault kind, for messages. */
-    Map<Fault, Long> faultCounts() {
-        Map<Fault, Long> m = new EnumMap<>(Fault.class);
-        for (Fault f : Fault.values()) {
-            m.put(f, count(f));
-        }
-        return m;
     }
 }

@@ -107,6 +107,11 @@ class FaultyS3JobTest {
         ThroughputReport report;
         try {
             report = SummarizeJob.run(spark, JobConfigLoader.fromValues(v));
+        } catch (RuntimeException e) {
+            s3.disable();
+            System.out.println("FaultyS3JobTest: the job failed (" + e + "); the bucket holds "
+                + s3.keys(BUCKET, ""));
+            throw e;
         } finally {
             s3.disable();
             System.out.println("FaultyS3JobTest: job took " + (System.nanoTime() - t0) / 1_000_000
