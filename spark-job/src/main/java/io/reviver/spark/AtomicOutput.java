@@ -27,10 +27,14 @@ import org.apache.spark.sql.SaveMode;
  * {@code .<name>.reviver-old-<jobId>}, the new one renamed into place, and the old one deleted (a crash between
  * the two renames leaves the old output under that name, and the progress records in the work directory).
  *
- * <p>On HDFS and local filesystems the rename is atomic. On S3 (s3a) a directory rename copies object by object,
- * so readers must wait for {@value #REPORT} (or Spark's {@code _SUCCESS}) before reading.
+ * <p>On HDFS and local filesystems the rename is atomic. On S3 (s3a) a directory rename copies object by object
+ * (Spark's {@code _SUCCESS} may arrive before the part files), so readers must wait for {@value #REPORT}, which is
+ * written last. A rename that fails half way deletes what it copied.
  */
 public final class AtomicOutput {
+
+    private static final org.apache.logging.log4j.Logger LOG =
+        org.apache.logging.log4j.LogManager.getLogger(AtomicOutput.class);
 
     /** The throughput report's file name inside the output directory; its presence marks a complete output. */
     public static final String REPORT = "_reviver_report.json";
@@ -119,11 +123,24 @@ public final class AtomicOutput {
             if (replacing && !fs.rename(output, old)) {
                 throw new IOException("rename " + output + " -> " + old + " returned false");
             }
-            if (!fs.rename(temporary, output)) {
-                if (replacing) {
-                    fs.rename(old, output);
+            // From here the destination does not exist; anything there after a failed rename is partial (on S3 a
+            // directory rename copies object by object): remove it and put the previous output back.
+            try {
+                if (!fs.rename(temporary, output)) {
+                    throw new IOException("rename " + temporary + " -> " + output + " returned false");
                 }
-                throw new IOException("rename " + temporary + " -> " + output + " returned false");
+            } catch (IOException | RuntimeException e) {
+                try {
+                    if (fs.exists(output)) {
+                        fs.delete(output, true);
+                    }
+                    if (replacing) {
+                        fs.rename(old, output);
+                    }
+                } catch (IOException | RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
             }
             if (replacing) {
                 fs.delete(old, true);
@@ -152,14 +169,17 @@ public final class AtomicOutput {
         }
     }
 
-    /** Deletes the temporary directory if it is still there. */
+    /**
+     * Deletes the temporary directory if it is still there. Never throws (it runs in {@code finally} blocks, where
+     * it must not hide the original error): a failure is logged.
+     */
     public void abort() {
         try {
             if (fs.exists(temporary)) {
                 fs.delete(temporary, true);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + temporary + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot delete the temporary output {}: {}", temporary, e.toString());
         }
     }
 }
