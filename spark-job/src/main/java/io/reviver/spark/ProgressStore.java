@@ -120,9 +120,18 @@ public final class ProgressStore implements Serializable {
         write(conf, new Path(root, AtomicOutput.REPORT), json);
     }
 
+    /** Writes under a hidden name, then replaces {@code file}: a reader sees an old or a new file, never half. */
     private static void write(Configuration conf, Path file, String text) {
-        try (OutputStream out = file.getFileSystem(conf).create(file, true)) {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
+        Path temporary = new Path(file.getParent(), "." + file.getName() + ".tmp");
+        try {
+            FileSystem fs = file.getFileSystem(conf);
+            try (OutputStream out = fs.create(temporary, true)) {
+                out.write(text.getBytes(StandardCharsets.UTF_8));
+            }
+            fs.delete(file, false);
+            if (!fs.rename(temporary, file)) {
+                throw new IOException("rename " + temporary + " -> " + file + " returned false");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
@@ -144,7 +153,8 @@ public final class ProgressStore implements Serializable {
                 boolean onlyReport = true;
                 for (FileStatus st : fs.listStatus(top)) {
                     String n = st.getPath().getName();
-                    onlyReport &= n.equals(AtomicOutput.REPORT) || n.equals(io.reviver.spark.report.ReportCommand.PAGE);
+                    onlyReport &= n.equals(AtomicOutput.REPORT) || n.equals(io.reviver.spark.report.ReportCommand.PAGE)
+                        || n.startsWith(".");
                 }
                 if (onlyReport) {
                     fs.delete(top, true);

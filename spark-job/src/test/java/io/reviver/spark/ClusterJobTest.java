@@ -161,6 +161,7 @@ class ClusterJobTest {
             "--output", output.toUri().toString(),
             "--max-new-tokens", "16",
             "--partitions", "6",
+            "--progress-seconds", "1",
             "--measure-peaks", "false"));
     }
 
@@ -286,6 +287,23 @@ class ClusterJobTest {
         Process third = submit("submit-driver-killed", sparkHome, master, input, resumed);
         log = tmp.resolve("submit-driver-killed.log").toString();
         awaitProgressRecords(resumed, third, log);
+        // While it runs, the driver keeps a running report (JSON and page) in the work directory.
+        Path running = resumed.resolveSibling(".resumed.reviver-work").resolve(AtomicOutput.REPORT);
+        for (int i = 0; i < 300 && !Files.exists(running); i++) {
+            Thread.sleep(100);
+        }
+        JsonNode live = null;
+        for (int i = 0; i < 50 && live == null; i++) { // it may be between delete and rename
+            try {
+                live = new ObjectMapper().readTree(running.toFile());
+            } catch (java.io.IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        assertNotNull(live, "running report readable");
+        assertEquals("running", live.path("status").asText(), live.toString());
+        assertTrue(live.path("progress").size() >= 2, live.toString());
+        assertTrue(Files.exists(running.resolveSibling("_reviver_report.html")));
         third.destroyForcibly();
         assertTrue(third.waitFor(30, TimeUnit.SECONDS));
         assertFalse(Files.exists(resumed), "no output from the killed run");
