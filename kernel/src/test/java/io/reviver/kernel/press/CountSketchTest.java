@@ -169,4 +169,59 @@ class CountSketchTest {
             assertTrue(mse < theory, "median of " + d + " rows: MSE " + mse + " ≥ one row's " + theory);
         }
     }
+
+    /**
+     * The bulk insert (one backend call) leaves the same tables, counts and bitmap as one insert per entry, and
+     * reconstructAll (one backend call) returns what reconstruct gives per position; both modes, pre-RoPE keys.
+     */
+    @ParameterizedTest(name = "{0} d={1}")
+    @CsvSource({"SIGNED,1", "SIGNED,3", "MEAN,1", "MEAN,5"})
+    void bulkInsertAndReconstructAllEqualThePerEntryPath(SketchMode mode, int d) {
+        int hs = 16;
+        int n = 300;
+        KeyRotation rot = (vec, off, position, inverse) -> {
+            for (int i = 0; i < hs; i += 2) {
+                double a = (inverse ? -1 : 1) * position * 0.01 * (i + 1);
+                float x0 = vec[off + i];
+                float x1 = vec[off + i + 1];
+                vec[off + i] = (float) (x0 * Math.cos(a) - x1 * Math.sin(a));
+                vec[off + i + 1] = (float) (x0 * Math.sin(a) + x1 * Math.cos(a));
+            }
+        };
+        CountSketch one = new CountSketch(mode, d, 32, hs, 2 * n, 77, rot);
+        CountSketch bulk = new CountSketch(mode, d, 32, hs, 2 * n, 77, rot);
+        SplittableRandom r = new SplittableRandom(5);
+        float[] keys = gaussian(r, n * hs);
+        float[] values = gaussian(r, n * hs);
+        int[] positions = new int[n / 2];
+        int[] rowsOf = new int[n / 2];
+        for (int i = 0; i < n / 2; i++) {
+            rowsOf[i] = 2 * i + 1;
+            positions[i] = 3 * i + 1;
+            one.insert(positions[i], keys, rowsOf[i] * hs, values, rowsOf[i] * hs);
+        }
+        bulk.insertAll(positions, keys, values, rowsOf, n / 2);
+        assertArrayEquals(one.table(), bulk.table(), 0f);
+        assertArrayEquals(one.counts(), bulk.counts());
+        assertArrayEquals(one.present(), bulk.present());
+        assertEquals(n / 2, bulk.size());
+        assertThrows(IllegalStateException.class, () -> bulk.insertAll(new int[] {0, 1}, keys, values,
+            new int[] {0, 1}, 2));
+        assertTrue(!bulk.contains(0) && bulk.size() == n / 2, "a failed bulk insert leaves the sketch unchanged");
+
+        float[] allKeys = new float[(n / 2 + 1) * hs];
+        float[] allValues = new float[(n / 2 + 1) * hs];
+        int[] allPositions = new int[n / 2 + 1];
+        bulk.reconstructAll(allKeys, allValues, allPositions, 1);
+        float[] k = new float[hs];
+        float[] v = new float[hs];
+        for (int i = 0; i < n / 2; i++) {
+            assertEquals(positions[i], allPositions[i + 1]);
+            one.reconstruct(positions[i], k, 0, v, 0);
+            for (int c = 0; c < hs; c++) {
+                assertEquals(k[c], allKeys[(i + 1) * hs + c], 0f);
+                assertEquals(v[c], allValues[(i + 1) * hs + c], 0f);
+            }
+        }
+    }
 }
