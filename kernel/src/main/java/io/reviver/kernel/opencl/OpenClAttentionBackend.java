@@ -48,7 +48,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     /** Stand-in for an empty input array (OpenCL buffers cannot be empty). */
     private static final float[] EMPTY = new float[1];
     /** Count table stand-in for SIGNED sketches (never read or written by the kernels). */
-    private static final int[] NO_COUNTS = new int[1];
+    private final int[] noCounts = new int[1];
     /** Default work-group size of the attention and reconstruction kernels. */
     public static final int DEFAULT_LOCAL_SIZE = 64;
 
@@ -287,7 +287,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.headSize = shape.headSize();
         k.mean = mean ? 1 : 0;
         k.tables = tables; // updated in place: put, execute, get straight back into the caller's array
-        k.counts = mean ? counts : NO_COUNTS; // likewise
+        k.counts = mean ? counts : noCounts; // likewise
         k.seeds = copy(k.seeds, seeds, s);
         k.tokenStart = copy(k.tokenStart, tokenStart, s);
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
@@ -326,7 +326,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.headSize = shape.headSize();
         k.mean = mean ? 1 : 0;
         k.tables = tables;
-        k.counts = mean ? counts : NO_COUNTS;
+        k.counts = mean ? counts : noCounts;
         k.seeds = copy(k.seeds, seeds, s);
         k.sketchOf = copy(k.sketchOf, sketchOf, m);
         k.positions = copy(k.positions, positions, m);
