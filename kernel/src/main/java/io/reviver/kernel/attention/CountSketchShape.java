@@ -1,15 +1,27 @@
 package io.reviver.kernel.attention;
 
 /**
- * Shape of KVReviver Count-Sketch tables: each sketch is {@code depth} rows × {@code width} buckets × a vector of
- * {@code headSize} floats. A flat array of S sketches is (S, depth, width, headSize) row-major: the bucket
- * {@code b} of row {@code j} of sketch {@code s} starts at {@link #offset}{@code (s, j, b)}.
+ * Shape and estimator of KVReviver Count-Sketch tables: each sketch is {@code depth} rows × {@code width} buckets ×
+ * a vector of {@code headSize} floats. A flat array of S sketches is (S, depth, width, headSize) row-major: the
+ * bucket {@code b} of row {@code j} of sketch {@code s} starts at {@link #offset}{@code (s, j, b)}. In
+ * {@link SketchMode#MEAN} mode every bucket also has a count: a flat int array (S, depth, width), bucket
+ * {@code b} of row {@code j} of sketch {@code s} at {@link #countIndex}{@code (s, j, b)}.
  *
- * @param depth    rows d ≥ 1 (independent hashes; reconstruction takes the median over rows, the mean if d ≤ 2)
+ * <p>{@code headSize} is the length of the vector a bucket holds; a caller may pack several vectors that share
+ * hashes into one bucket (the press packs key ‖ value, {@code headSize = 2·kvHeadSize}).
+ *
+ * @param depth    rows d ≥ 1 (independent hashes; SIGNED takes the median over rows, the mean if d ≤ 2; MEAN the
+ *                 mean of the bucket means)
  * @param width    buckets per row w ≥ 1
  * @param headSize vector length ≥ 1
+ * @param mode     the estimator, not null
  */
-public record CountSketchShape(int depth, int width, int headSize) {
+public record CountSketchShape(int depth, int width, int headSize, SketchMode mode) {
+
+    /** A {@link SketchMode#SIGNED} shape. */
+    public CountSketchShape(int depth, int width, int headSize) {
+        this(depth, width, headSize, SketchMode.SIGNED);
+    }
 
     /** Largest flat table array (floats) the kernels address: offsets are packed with a sign bit into an int. */
     public static final int MAX_TABLE_FLOATS = 1 << 30;
@@ -18,6 +30,9 @@ public record CountSketchShape(int depth, int width, int headSize) {
         if (depth < 1 || width < 1 || headSize < 1) {
             throw new IllegalArgumentException("depth, width and headSize must be ≥ 1, got " + depth + ", " + width
                 + ", " + headSize);
+        }
+        if (mode == null) {
+            throw new IllegalArgumentException("sketch mode must be SIGNED or MEAN, got null");
         }
         if ((long) depth * width * headSize >= MAX_TABLE_FLOATS) {
             throw new IllegalArgumentException("a sketch of (" + depth + ", " + width + ", " + headSize
@@ -33,6 +48,31 @@ public record CountSketchShape(int depth, int width, int headSize) {
     /** Start of bucket {@code bucket} of row {@code row} of sketch {@code sketch} in a flat (S, d, w, headSize) array. */
     public int offset(int sketch, int row, int bucket) {
         return ((sketch * depth + row) * width + bucket) * headSize;
+    }
+
+    /** Ints of one sketch's count table (MEAN): {@code depth · width}. */
+    public int countLength() {
+        return depth * width;
+    }
+
+    /** Index of the count of bucket {@code bucket} of row {@code row} of sketch {@code sketch} in (S, d, w). */
+    public int countIndex(int sketch, int row, int bucket) {
+        return (sketch * depth + row) * width + bucket;
+    }
+
+    /**
+     * Checks the count table against the mode: null for {@link SketchMode#SIGNED}, (S, depth, width) for
+     * {@link SketchMode#MEAN}.
+     */
+    public void checkCounts(int[] counts, int sketches) {
+        if (mode == SketchMode.SIGNED && counts != null) {
+            throw new IllegalArgumentException("counts must be null for a SIGNED sketch");
+        }
+        if (mode == SketchMode.MEAN && (counts == null || counts.length != (long) sketches * countLength())) {
+            throw new IllegalArgumentException("counts of a MEAN sketch must be (sketches, depth, width) = ("
+                + sketches + ", " + depth + ", " + width + "), got " + (counts == null ? "null"
+                : counts.length + " ints"));
+        }
     }
 
     /**
@@ -52,8 +92,9 @@ public record CountSketchShape(int depth, int width, int headSize) {
     }
 
     /** Validates the arguments of {@link AttentionBackend#sketchInsert}; returns S. */
-    public int checkInsert(float[] tables, int[] seeds, int[] tokenStart, int[] tokenCount, int[] positions, float[] x) {
+    public int checkInsert(float[] tables, int[] counts, int[] seeds, int[] tokenStart, int[] tokenCount, int[] positions, float[] x) {
         int s = sketches(tables, "tables");
+        checkCounts(counts, s);
         if (seeds == null || seeds.length < s || tokenStart == null || tokenStart.length < s || tokenCount == null
             || tokenCount.length < s) {
             throw new IllegalArgumentException("seeds, tokenStart and tokenCount need one value per sketch (" + s + ")");
@@ -72,8 +113,9 @@ public record CountSketchShape(int depth, int width, int headSize) {
     }
 
     /** Validates the arguments of {@link AttentionBackend#sketchReconstruct}; returns S. */
-    public int checkReconstruct(float[] tables, int[] seeds, int[] sketchOf, int[] positions, int m, float[] out) {
+    public int checkReconstruct(float[] tables, int[] counts, int[] seeds, int[] sketchOf, int[] positions, int m, float[] out) {
         int s = sketches(tables, "tables");
+        checkCounts(counts, s);
         if (seeds == null || seeds.length < s) {
             throw new IllegalArgumentException("seeds need one value per sketch (" + s + ")");
         }

@@ -14,6 +14,8 @@ public final class JavaAttentionBackend implements AttentionBackend {
 
     private float[] scores = new float[0];     // (n) scores then weights of one query head
     private float[] rowValues = new float[0];  // (depth) one coordinate's signed row values
+    private int[] rowOffsets = new int[0];     // (depth) bucket start of each row for one position
+    private float[] rowScales = new float[0];  // (depth) sign (SIGNED) or bucket count (MEAN) of each row
     private float[] vagueKeys = new float[0];  // (m_p, headSize) reconstructed keys of one pair
     private float[] vagueValues = new float[0]; // (m_p, headSize) reconstructed values of one pair
 
@@ -46,8 +48,8 @@ public final class JavaAttentionBackend implements AttentionBackend {
             int seed = sketch.seeds()[s];
             for (int i = 0; i < m; i++) {
                 int pos = sketch.positions()[sketch.vagueStart()[p] + i];
-                reconstructOne(shape, sketch.keyTables(), s, seed, pos, vagueKeys, i * hs);
-                reconstructOne(shape, sketch.valueTables(), s, seed, pos, vagueValues, i * hs);
+                reconstructOne(shape, sketch.keyTables(), null, s, seed, pos, vagueKeys, i * hs);
+                reconstructOne(shape, sketch.valueTables(), null, s, seed, pos, vagueValues, i * hs);
             }
             attendPair(batch, p, vagueKeys, vagueValues, m, out, weights, wOff[p]);
         }
@@ -115,18 +117,27 @@ public final class JavaAttentionBackend implements AttentionBackend {
     }
 
     @Override
-    public void sketchInsert(CountSketchShape shape, float[] tables, int[] seeds, int[] tokenStart, int[] tokenCount,
-                             int[] positions, float[] x) {
-        int sketches = shape.checkInsert(tables, seeds, tokenStart, tokenCount, positions, x);
+    public void sketchInsert(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] tokenStart,
+                             int[] tokenCount, int[] positions, float[] x) {
+        int sketches = shape.checkInsert(tables, counts, seeds, tokenStart, tokenCount, positions, x);
         final int hs = shape.headSize();
+        final boolean mean = shape.mode() == SketchMode.MEAN;
         for (int s = 0; s < sketches; s++) {
             for (int t = tokenStart[s]; t < tokenStart[s] + tokenCount[s]; t++) {
                 int pos = positions[t];
                 for (int j = 0; j < shape.depth(); j++) {
-                    int base = shape.offset(s, j, SketchHash.bucket(seeds[s], j, pos, shape.width()));
-                    float sign = SketchHash.sign(seeds[s], j, pos);
-                    for (int c = 0; c < hs; c++) {
-                        tables[base + c] += sign * x[t * hs + c];
+                    int bucket = SketchHash.bucket(seeds[s], j, pos, shape.width());
+                    int base = shape.offset(s, j, bucket);
+                    if (mean) {
+                        for (int c = 0; c < hs; c++) {
+                            tables[base + c] += x[t * hs + c];
+                        }
+                        counts[shape.countIndex(s, j, bucket)]++;
+                    } else {
+                        float sign = SketchHash.sign(seeds[s], j, pos);
+                        for (int c = 0; c < hs; c++) {
+                            tables[base + c] += sign * x[t * hs + c];
+                        }
                     }
                 }
             }
@@ -134,26 +145,51 @@ public final class JavaAttentionBackend implements AttentionBackend {
     }
 
     @Override
-    public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] seeds, int[] sketchOf, int[] positions,
-                                  int m, float[] out) {
-        shape.checkReconstruct(tables, seeds, sketchOf, positions, m, out);
+    public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] sketchOf,
+                                  int[] positions, int m, float[] out) {
+        shape.checkReconstruct(tables, counts, seeds, sketchOf, positions, m, out);
         for (int i = 0; i < m; i++) {
             int s = sketchOf[i];
-            reconstructOne(shape, tables, s, seeds[s], positions[i], out, i * shape.headSize());
+            reconstructOne(shape, tables, counts, s, seeds[s], positions[i], out, i * shape.headSize());
         }
     }
 
-    /** Writes the reconstruction of position {@code pos} from sketch {@code s} to {@code out[off, off + headSize)}. */
-    private void reconstructOne(CountSketchShape shape, float[] tables, int s, int seed, int pos, float[] out,
-                                int off) {
+    /**
+     * Writes the reconstruction of position {@code pos} from sketch {@code s} to {@code out[off, off + headSize)}:
+     * SIGNED by {@link #combineRows}, MEAN as the double-accumulated mean of the rows' bucket means.
+     */
+    private void reconstructOne(CountSketchShape shape, float[] tables, int[] counts, int s, int seed, int pos,
+                                float[] out, int off) {
         final int d = shape.depth();
         rowValues = grow(rowValues, d);
-        for (int c = 0; c < shape.headSize(); c++) {
-            for (int j = 0; j < d; j++) {
-                int base = shape.offset(s, j, SketchHash.bucket(seed, j, pos, shape.width()));
-                rowValues[j] = SketchHash.sign(seed, j, pos) * tables[base + c];
+        rowOffsets = growInts(rowOffsets, d);
+        rowScales = grow(rowScales, d);
+        final boolean mean = shape.mode() == SketchMode.MEAN;
+        for (int j = 0; j < d; j++) { // hash once per row
+            int bucket = SketchHash.bucket(seed, j, pos, shape.width());
+            rowOffsets[j] = shape.offset(s, j, bucket);
+            if (mean) {
+                int n = counts[shape.countIndex(s, j, bucket)];
+                rowScales[j] = n; // 0: empty bucket, contributes 0
+            } else {
+                rowScales[j] = SketchHash.sign(seed, j, pos);
             }
-            out[off + c] = combineRows(rowValues, d);
+        }
+        for (int c = 0; c < shape.headSize(); c++) {
+            if (mean) {
+                double sum = 0; // in double, so d rows holding one vector average back to exactly that vector
+                for (int j = 0; j < d; j++) {
+                    if (rowScales[j] != 0f) {
+                        sum += (double) tables[rowOffsets[j] + c] / rowScales[j];
+                    }
+                }
+                out[off + c] = (float) (sum / d);
+            } else {
+                for (int j = 0; j < d; j++) {
+                    rowValues[j] = rowScales[j] * tables[rowOffsets[j] + c];
+                }
+                out[off + c] = combineRows(rowValues, d);
+            }
         }
     }
 
@@ -181,6 +217,10 @@ public final class JavaAttentionBackend implements AttentionBackend {
             s += a[aOff + i] * b[bOff + i];
         }
         return s;
+    }
+
+    private static int[] growInts(int[] a, int need) {
+        return a.length >= need ? a : new int[need];
     }
 
     private static float[] grow(float[] a, int need) {

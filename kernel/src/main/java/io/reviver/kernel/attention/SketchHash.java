@@ -15,7 +15,8 @@ package io.reviver.kernel.attention;
  * 2⁴⁹: the OpenCL kernels (io.reviver.kernel.opencl) repeat exactly these integer operations without relying on
  * signed-overflow behaviour (undefined in OpenCL C), and the equivalence tests check bit-for-bit agreement.
  * Seeds are per (layer, KV head) so collisions decorrelate across heads; a negative seed or position is taken as
- * its 32-bit pattern.
+ * its 32-bit pattern. This is the only sketch hash of the project: the press's {@code CountSketch} uses it too
+ * (its 64-bit head seed folded by {@link #seedOf}), so a sketch filled on one backend is read on another.
  */
 public final class SketchHash {
 
@@ -26,6 +27,11 @@ public final class SketchHash {
     private static final long C2 = 0xC2B2AE35L;
 
     private SketchHash() {
+    }
+
+    /** The 32-bit hash seed of a 64-bit seed: {@code (int) (seed ^ (seed >>> 32))}. */
+    public static int seedOf(long seed) {
+        return (int) (seed ^ (seed >>> 32));
     }
 
     /** The 32-bit hash of (seed, row, position), in {@code [0, 2³²)}. */

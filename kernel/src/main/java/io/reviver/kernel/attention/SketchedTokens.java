@@ -5,7 +5,10 @@ package io.reviver.kernel.attention;
  * values, reconstructed inside {@link AttentionBackend#attendWithSketch}. Keys and values use separate tables
  * with the same seeds and hashes (the token was inserted into both with the same position).
  *
- * @param shape       sketch shape; {@code shape.headSize()} must equal the batch's headSize
+ * <p>The fused op supports {@link SketchMode#SIGNED} sketches only (its device body has no count tables); MEAN
+ * sketches are reconstructed with {@link AttentionBackend#sketchReconstruct} and attended as exact entries.
+ *
+ * @param shape       sketch shape, SIGNED; {@code shape.headSize()} must equal the batch's headSize
  * @param keyTables   (S, depth, width, headSize) key sketches
  * @param valueTables (S, depth, width, headSize) value sketches, same length as keyTables
  * @param seeds       (S) hash seed of each sketch ({@link SketchHash})
@@ -22,6 +25,9 @@ public record SketchedTokens(CountSketchShape shape, float[] keyTables, float[] 
             || positions == null) {
             throw new IllegalArgumentException("shape, seeds, sketchOf, vagueStart, vagueLength and positions must "
                 + "not be null");
+        }
+        if (shape.mode() != SketchMode.SIGNED) {
+            throw new IllegalArgumentException("attendWithSketch supports SIGNED sketches only, got " + shape.mode());
         }
         int s = shape.sketches(keyTables, "keyTables");
         if (valueTables == null || valueTables.length != keyTables.length) {

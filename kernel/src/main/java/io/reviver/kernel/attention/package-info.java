@@ -3,12 +3,14 @@
  * {@code docs/kv-compression.md} §1.4):
  * <ul>
  *   <li>{@link io.reviver.kernel.attention.AttentionBackend}: four ops on flat float arrays (batched GQA
- *       attention over variable-length KV blocks; Count-Sketch insert; Count-Sketch reconstruction; attention
- *       over exact plus sketch-reconstructed tokens with one softmax);</li>
+ *       attention over variable-length KV blocks; Count-Sketch insert; Count-Sketch reconstruction, both in the
+ *       {@link io.reviver.kernel.attention.SketchMode} SIGNED and MEAN estimators; attention over exact plus
+ *       SIGNED-sketch-reconstructed tokens with one softmax);</li>
  *   <li>{@link io.reviver.kernel.attention.JavaAttentionBackend}: the pure-Java reference of every op, the test
  *       oracle of the OpenCL backend ({@code io.reviver.kernel.opencl});</li>
  *   <li>{@link io.reviver.kernel.attention.SketchHash}: the seeded, integer-only hash that places a token
- *       position in a sketch row; Java and OpenCL compute identical buckets and signs;</li>
+ *       position in a sketch row, the only sketch hash of the project (the press's {@code CountSketch} uses it);
+ *       Java and OpenCL compute identical buckets and signs;</li>
  *   <li>{@link io.reviver.kernel.attention.BackendChoice} / {@link io.reviver.kernel.attention.BackendStatus} /
  *       {@link io.reviver.kernel.attention.BackendUnavailableException}: the explicit, checkable backend
  *       choice.</li>

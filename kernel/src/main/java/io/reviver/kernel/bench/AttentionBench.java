@@ -5,6 +5,7 @@ import io.reviver.kernel.attention.AttentionBatch;
 import io.reviver.kernel.attention.BackendChoice;
 import io.reviver.kernel.attention.CountSketchShape;
 import io.reviver.kernel.attention.JavaAttentionBackend;
+import io.reviver.kernel.attention.SketchMode;
 import io.reviver.kernel.attention.SketchedTokens;
 import io.reviver.kernel.opencl.OpenClAttentionBackend;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,10 @@ import org.apache.logging.log4j.Logger;
  *   <li>{@code attend-prefill}: 64 causal tokens after 960 cached ones, 4 query heads, headSize 64, one block;</li>
  *   <li>{@code sketch-insert}: 8 sketches (d 3, w 256, headSize 128), 256 tokens each;</li>
  *   <li>{@code sketch-reconstruct}: 2048 positions from those sketches;</li>
+ *   <li>{@code sketch-insert-mean}, {@code sketch-reconstruct-mean}: the same two ops with the MEAN estimator
+ *       (bucket counts);</li>
+ *   <li>{@code press-reconstruct-mean}: the call KVReviver makes per (layer, KV head) gather with its defaults: one
+ *       MEAN sketch, d 1, w 256, key ‖ value buckets of 256 floats, 1536 held positions;</li>
  *   <li>{@code attend-with-sketch}: 8 × 4 heads, headSize 128, 512 exact + 1536 sketched tokens, d 3, w 256.</li>
  * </ul>
  * OpenCL times are wall time per call including the host ↔ device copies of every input and output (the backend
@@ -106,6 +111,36 @@ public final class AttentionBench {
             rows.add(measure("sketch-reconstruct", cl, java, seconds,
                 b -> b.sketchReconstruct(shape, tables, seeds, sketchOf, positions, positions.length, recon),
                 positions.length, "positions", 0));
+
+            // MEAN estimator: the same sketches with bucket counts, then the call the KVReviver press makes per
+            // (layer, KV head) gather with its defaults (d 1, key ‖ value buckets of 2 × 128 floats).
+            CountSketchShape meanShape = new CountSketchShape(3, 256, 128, SketchMode.MEAN);
+            float[] meanTables = new float[sketches * meanShape.tableLength()];
+            int[] meanCounts = new int[sketches * meanShape.countLength()];
+            rows.add(measure("sketch-insert-mean", cl, java, seconds,
+                b -> b.sketchInsert(meanShape, meanTables, meanCounts, seeds, start, count, positions, x),
+                (double) positions.length * meanShape.depth(), "tokenRows", 0));
+            rows.add(measure("sketch-reconstruct-mean", cl, java, seconds,
+                b -> b.sketchReconstruct(meanShape, meanTables, meanCounts, seeds, sketchOf, positions,
+                    positions.length, recon),
+                positions.length, "positions", 0));
+            CountSketchShape pressShape = new CountSketchShape(1, 256, 256, SketchMode.MEAN);
+            int held = 1536;
+            float[] pressTable = new float[pressShape.tableLength()];
+            int[] pressCounts = new int[pressShape.countLength()];
+            int[] pressPositions = new int[held];
+            for (int i = 0; i < held; i++) {
+                pressPositions[i] = 4 + i;
+            }
+            float[] pressX = floats(rnd, held * 256, 1f);
+            java.sketchInsert(pressShape, pressTable, pressCounts, new int[] {7}, new int[] {0}, new int[] {held},
+                pressPositions, pressX);
+            float[] pressOut = new float[held * 256];
+            int[] zeros = new int[held];
+            rows.add(measure("press-reconstruct-mean", cl, java, seconds,
+                b -> b.sketchReconstruct(pressShape, pressTable, pressCounts, new int[] {7}, zeros, pressPositions,
+                    held, pressOut),
+                held, "positions", 0));
 
             AttentionBatch exact = batch(rnd, 8, 4, 128, 512);
             int[] vagueStart = new int[8];

@@ -282,7 +282,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * The context a press needs for one sequence of this model, including its RoPE (for presses that keep keys
-     * before rotation).
+     * before rotation) and, when this model runs attention on backends, those backends (one per KV head), so a
+     * press's sketch operations run where attention runs. The model keeps owning them: backend g is used by the
+     * press only inside this model's calls for KV head g and in compression between forward passes (see
+     * {@link PressContext#backends}); one thread at a time may drive a model built with backends.
      *
      * @param capacity     prompt + new tokens (≤ the context length)
      * @param promptLength tokens compressed after prefill
@@ -290,7 +293,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public PressContext pressContext(int capacity, int promptLength, long seed) {
         return new PressContext(config.nLayers(), config.nKvHeads(), config.headSize(), config.kvMul(), capacity,
-            promptLength, seed, keyRotation);
+            promptLength, seed, keyRotation, backends == null ? null : List.of(backends));
     }
 
     /** This model's RoPE for one key head (thread-safe). */

@@ -10,6 +10,7 @@ import io.reviver.kernel.attention.BackendStatus;
 import io.reviver.kernel.attention.BackendUnavailableException;
 import io.reviver.kernel.attention.CountSketchShape;
 import io.reviver.kernel.attention.JavaAttentionBackend;
+import io.reviver.kernel.attention.SketchMode;
 import io.reviver.kernel.attention.SketchedTokens;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -46,11 +47,14 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     private static final Logger LOG = LogManager.getLogger(OpenClAttentionBackend.class);
     /** Stand-in for an empty input array (OpenCL buffers cannot be empty). */
     private static final float[] EMPTY = new float[1];
+    /** Count table stand-in for SIGNED sketches (never read or written by the kernels). */
+    private final int[] noCounts = new int[1];
     /** Default work-group size of the attention and reconstruction kernels. */
     public static final int DEFAULT_LOCAL_SIZE = 64;
 
     /** The kernel-backed ops, each checked separately for having run as OpenCL. */
-    enum Op { ATTEND, ATTEND_WITH_SKETCH, SKETCH_INSERT, SKETCH_RECONSTRUCT, HASH }
+    enum Op { ATTEND, ATTEND_WITH_SKETCH, SKETCH_INSERT, SKETCH_RECONSTRUCT, SKETCH_INSERT_MEAN,
+        SKETCH_RECONSTRUCT_MEAN, HASH }
 
     private final BackendChoice requested;
     private final OpenCLDevice device; // null: no device, every op on Java
@@ -264,14 +268,16 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     // ---------------------------------------------------------------- op 2 and op 3: Count-Sketch
 
     @Override
-    public void sketchInsert(CountSketchShape shape, float[] tables, int[] seeds, int[] tokenStart, int[] tokenCount,
-                             int[] positions, float[] x) {
-        int s = shape.checkInsert(tables, seeds, tokenStart, tokenCount, positions, x);
+    public void sketchInsert(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] tokenStart,
+                             int[] tokenCount, int[] positions, float[] x) {
+        int s = shape.checkInsert(tables, counts, seeds, tokenStart, tokenCount, positions, x);
         if (positions.length == 0) {
             return;
         }
-        if (isOnJava(Op.SKETCH_INSERT)) {
-            reference.sketchInsert(shape, tables, seeds, tokenStart, tokenCount, positions, x);
+        boolean mean = shape.mode() == SketchMode.MEAN;
+        Op op = mean ? Op.SKETCH_INSERT_MEAN : Op.SKETCH_INSERT;
+        if (isOnJava(op)) {
+            reference.sketchInsert(shape, tables, counts, seeds, tokenStart, tokenCount, positions, x);
             return;
         }
         long t0 = System.nanoTime();
@@ -279,31 +285,38 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.depth = shape.depth();
         k.width = shape.width();
         k.headSize = shape.headSize();
+        k.mean = mean ? 1 : 0;
         k.tables = tables; // updated in place: put, execute, get straight back into the caller's array
+        k.counts = mean ? counts : noCounts; // likewise
         k.seeds = copy(k.seeds, seeds, s);
         k.tokenStart = copy(k.tokenStart, tokenStart, s);
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
         k.positions = copy(k.positions, positions, positions.length);
         k.x = x;
         k.codes = ensureInts(k.codes, size(positions.length, shape.depth(), 1));
-        k.put(k.tables).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
-        if (!execute(Op.SKETCH_INSERT, k, size(s, shape.depth(), localSize), localSize)) {
-            reference.sketchInsert(shape, tables, seeds, tokenStart, tokenCount, positions, x);
+        k.put(k.tables).put(k.counts).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
+        if (!execute(op, k, size(s, shape.depth(), localSize), localSize)) {
+            reference.sketchInsert(shape, tables, counts, seeds, tokenStart, tokenCount, positions, x);
             return;
         }
         k.get(k.tables);
-        time(Op.SKETCH_INSERT, t0);
+        if (mean) {
+            k.get(k.counts);
+        }
+        time(op, t0);
     }
 
     @Override
-    public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] seeds, int[] sketchOf, int[] positions,
-                                  int m, float[] out) {
-        int s = shape.checkReconstruct(tables, seeds, sketchOf, positions, m, out);
+    public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] sketchOf,
+                                  int[] positions, int m, float[] out) {
+        int s = shape.checkReconstruct(tables, counts, seeds, sketchOf, positions, m, out);
         if (m == 0) {
             return;
         }
-        if (isOnJava(Op.SKETCH_RECONSTRUCT)) {
-            reference.sketchReconstruct(shape, tables, seeds, sketchOf, positions, m, out);
+        boolean mean = shape.mode() == SketchMode.MEAN;
+        Op op = mean ? Op.SKETCH_RECONSTRUCT_MEAN : Op.SKETCH_RECONSTRUCT;
+        if (isOnJava(op)) {
+            reference.sketchReconstruct(shape, tables, counts, seeds, sketchOf, positions, m, out);
             return;
         }
         long t0 = System.nanoTime();
@@ -311,20 +324,22 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.depth = shape.depth();
         k.width = shape.width();
         k.headSize = shape.headSize();
+        k.mean = mean ? 1 : 0;
         k.tables = tables;
+        k.counts = mean ? counts : noCounts;
         k.seeds = copy(k.seeds, seeds, s);
         k.sketchOf = copy(k.sketchOf, sketchOf, m);
         k.positions = copy(k.positions, positions, m);
         k.codes = ensureInts(k.codes, size(m, shape.depth(), 1));
         k.out = ensure(k.out, m * shape.headSize());
-        k.put(k.tables).put(k.seeds).put(k.sketchOf).put(k.positions);
-        if (!execute(Op.SKETCH_RECONSTRUCT, k, size(m, localSize, 1), localSize)) {
-            reference.sketchReconstruct(shape, tables, seeds, sketchOf, positions, m, out);
+        k.put(k.tables).put(k.counts).put(k.seeds).put(k.sketchOf).put(k.positions);
+        if (!execute(op, k, size(m, localSize, 1), localSize)) {
+            reference.sketchReconstruct(shape, tables, counts, seeds, sketchOf, positions, m, out);
             return;
         }
         k.get(k.out);
         System.arraycopy(k.out, 0, out, 0, m * shape.headSize());
-        time(Op.SKETCH_RECONSTRUCT, t0);
+        time(op, t0);
     }
 
     /**

@@ -6,13 +6,19 @@ package io.reviver.kernel.opencl;
  * into row codes ({@code codes[t·depth + j]}, once per token and row), then, after a barrier, item c adds the
  * signed coordinate c of each token, in token order, to the token's bucket — so no two work items write the same
  * float and the sums are bit-identical to the Java reference (no float atomics needed).
- * Global size = S·depth·localSize.
+ * In MEAN mode ({@code mean == 1}) the sign is ignored and item 0 of the group then increments the bucket counts
+ * of the group's row for every token (in token order, so no two items write one count). Global size =
+ * S·depth·localSize.
  */
 final class SketchInsertKernel extends SketchKernelBase {
 
     int depth;
     int width;
     int headSize;
+    /** 1 = MEAN (unsigned sum plus counts), 0 = SIGNED. */
+    int mean;
+    /** (S, depth, width) bucket counts, updated in place when mean == 1 (a 1-int stand-in otherwise). */
+    int[] counts = new int[1];
     /** (S, depth, width, headSize) tables, updated in place. */
     float[] tables = new float[1];
     /** (S) hash seeds. */
@@ -45,10 +51,15 @@ final class SketchInsertKernel extends SketchKernelBase {
             for (int t = first; t < end; t++) {
                 int code = codes[t * depth + row];
                 float v = x[t * headSize + c];
-                if ((code & 1) != 0) {
+                if (mean == 0 && (code & 1) != 0) {
                     v = -v;
                 }
                 tables[(code >> 1) + c] += v;
+            }
+        }
+        if (mean == 1 && lid == 0) {
+            for (int t = first; t < end; t++) {
+                counts[(codes[t * depth + row] >> 1) / headSize] += 1;
             }
         }
     }

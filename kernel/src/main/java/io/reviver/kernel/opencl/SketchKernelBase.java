@@ -113,6 +113,25 @@ abstract class SketchKernelBase extends Kernel {
         return result;
     }
 
+    /**
+     * Coordinate {@code c} of the MEAN reconstruction from the {@code depth} row codes: in float, the sum in row order
+     * of {@code T_j[c] / n_j} over rows with a non-empty bucket ({@code n_j} read from {@code counts} at the bucket
+     * index {@code offset / headSize}), divided by depth. The reference accumulates in double (see
+     * {@code AttentionBackend} for the bound).
+     */
+    protected final float combineMean(float[] table, int[] counts, int[] codes, int base, int depth, int headSize,
+                                      int c) {
+        float sum = 0f;
+        for (int j = 0; j < depth; j++) {
+            int offset = codes[base + j] >> 1;
+            int n = counts[offset / headSize];
+            if (n != 0) {
+                sum += table[offset + c] / n;
+            }
+        }
+        return sum / depth;
+    }
+
     /** Median of three: {@code max(min(a, b), min(max(a, b), c))}. */
     protected final float median3(float a, float b, float c) {
         return max(min(a, b), min(max(a, b), c));

@@ -4,13 +4,18 @@ package io.reviver.kernel.opencl;
  * Device body of Count-Sketch reconstruction
  * ({@link io.reviver.kernel.attention.AttentionBackend#sketchReconstruct}). One work-group per position i: its
  * first items hash the position into the {@code depth} row codes ({@code codes[i·depth + j]}), a barrier, then
- * items stride over the coordinates c and combine the rows ({@link #combine}). Global size = m · localSize.
+ * items stride over the coordinates c and combine the rows ({@link #combine} for SIGNED, {@link #combineMean}
+ * for MEAN). Global size = m · localSize.
  */
 final class SketchReconstructKernel extends SketchKernelBase {
 
     int depth;
     int width;
     int headSize;
+    /** 1 = MEAN (mean of bucket means, counts read), 0 = SIGNED. */
+    int mean;
+    /** (S, depth, width) bucket counts when mean == 1 (a 1-int stand-in otherwise). */
+    int[] counts = new int[1];
     /** (S, depth, width, headSize) tables. */
     float[] tables = new float[1];
     /** (S) hash seeds. */
@@ -35,7 +40,11 @@ final class SketchReconstructKernel extends SketchKernelBase {
         }
         globalBarrier();
         for (int c = lid; c < headSize; c += localSize) {
-            out[i * headSize + c] = combine(tables, codes, i * depth, depth, c);
+            if (mean == 1) {
+                out[i * headSize + c] = combineMean(tables, counts, codes, i * depth, depth, headSize, c);
+            } else {
+                out[i * headSize + c] = combine(tables, codes, i * depth, depth, c);
+            }
         }
     }
 }

@@ -1,57 +1,78 @@
 package io.reviver.kernel.press;
 
-import java.util.Arrays;
+import io.reviver.kernel.attention.AttentionBackend;
+import io.reviver.kernel.attention.CountSketchShape;
+import io.reviver.kernel.attention.JavaAttentionBackend;
+import io.reviver.kernel.attention.SketchHash;
+import io.reviver.kernel.attention.SketchMode;
 
 /**
  * The Vague part of {@link KvReviverPress}: evicted keys and values of one (sequence, layer, KV head) folded
- * into d rows × w buckets of headSize-float vectors, one table for keys and one for values, plus the set of
- * evicted positions (a bitmap), from which every evicted entry is reconstructed inside attention.
+ * into d rows × w buckets, each bucket holding a key ‖ value vector of 2·headSize floats, plus the set of evicted
+ * positions (a bitmap), from which every evicted entry is reconstructed inside attention.
  *
- * <p>Two estimators, both seeded by position hashes {@code h_j(p) ∈ [0, w)} and signs {@code s_j(p) ∈ {±1}}
- * from {@link #hash} (deterministic given the head seed):
+ * <p>Two estimators ({@link SketchMode}), both placed by the project's one sketch hash {@link SketchHash}
+ * (buckets {@code h_j(p) ∈ [0, w)} and signs {@code s_j(p) ∈ {±1}}, seeded by {@link SketchHash#seedOf} of the
+ * head seed, so a sketch filled on one backend is read on another):
  * <ul>
- *   <li>{@link Mode#SIGNED}, the literal Count-Sketch (Charikar, Chen, Farach-Colton 2002): insert adds
+ *   <li>{@link SketchMode#SIGNED}, the literal Count-Sketch (Charikar, Chen, Farach-Colton 2002): insert adds
  *       {@code s_j(p)·x} to bucket {@code h_j(p)} of every row; reconstruction is the coordinate-wise median over
  *       rows of {@code s_j(p)·S[j][h_j(p)]} (the mean for d ≤ 2). Unbiased, with per-row error variance
  *       {@code (1/w)·Σ_{q≠p} x_q²} per coordinate: for dense vectors of similar norm the relative error is
  *       about {@code √(n/w)}, above 100% whenever the sketch is smaller than what it holds.</li>
- *   <li>{@link Mode#MEAN}, unsigned averaging buckets: insert adds {@code x} and counts; reconstruction is the
- *       mean over rows of the bucket's mean. Biased toward the bucket mean, but its error is bounded by the
+ *   <li>{@link SketchMode#MEAN}, unsigned averaging buckets: insert adds {@code x} and counts; reconstruction is
+ *       the mean over rows of the bucket's mean. Biased toward the bucket mean, but its error is bounded by the
  *       spread of the vectors around their bucket means instead of growing with {@code n/w}; for keys, which
  *       share a large common component, this is the variant that stays useful at high compression.</li>
  * </ul>
- * Not thread-safe (one per head).
+ *
+ * <p>Bulk operations — {@link #insertAll} (the tokens one compression evicts) and {@link #reconstructAll} (every
+ * held position, once per attention step) — are one call each of {@link AttentionBackend#sketchInsert} /
+ * {@link AttentionBackend#sketchReconstruct} on the sketch's backend: the model's attention backend of this KV
+ * head when it runs on one (so on OpenCL the reconstruction runs on the device), otherwise a private
+ * {@link JavaAttentionBackend}, the reference. Single-entry updates ({@link #insert}, {@link #remove}) and
+ * {@link #reconstruct} of one position run in Java with the same additions as the backend op, so the tables are
+ * bit-identical whichever path filled them. Pre-RoPE keys are inverse-rotated on the host before insertion and
+ * rotated back on the host after the one reconstruction call (an elementwise op).
+ *
+ * <p>Not thread-safe (one per head). A backend passed in is not owned (not closed here) and must only be used by
+ * one thread at a time: the press uses it from the calls the model makes for this KV head (gather, inside that
+ * head's attention task) and from {@link KvPress#compress} between forward passes, the same calls in which the
+ * model itself uses it.
  */
 public final class CountSketch implements VagueStore {
 
-    /** The estimator. */
-    public enum Mode { SIGNED, MEAN }
-
-    private final Mode mode;
+    private final SketchMode mode;
     private final int rows;      // d
     private final int width;     // w
     private final int headSize;
     private final long seed;
-    private final float[] keyTable;   // (d, w, headSize)
-    private final float[] valueTable; // (d, w, headSize)
+    private final int[] hashSeed;     // (1) SketchHash seed of this head, the seeds argument of the backend ops
+    private final CountSketchShape shape; // (d, w, 2·headSize) in this sketch's mode
+    private final float[] table;      // (d, w, 2·headSize): bucket = key (pre-RoPE if rotation) ‖ value
     private final int[] counts;       // (d, w) entries per bucket (MEAN mode; null for SIGNED)
     private final long[] present;     // bitmap over positions [0, capacity)
     private final int capacity;
     private int size;
-    private final float[] rowScratch;   // (d) values of one coordinate across rows
     private final KeyRotation rotation; // non-null: keys are stored before RoPE
-    private final float[] keyScratch;   // (headSize) a key being un-rotated
-    private final int[] offScratch;     // (d) table offsets of one position's buckets
-    private final float[] scaleScratch; // (d) sign (SIGNED) or 1/count (MEAN) per row
+    private final AttentionBackend backend; // bulk ops
+    private final float[] entryScratch; // (2·headSize) key ‖ value of one entry
+    private static final int[] ZERO = {0};
+    private final int[] one = new int[1];
+    private int[] positionScratch = new int[0]; // (m) positions of a bulk op
+    private int[] sketchOfScratch = new int[0]; // (m) zeros: every position is in sketch 0
+    private float[] vectorScratch = new float[0]; // (m, 2·headSize) key ‖ value rows of a bulk op
 
     /**
+     * A sketch whose bulk operations run on the Java reference.
+     *
      * @param rows     d ≥ 1
      * @param width    w ≥ 1
      * @param capacity positions the sequence may reach (bitmap size)
      * @param seed     hash seed of this head
      */
-    public CountSketch(Mode mode, int rows, int width, int headSize, int capacity, long seed) {
-        this(mode, rows, width, headSize, capacity, seed, null);
+    public CountSketch(SketchMode mode, int rows, int width, int headSize, int capacity, long seed) {
+        this(mode, rows, width, headSize, capacity, seed, null, null);
     }
 
     /**
@@ -59,57 +80,45 @@ public final class CountSketch implements VagueStore {
      *                rotated back to their position after reconstruction, so bucket-mates are compared before their
      *                position-dependent rotation mixes them
      */
-    public CountSketch(Mode mode, int rows, int width, int headSize, int capacity, long seed, KeyRotation preRope) {
-        if (rows < 1 || width < 1 || headSize < 1 || capacity < 1) {
-            throw new IllegalArgumentException("count sketch needs rows, width, headSize, capacity ≥ 1: d=" + rows
-                + " w=" + width + " headSize=" + headSize + " capacity=" + capacity);
+    public CountSketch(SketchMode mode, int rows, int width, int headSize, int capacity, long seed, KeyRotation preRope) {
+        this(mode, rows, width, headSize, capacity, seed, preRope, null);
+    }
+
+    /**
+     * @param backend where {@link #insertAll} and {@link #reconstructAll} run (not owned; one thread at a time, see
+     *                the class comment), or null for a private Java reference
+     */
+    public CountSketch(SketchMode mode, int rows, int width, int headSize, int capacity, long seed, KeyRotation preRope,
+                       AttentionBackend backend) {
+        if (mode == null || rows < 1 || width < 1 || headSize < 1 || capacity < 1) {
+            throw new IllegalArgumentException("count sketch needs a mode and rows, width, headSize, capacity ≥ 1: mode="
+                + mode + " d=" + rows + " w=" + width + " headSize=" + headSize + " capacity=" + capacity);
+        }
+        long floats = 2L * rows * width * headSize;
+        if (floats >= CountSketchShape.MAX_TABLE_FLOATS) {
+            throw new IllegalArgumentException("count sketch of " + floats + " floats is too large");
         }
         this.mode = mode;
         this.rows = rows;
         this.width = width;
         this.headSize = headSize;
         this.seed = seed;
+        this.hashSeed = new int[] {SketchHash.seedOf(seed)};
         this.capacity = capacity;
-        long floats = (long) rows * width * headSize;
-        if (floats > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("count sketch of " + floats + " floats is too large");
-        }
-        this.keyTable = new float[(int) floats];
-        this.valueTable = new float[(int) floats];
-        this.counts = mode == Mode.MEAN ? new int[rows * width] : null;
+        this.shape = new CountSketchShape(rows, width, 2 * headSize, mode);
+        this.table = new float[(int) floats];
+        this.counts = mode == SketchMode.MEAN ? new int[rows * width] : null;
         this.present = new long[(capacity + 63) / 64];
         this.rotation = preRope;
-        this.keyScratch = new float[headSize];
-        this.rowScratch = new float[rows];
-        this.offScratch = new int[rows];
-        this.scaleScratch = new float[rows];
+        this.backend = backend != null ? backend : new JavaAttentionBackend();
+        this.entryScratch = new float[2 * headSize];
     }
 
     /** Bytes a sketch of these parameters holds: both tables, the bucket counts (MEAN), the bitmap and seed. */
-    public static long bytesFor(Mode mode, int rows, int width, int headSize, int capacity) {
+    public static long bytesFor(SketchMode mode, int rows, int width, int headSize, int capacity) {
         long tables = 2L * rows * width * headSize * Float.BYTES;
-        long countBytes = mode == Mode.MEAN ? (long) rows * width * Integer.BYTES : 0;
+        long countBytes = mode == SketchMode.MEAN ? (long) rows * width * Integer.BYTES : 0;
         return tables + countBytes + ((capacity + 63) / 64) * 8L + Long.BYTES;
-    }
-
-    /**
-     * The seeded hash of (row, position): bucket in the low 32 bits' range {@code [0, width)} is
-     * {@code (int) ((h >>> 1) % width)} and the sign is {@code +1} when bit 0 is 0. A SplitMix64 finaliser of
-     * the seed, row and position, so rows are independent and every head decorrelated by its seed.
-     */
-    public static long hash(long seed, int row, int position) {
-        long z = seed ^ (0x9E3779B97F4A7C15L * (row + 1)) ^ ((long) position * 0xC2B2AE3D27D4EB4FL);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
-    private int bucket(long h) {
-        return (int) Long.remainderUnsigned(h >>> 1, width);
-    }
-
-    private float sign(long h) {
-        return mode == Mode.MEAN ? 1f : ((h & 1L) == 0 ? 1f : -1f);
     }
 
     /** Whether keys are stored before RoPE. */
@@ -117,7 +126,7 @@ public final class CountSketch implements VagueStore {
         return rotation != null;
     }
 
-    public Mode mode() {
+    public SketchMode mode() {
         return mode;
     }
 
@@ -133,6 +142,11 @@ public final class CountSketch implements VagueStore {
         return seed;
     }
 
+    /** What the bulk operations run on (for logs and tests). */
+    public AttentionBackend backend() {
+        return backend;
+    }
+
     @Override
     public void insert(int position, float[] key, int keyOff, float[] value, int valueOff) {
         checkPosition(position);
@@ -142,6 +156,42 @@ public final class CountSketch implements VagueStore {
         add(position, key, keyOff, value, valueOff, 1f);
         present[position >>> 6] |= 1L << (position & 63);
         size++;
+    }
+
+    /**
+     * Inserts {@code n} entries in one backend call: entry i is at {@code positions[i]} with key and value at row
+     * {@code rowsOf[i]} of {@code keys} and {@code values} (each (rows, headSize)). Same tables as n calls of
+     * {@link #insert} in this order.
+     */
+    @Override
+    public void insertAll(int[] positions, float[] keys, float[] values, int[] rowsOf, int n) {
+        for (int i = 0; i < n; i++) { // validate and mark; on a bad position undo the marks first
+            int p = positions[i];
+            if (p < 0 || p >= capacity || contains(p)) {
+                for (int k = 0; k < i; k++) {
+                    present[positions[k] >>> 6] &= ~(1L << (positions[k] & 63));
+                }
+                checkPosition(p);
+                throw new IllegalStateException("position " + p + " is already in the sketch");
+            }
+            present[p >>> 6] |= 1L << (p & 63);
+        }
+        if (n == 0) {
+            return;
+        }
+        int vs = 2 * headSize;
+        float[] x = vectors(n);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(keys, rowsOf[i] * headSize, x, i * vs, headSize);
+            if (rotation != null) {
+                rotation.rotate(x, i * vs, positions[i], true);
+            }
+            System.arraycopy(values, rowsOf[i] * headSize, x, i * vs + headSize, headSize);
+        }
+        one[0] = n;
+        // x and positions may be longer than n: the op reads tokens [0, n) of sketch 0
+        backend.sketchInsert(shape, table, counts, hashSeed, ZERO, one, positions, x);
+        size += n;
     }
 
     @Override
@@ -155,24 +205,24 @@ public final class CountSketch implements VagueStore {
         size--;
     }
 
+    /** Adds (direction 1) or subtracts (−1) one entry: the arithmetic of {@link AttentionBackend#sketchInsert}. */
     private void add(int position, float[] key, int keyOff, float[] value, int valueOff, float direction) {
+        float[] x = entryScratch;
+        System.arraycopy(key, keyOff, x, 0, headSize);
         if (rotation != null) {
-            System.arraycopy(key, keyOff, keyScratch, 0, headSize);
-            rotation.rotate(keyScratch, 0, position, true);
-            key = keyScratch;
-            keyOff = 0;
+            rotation.rotate(x, 0, position, true);
         }
+        System.arraycopy(value, valueOff, x, headSize, headSize);
+        int vs = 2 * headSize;
         for (int j = 0; j < rows; j++) {
-            long h = hash(seed, j, position);
-            int b = bucket(h);
-            float s = sign(h) * direction;
-            int off = (j * width + b) * headSize;
-            for (int c = 0; c < headSize; c++) {
-                keyTable[off + c] += s * key[keyOff + c];
-                valueTable[off + c] += s * value[valueOff + c];
+            int b = SketchHash.bucket(hashSeed[0], j, position, width);
+            float s = (mode == SketchMode.MEAN ? 1f : SketchHash.sign(hashSeed[0], j, position)) * direction;
+            int off = shape.offset(0, j, b);
+            for (int c = 0; c < vs; c++) {
+                table[off + c] += s * x[c];
             }
             if (counts != null) {
-                counts[j * width + b] += (int) direction;
+                counts[shape.countIndex(0, j, b)] += (int) direction;
             }
         }
     }
@@ -189,76 +239,55 @@ public final class CountSketch implements VagueStore {
 
     /** Reconstructs one held or absent position's key and value (headSize floats each at the offsets). */
     public void reconstruct(int position, float[] key, int keyOff, float[] value, int valueOff) {
-        estimate(keyTable, position, key, keyOff);
-        if (rotation != null) {
-            rotation.rotate(key, keyOff, position, false);
-        }
-        estimate(valueTable, position, value, valueOff);
+        one[0] = position;
+        reconstructRows(one, 1, key, keyOff, value, valueOff);
     }
 
+    /** Every held position, ascending, reconstructed in one backend call. */
     @Override
     public void reconstructAll(float[] keys, float[] values, int[] positions, int row) {
-        int r = row;
+        if (size == 0) {
+            return;
+        }
+        if (positionScratch.length < size) {
+            positionScratch = new int[size];
+        }
+        int m = 0;
         for (int w = 0; w < present.length; w++) {
             long bits = present[w];
             while (bits != 0) {
-                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
+                positionScratch[m++] = (w << 6) + Long.numberOfTrailingZeros(bits);
                 bits &= bits - 1;
-                positions[r] = p;
-                estimate(keyTable, p, keys, r * headSize);
-                if (rotation != null) {
-                    rotation.rotate(keys, r * headSize, p, false);
-                }
-                estimate(valueTable, p, values, r * headSize);
-                r++;
             }
+        }
+        System.arraycopy(positionScratch, 0, positions, row, m);
+        reconstructRows(positionScratch, m, keys, row * headSize, values, row * headSize);
+    }
+
+    /** Reconstructs {@code pos[0, m)} into (m, headSize) keys and values from the given offsets. */
+    private void reconstructRows(int[] pos, int m, float[] keys, int keyOff, float[] values, int valueOff) {
+        int vs = 2 * headSize;
+        if (sketchOfScratch.length < m) {
+            sketchOfScratch = new int[m];
+        }
+        float[] out = vectors(m);
+        backend.sketchReconstruct(shape, table, counts, hashSeed, sketchOfScratch, pos, m, out);
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(out, i * vs, keys, keyOff + i * headSize, headSize);
+            if (rotation != null) {
+                rotation.rotate(keys, keyOff + i * headSize, pos[i], false);
+            }
+            System.arraycopy(out, i * vs + headSize, values, valueOff + i * headSize, headSize);
         }
     }
 
-    private void estimate(float[] table, int position, float[] out, int outOff) {
-        if (rows == 1) {
-            long h = hash(seed, 0, position);
-            int b = bucket(h);
-            int off = b * headSize;
-            float s = mode == Mode.MEAN ? 1f / Math.max(1, counts[b]) : sign(h);
-            for (int c = 0; c < headSize; c++) {
-                out[outOff + c] = s * table[off + c];
-            }
-            return;
+    /** Scratch for m key ‖ value rows. */
+    private float[] vectors(int m) {
+        int need = m * 2 * headSize;
+        if (vectorScratch.length < need) {
+            vectorScratch = new float[Math.max(need, vectorScratch.length + (vectorScratch.length >> 1))];
         }
-        int[] offs = offScratch;
-        float[] scales = scaleScratch;
-        for (int j = 0; j < rows; j++) {
-            long h = hash(seed, j, position);
-            int b = bucket(h);
-            offs[j] = (j * width + b) * headSize;
-            scales[j] = mode == Mode.MEAN ? 1f / Math.max(1, counts[j * width + b]) : sign(h);
-        }
-        boolean median = mode == Mode.SIGNED && rows > 2;
-        for (int c = 0; c < headSize; c++) {
-            if (median) {
-                for (int j = 0; j < rows; j++) {
-                    rowScratch[j] = scales[j] * table[offs[j] + c];
-                }
-                out[outOff + c] = median(rowScratch, rows);
-            } else {
-                double s = 0; // in double, so d equal rows average back to exactly their value
-                for (int j = 0; j < rows; j++) {
-                    s += (double) scales[j] * table[offs[j] + c];
-                }
-                out[outOff + c] = (float) (s / rows);
-            }
-        }
-    }
-
-    /** Median of x[0, n) for odd n (the upper median for even n); reorders x. */
-    static float median(float[] x, int n) {
-        if (n == 3) {
-            float a = x[0], b = x[1], c = x[2];
-            return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
-        }
-        Arrays.sort(x, 0, n);
-        return x[n / 2];
+        return vectorScratch;
     }
 
     @Override
@@ -266,13 +295,9 @@ public final class CountSketch implements VagueStore {
         return bytesFor(mode, rows, width, headSize, capacity);
     }
 
-    /** Keys table (d, w, headSize) row-major; for snapshots and tests, do not modify. */
-    float[] keyTable() {
-        return keyTable;
-    }
-
-    float[] valueTable() {
-        return valueTable;
+    /** The table (d, w, 2·headSize), each bucket key ‖ value; for snapshots and tests, do not modify. */
+    float[] table() {
+        return table;
     }
 
     int[] counts() {

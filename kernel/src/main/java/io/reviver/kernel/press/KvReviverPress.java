@@ -1,5 +1,7 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.attention.SketchMode;
+
 /**
  * KVReviver (Yuan et al., "KVReviver: Reversible KV Cache Compression with Sketch-Based Token Reconstruction",
  * arXiv 2512.17917), as this project reads it (see docs: only the abstract and third-party summaries are public,
@@ -11,7 +13,8 @@ package io.reviver.kernel.press;
  *       {@code sinks} protected first positions;</li>
  *   <li><b>Vague</b>: every evicted entry, folded into a {@link CountSketch} of {@code rows} × w buckets for keys
  *       and for values (keys before RoPE by default, re-rotated at their position), and reconstructed inside attention at every step, so all tokens take
- *       part in attention.</li>
+ *       part in attention. The sketch's bulk insert and reconstruction run on the model's attention backend of
+ *       the KV head ({@link PressContext#backend}), e.g. OpenCL, or on the Java reference.</li>
  * </ul>
  * The budget counts everything: {@code sketchShare} of each head's bytes go to the sketch (both tables, bucket
  * counts, the bitmap of evicted positions), the rest to exact entries (key, value, position, score). With
@@ -27,7 +30,7 @@ public final class KvReviverPress extends KvPress {
     /**
      * Parameters.
      *
-     * @param mode        {@link CountSketch.Mode#SIGNED} (literal Count-Sketch, median) or MEAN (averaging buckets)
+     * @param mode        {@link SketchMode#SIGNED} (literal Count-Sketch, median) or MEAN (averaging buckets)
      * @param rows        sketch rows d ≥ 1 (odd for a median: 1, 3, 5)
      * @param sketchShare fraction of each head's budget given to the sketch, in (0, 1)
      * @param recent      recent-window positions, ≥ 1 (capped at a quarter of the exact capacity)
@@ -35,12 +38,12 @@ public final class KvReviverPress extends KvPress {
      * @param revive      whether vague entries can return to the exact set
      * @param preRope     whether the sketch holds keys before RoPE (re-rotated at their position on reconstruction)
      */
-    public record Options(CountSketch.Mode mode, int rows, double sketchShare, int recent, int sinks, boolean revive,
+    public record Options(SketchMode mode, int rows, double sketchShare, int recent, int sinks, boolean revive,
                           boolean preRope) {
 
         /** The defaults, chosen from the measurements in docs/kv-compression-results.md. */
         public static Options defaults() {
-            return new Options(CountSketch.Mode.MEAN, 1, 0.25, 32, 4, false, true);
+            return new Options(SketchMode.MEAN, 1, 0.25, 32, 4, false, true);
         }
 
         public Options {
@@ -136,6 +139,6 @@ public final class KvReviverPress extends KvPress {
                 + "context; use keys=post or give the rotation");
         }
         return new CountSketch(options.mode(), options.rows(), width(ctx, headBudget), ctx.headSize(), ctx.capacity(),
-            ctx.headSeed(layer, kvHead), options.preRope() ? ctx.rotation() : null);
+            ctx.headSeed(layer, kvHead), options.preRope() ? ctx.rotation() : null, ctx.backend(kvHead));
     }
 }

@@ -13,8 +13,8 @@ import java.util.zip.CRC32;
 /**
  * A compressed KV cache written to bytes and read back: a self-describing header checked before the body (format
  * id {@code RVKV}, serial version, the press's name and parameters, the sequence's shape, lengths and seed), the
- * exact entries of every (layer, KV head), each head's Count-Sketch (parameters, per-head hash seed, tables,
- * counts, bitmap), and a CRC-32 of everything before it. Reading validates each field with a message naming it,
+ * exact entries of every (layer, KV head), each head's Count-Sketch (parameters, per-head hash seed, its table of
+ * key ‖ value buckets, counts, bitmap), and a CRC-32 of everything before it. Reading validates each field with a message naming it,
  * checks that the press given to {@link #read} has the same name and parameters as the writer's and would build
  * sketches with the same width and seeds, so a snapshot can only be resumed under the policy that made it.
  */
@@ -22,8 +22,11 @@ public final class KvSnapshot {
 
     /** Format id: "RVKV". */
     public static final int MAGIC = 0x52564B56;
-    /** Serial version of the layout below. */
-    public static final int VERSION = 1;
+    /**
+     * Serial version of the layout below. 2: sketches placed by {@code SketchHash} (shared with the attention
+     * backends) with one key ‖ value table; version 1 used another hash and cannot be read.
+     */
+    public static final int VERSION = 2;
 
     private KvSnapshot() {
     }
@@ -71,8 +74,7 @@ public final class KvSnapshot {
                     d.writeInt(sk.width());
                     d.writeLong(sk.seed());
                     d.writeInt(sk.size());
-                    writeFloats(d, sk.keyTable());
-                    writeFloats(d, sk.valueTable());
+                    writeFloats(d, sk.table());
                     if (sk.counts() != null) {
                         for (int v : sk.counts()) {
                             d.writeInt(v);
@@ -221,8 +223,7 @@ public final class KvSnapshot {
                 + ", d=" + sk.rows() + ", w=" + sk.width() + ", seed " + sk.seed() + ")");
         }
         int size = d.readInt();
-        readFloats(d, sk.keyTable());
-        readFloats(d, sk.valueTable());
+        readFloats(d, sk.table());
         if (sk.counts() != null) {
             int[] counts = sk.counts();
             for (int i = 0; i < counts.length; i++) {

@@ -1,5 +1,8 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.attention.AttentionBackend;
+import java.util.List;
+
 /**
  * What a press needs to know about one sequence to size its cache: the model's KV shape, the sequence's
  * lengths and the seed of every randomised part.
@@ -15,13 +18,26 @@ package io.reviver.kernel.press;
  *                     the same seed reproduces its cache bit for bit
  * @param rotation     the model's RoPE for one key head, or null when unknown (presses that store pre-RoPE keys
  *                     then refuse to run)
+ * @param backends     null, or the model's attention backends, one per KV head: a press runs the bulk operations of
+ *                     KV head g's state (sketch insert at compression, sketch reconstruction when the cache gathers
+ *                     head g) on {@code backends.get(g)}. Ownership: the model owns and closes them; a backend is
+ *                     not thread-safe, and the press uses backend g only inside the calls the model makes for KV
+ *                     head g (its gather, within that head's attention task) and in {@link KvPress#compress}
+ *                     (between forward passes, on the caller's thread) — never concurrently with the model's own
+ *                     use of it, as long as one thread drives the model (the engine thread)
  */
 public record PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength,
-                           long seed, KeyRotation rotation) {
+                           long seed, KeyRotation rotation, List<AttentionBackend> backends) {
 
     /** A context without the model's RoPE. */
     public PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength, long seed) {
-        this(nLayers, nKvHeads, headSize, kvMul, capacity, promptLength, seed, null);
+        this(nLayers, nKvHeads, headSize, kvMul, capacity, promptLength, seed, null, null);
+    }
+
+    /** A context whose presses run their sketch operations on the Java reference. */
+    public PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, int capacity, int promptLength, long seed,
+                        KeyRotation rotation) {
+        this(nLayers, nKvHeads, headSize, kvMul, capacity, promptLength, seed, rotation, null);
     }
 
     public PressContext {
@@ -33,6 +49,16 @@ public record PressContext(int nLayers, int nKvHeads, int headSize, int kvMul, i
             throw new IllegalArgumentException("promptLength " + promptLength + " outside [1, capacity = " + capacity
                 + "]");
         }
+        if (backends != null && backends.size() != nKvHeads) {
+            throw new IllegalArgumentException("need one attention backend per KV head (" + nKvHeads + "), got "
+                + backends.size());
+        }
+        backends = backends == null ? null : List.copyOf(backends);
+    }
+
+    /** The attention backend of KV head {@code kvHead}, or null for the Java reference. */
+    public AttentionBackend backend(int kvHead) {
+        return backends == null ? null : backends.get(kvHead);
     }
 
     /** Bytes of one full-precision entry of one head: key and value, float32. */

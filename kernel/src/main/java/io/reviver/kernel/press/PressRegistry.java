@@ -1,5 +1,6 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.attention.SketchMode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,7 +47,7 @@ public final class PressRegistry {
             case "kvreviver" -> {
                 KvReviverPress.Options d = KvReviverPress.Options.defaults();
                 yield new KvReviverPress(budget, new KvReviverPress.Options(
-                    p.enumValue("mode", CountSketch.Mode.class, d.mode()), p.intValue("d", d.rows()),
+                    p.enumValue("mode", SketchMode.class, d.mode()), p.intValue("d", d.rows()),
                     p.doubleValue("share", d.sketchShare()), p.intValue("recent", d.recent()),
                     p.intValue("sinks", d.sinks()), p.boolValue("revive", d.revive()),
                     p.choice("keys", d.preRope() ? "pre" : "post", "pre", "post").equals("pre")));

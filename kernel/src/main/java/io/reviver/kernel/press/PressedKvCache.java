@@ -393,12 +393,23 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
                 kept--;
             }
         }
+        // the evicted entries enter the vague store in one bulk insert (in position order), before the kept ones move
+        if (h.vague != null && kept < n) {
+            int[] evictedPositions = new int[n - kept];
+            int[] evictedRows = new int[n - kept];
+            int e = 0;
+            for (int i = 0; i < n; i++) {
+                if (!keep[i]) {
+                    evictedPositions[e] = h.positions[i];
+                    evictedRows[e++] = i;
+                }
+            }
+            h.vague.insertAll(evictedPositions, h.keys, h.values, evictedRows, e);
+        }
         int w = 0;
         for (int i = 0; i < n; i++) {
             if (keep[i]) {
                 h.moveEntry(i, w++);
-            } else if (h.vague != null) {
-                h.vague.insert(h.positions[i], h.keys, i * headSize, h.values, i * headSize);
             }
         }
         h.count = w;

@@ -15,6 +15,13 @@ public interface VagueStore {
     void insert(int position, float[] key, int keyOff, float[] value, int valueOff);
 
     /**
+     * Adds {@code n} entries, as {@code n} calls of {@link #insert} in order (a store may do it in one bulk
+     * operation): entry i is at {@code positions[i]}, its key and value at row {@code rows[i]} of {@code keys} and
+     * {@code values}, each (rows, headSize).
+     */
+    void insertAll(int[] positions, float[] keys, float[] values, int[] rows, int n);
+
+    /**
      * Removes the entry at {@code position}, whose best known key and value are given (for a sketch, its
      * reconstruction: removal then also subtracts that reconstruction's noise).
      */

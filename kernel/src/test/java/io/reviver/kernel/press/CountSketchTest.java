@@ -1,5 +1,7 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.attention.SketchHash;
+import io.reviver.kernel.attention.SketchMode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +29,7 @@ class CountSketchTest {
 
     @ParameterizedTest(name = "{0} d={1}")
     @CsvSource({"SIGNED,1", "SIGNED,3", "SIGNED,5", "MEAN,1", "MEAN,3", "MEAN,5"})
-    void entryAloneInItsBucketsIsReconstructedExactly(CountSketch.Mode mode, int d) {
+    void entryAloneInItsBucketsIsReconstructedExactly(SketchMode mode, int d) {
         int hs = 64;
         int w = 4096;
         CountSketch sk = new CountSketch(mode, d, w, hs, 1000, 42);
@@ -45,9 +47,9 @@ class CountSketchTest {
         for (int p = 0; p < 200; p++) {
             boolean alone = true;
             for (int j = 0; j < d && alone; j++) {
-                int b = (int) Long.remainderUnsigned(CountSketch.hash(42, j, p) >>> 1, w);
+                int b = SketchHash.bucket(SketchHash.seedOf(42), j, p, w);
                 for (int q = 0; q < 200 && alone; q++) {
-                    alone = q == p || (int) Long.remainderUnsigned(CountSketch.hash(42, j, q) >>> 1, w) != b;
+                    alone = q == p || SketchHash.bucket(SketchHash.seedOf(42), j, q, w) != b;
                 }
             }
             if (alone) {
@@ -73,7 +75,7 @@ class CountSketchTest {
                 vec[off + 2 * i + 1] = (float) (x0 * Math.sin(a) + x1 * Math.cos(a));
             }
         };
-        CountSketch sk = new CountSketch(CountSketch.Mode.MEAN, 1, 1, hs, 100, 3, rot);
+        CountSketch sk = new CountSketch(SketchMode.MEAN, 1, 1, hs, 100, 3, rot);
         float[] k = gaussian(new SplittableRandom(4), hs);
         sk.insert(57, k, 0, k, 0);
         float[] got = new float[hs];
@@ -93,7 +95,7 @@ class CountSketchTest {
     @Test
     void removalWithTheExactVectorsRestoresTheOthers() {
         int hs = 8;
-        CountSketch sk = new CountSketch(CountSketch.Mode.SIGNED, 3, 1, hs, 10, 5); // one bucket: all collide
+        CountSketch sk = new CountSketch(SketchMode.SIGNED, 3, 1, hs, 10, 5); // one bucket: all collide
         SplittableRandom r = new SplittableRandom(2);
         float[] a = gaussian(r, hs);
         float[] b = gaussian(r, hs);
@@ -113,7 +115,7 @@ class CountSketchTest {
     @Test
     void meanModeReconstructsTheBucketMean() {
         int hs = 4;
-        CountSketch sk = new CountSketch(CountSketch.Mode.MEAN, 1, 1, hs, 10, 9);
+        CountSketch sk = new CountSketch(SketchMode.MEAN, 1, 1, hs, 10, 9);
         sk.insert(0, new float[] {1, 2, 3, 4}, 0, new float[] {0, 0, 0, 0}, 0);
         sk.insert(1, new float[] {3, 2, 1, 0}, 0, new float[] {2, 2, 2, 2}, 0);
         float[] k = new float[hs];
@@ -142,7 +144,7 @@ class CountSketchTest {
         long coords = 0;
         for (int trial = 0; trial < 40; trial++) {
             SplittableRandom r = new SplittableRandom(100 + trial);
-            CountSketch sk = new CountSketch(CountSketch.Mode.SIGNED, d, w, hs, n, 1000 + trial);
+            CountSketch sk = new CountSketch(SketchMode.SIGNED, d, w, hs, n, 1000 + trial);
             float[][] x = new float[n][];
             for (int p = 0; p < n; p++) {
                 x[p] = gaussian(r, hs);
@@ -165,6 +167,61 @@ class CountSketchTest {
             assertEquals(theory, mse, 0.10 * theory, "d=1 MSE vs (n-1)/w");
         } else {
             assertTrue(mse < theory, "median of " + d + " rows: MSE " + mse + " ≥ one row's " + theory);
+        }
+    }
+
+    /**
+     * The bulk insert (one backend call) leaves the same tables, counts and bitmap as one insert per entry, and
+     * reconstructAll (one backend call) returns what reconstruct gives per position; both modes, pre-RoPE keys.
+     */
+    @ParameterizedTest(name = "{0} d={1}")
+    @CsvSource({"SIGNED,1", "SIGNED,3", "MEAN,1", "MEAN,5"})
+    void bulkInsertAndReconstructAllEqualThePerEntryPath(SketchMode mode, int d) {
+        int hs = 16;
+        int n = 300;
+        KeyRotation rot = (vec, off, position, inverse) -> {
+            for (int i = 0; i < hs; i += 2) {
+                double a = (inverse ? -1 : 1) * position * 0.01 * (i + 1);
+                float x0 = vec[off + i];
+                float x1 = vec[off + i + 1];
+                vec[off + i] = (float) (x0 * Math.cos(a) - x1 * Math.sin(a));
+                vec[off + i + 1] = (float) (x0 * Math.sin(a) + x1 * Math.cos(a));
+            }
+        };
+        CountSketch one = new CountSketch(mode, d, 32, hs, 2 * n, 77, rot);
+        CountSketch bulk = new CountSketch(mode, d, 32, hs, 2 * n, 77, rot);
+        SplittableRandom r = new SplittableRandom(5);
+        float[] keys = gaussian(r, n * hs);
+        float[] values = gaussian(r, n * hs);
+        int[] positions = new int[n / 2];
+        int[] rowsOf = new int[n / 2];
+        for (int i = 0; i < n / 2; i++) {
+            rowsOf[i] = 2 * i + 1;
+            positions[i] = 3 * i + 1;
+            one.insert(positions[i], keys, rowsOf[i] * hs, values, rowsOf[i] * hs);
+        }
+        bulk.insertAll(positions, keys, values, rowsOf, n / 2);
+        assertArrayEquals(one.table(), bulk.table(), 0f);
+        assertArrayEquals(one.counts(), bulk.counts());
+        assertArrayEquals(one.present(), bulk.present());
+        assertEquals(n / 2, bulk.size());
+        assertThrows(IllegalStateException.class, () -> bulk.insertAll(new int[] {0, 1}, keys, values,
+            new int[] {0, 1}, 2));
+        assertTrue(!bulk.contains(0) && bulk.size() == n / 2, "a failed bulk insert leaves the sketch unchanged");
+
+        float[] allKeys = new float[(n / 2 + 1) * hs];
+        float[] allValues = new float[(n / 2 + 1) * hs];
+        int[] allPositions = new int[n / 2 + 1];
+        bulk.reconstructAll(allKeys, allValues, allPositions, 1);
+        float[] k = new float[hs];
+        float[] v = new float[hs];
+        for (int i = 0; i < n / 2; i++) {
+            assertEquals(positions[i], allPositions[i + 1]);
+            one.reconstruct(positions[i], k, 0, v, 0);
+            for (int c = 0; c < hs; c++) {
+                assertEquals(k[c], allKeys[(i + 1) * hs + c], 0f);
+                assertEquals(v[c], allValues[(i + 1) * hs + c], 0f);
+            }
         }
     }
 }
