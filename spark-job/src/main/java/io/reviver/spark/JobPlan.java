@@ -25,6 +25,6 @@ public record JobPlan(JobConfig config, String jobId, long kvBytesPerTask) imple
 
     /** The key of this job's model replica in an executor's {@link ReplicaCache}. */
     public ReplicaCache.Key replicaKey() {
-        return new ReplicaCache.Key(config.model(), config.modelCacheDir(), config.threads());
+        return new ReplicaCache.Key(config.model(), config.modelCacheDir(), config.threads(), config.attention());
     }
 }

@@ -142,6 +142,34 @@ class LocalJobTest {
         assertNoTemporaries(out.getParent());
     }
 
+    /** The executors' attention and KVReviver sketches on OpenCL (PoCL here) give the Java path's summaries. */
+    @Test
+    void kvReviverOnOpenClGivesTheSameSummariesAsJava() throws Exception {
+        SparkSession spark = SharedSpark.session();
+        Map<String, String> docs = TestCorpus.sample(3, 700);
+        Path input = tmp.resolve("corpus.jsonl");
+        TestCorpus.writeJsonl(input, docs, List.of());
+        Map<String, Map<String, String>> summaries = new HashMap<>();
+        for (String attention : List.of("java", "opencl")) {
+            Path out = tmp.resolve("out-" + attention);
+            Map<String, String> v = baseConfig(input.toString(), "jsonl", out.toString(), "jsonl");
+            v.put("press", "kvreviver");
+            v.put("budget", "0.25");
+            v.put("attention", attention);
+            v.put("measure-peaks", "false");
+            SummarizeJob.run(spark, JobConfigLoader.fromValues(v));
+            Map<String, String> byId = new HashMap<>();
+            for (Row r : spark.read().schema(OutputSchema.SCHEMA).json(out.toString()).collectAsList()) {
+                assertNull(r.getAs("error"), () -> attention + ": " + r.getAs("error"));
+                byId.put(r.getAs("id"), r.getAs("summary"));
+            }
+            summaries.put(attention, byId);
+        }
+        assertEquals(docs.keySet(), summaries.get("opencl").keySet());
+        assertEquals(summaries.get("java"), summaries.get("opencl"));
+        ReplicaCache.jvm().releaseAll();
+    }
+
     @Test
     void textFilesToJsonl() throws Exception {
         SparkSession spark = SharedSpark.session();

@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param partitions     number of token-balanced partitions, 0 = 2 × default parallelism
  * @param limit          documents to summarise at most, 0 = all
  * @param threads        compute threads per model replica
+ * @param attention      attention and sketch backend of each replica (java, opencl, opencl-or-java)
  * @param prefillBatch   prompt tokens per prefill pass
  * @param temperature    0 = greedy
  * @param topP           nucleus mass when sampling
@@ -39,8 +40,9 @@ import java.util.Objects;
 public record JobConfig(ModelLocation model, String modelCacheDir, String input, InputFormat inputFormat,
                         String output, OutputFormat outputFormat, boolean overwrite, String press, double budget,
                         long kvMemoryBytes, int maxNewTokens, String promptTemplate, int chunkTokens,
-                        int partitions, int limit, int threads, int prefillBatch, double temperature, double topP,
-                        long seed, long maxDocumentBytes, int maxDocumentTokens, boolean resume,
+                        int partitions, int limit, int threads,
+                        io.reviver.kernel.attention.BackendChoice attention, int prefillBatch, double temperature,
+                        double topP, long seed, long maxDocumentBytes, int maxDocumentTokens, boolean resume,
                         boolean measurePeaks, int progressSeconds) implements Serializable {
 
     public JobConfig {
@@ -62,6 +64,12 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             io.reviver.kernel.press.PressRegistry.create(press, budget, text -> new int[] {1});
         } catch (IllegalArgumentException e) {
             throw ConfigException.badValue(JobConfigKeys.PRESS, press, "is not a valid press: " + e.getMessage());
+        }
+        Objects.requireNonNull(attention, "attention");
+        if (attention != io.reviver.kernel.attention.BackendChoice.JAVA && temperature != 0) {
+            throw ConfigException.badValue(JobConfigKeys.ATTENTION, attention.configName(), "needs greedy decoding "
+                + "(reviver.temperature = 0): sampled passes run on the tasks' own threads, and an OpenCL backend "
+                + "serves one thread (the executor's batch engine)");
         }
         if (maxNewTokens < 1) {
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");

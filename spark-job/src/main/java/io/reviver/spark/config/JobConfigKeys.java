@@ -69,6 +69,17 @@ public final class JobConfigKeys {
         "summarise only the first N documents; 0 = all", "0", ConfigKey.intIn(0, Integer.MAX_VALUE));
     public static final ConfigKey<Integer> THREADS = new ConfigKey<>("threads",
         "compute threads per executor model replica", "1", ConfigKey.intIn(1, 1024));
+    public static final ConfigKey<io.reviver.kernel.attention.BackendChoice> ATTENTION = new ConfigKey<>("attention",
+        "attention and KVReviver sketch backend of each executor: java, opencl (required; fails without an OpenCL "
+            + "device) or opencl-or-java (falls back with a warning)", "java",
+        s -> {
+            for (io.reviver.kernel.attention.BackendChoice c : io.reviver.kernel.attention.BackendChoice.values()) {
+                if (c.configName().equals(s.strip().toLowerCase(java.util.Locale.ROOT))) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException("is not a backend; use one of java, opencl, opencl-or-java");
+        });
     public static final ConfigKey<Integer> PREFILL_BATCH = new ConfigKey<>("prefill-batch",
         "prompt tokens per prefill forward pass", "32", ConfigKey.intIn(1, 4096));
     public static final ConfigKey<Double> TEMPERATURE = new ConfigKey<>("temperature",
@@ -108,6 +119,6 @@ public final class JobConfigKeys {
     /** All keys, in documentation order. */
     public static final List<ConfigKey<?>> ALL = List.of(MODEL, MODEL_SHA256, MODEL_CACHE_DIR, INPUT, INPUT_FORMAT,
         OUTPUT, OUTPUT_FORMAT, OVERWRITE, PRESS, BUDGET, KV_MEMORY, MAX_NEW_TOKENS, PROMPT_TEMPLATE, CHUNK_TOKENS,
-        PARTITIONS, LIMIT, THREADS, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TOKENS,
+        PARTITIONS, LIMIT, THREADS, ATTENTION, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TOKENS,
         RESUME, MEASURE_PEAKS, PROGRESS_SECONDS);
 }

@@ -1,16 +1,21 @@
 package io.reviver.spark.engine;
 
+import io.reviver.kernel.attention.AttentionBackend;
+import io.reviver.kernel.attention.BackendChoice;
 import io.reviver.kernel.engine.BatchEngine;
 import io.reviver.kernel.model.ElementOps;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
 import io.reviver.kernel.model.LlamaWeights;
 import io.reviver.kernel.model.TensorSource;
+import io.reviver.kernel.opencl.OpenClAttentionBackend;
 import io.reviver.kernel.tensor.JavaTensorOps;
 import io.reviver.modelstore.gguf.GgufFile;
 import io.reviver.modelstore.tokenizer.Tokenizer;
 import io.reviver.modelstore.tokenizer.Tokenizers;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,6 +24,9 @@ import java.util.Objects;
  * through {@link ReplicaCache}. {@link #close()} releases the backend's threads and the file mapping.
  */
 public final class ModelReplica implements AutoCloseable {
+
+    private static final org.apache.logging.log4j.Logger LOG =
+        org.apache.logging.log4j.LogManager.getLogger(ModelReplica.class);
 
     private final Path file;
     private final GgufFile gguf;
@@ -35,22 +43,49 @@ public final class ModelReplica implements AutoCloseable {
     }
 
     /**
-     * Loads a local GGUF file with the pure-Java vector backend.
+     * Loads a local GGUF file with the pure-Java vector backend for the weight products and the model's built-in
+     * attention.
      *
      * @param threads compute threads of the weight products (≥ 1; 1 = the calling task's thread only)
      */
     public static ModelReplica load(Path file, int threads) {
+        return load(file, threads, BackendChoice.JAVA);
+    }
+
+    /**
+     * Loads a local GGUF file with the pure-Java vector backend for the weight products; with {@code opencl} or
+     * {@code opencl-or-java}, attention and KVReviver's sketch operations run on one OpenCL backend per KV head
+     * (owned by the model; used by the one thread that drives it, the executor's batch engine), and the choice
+     * and device are logged.
+     *
+     * @param threads   compute threads of the weight products (≥ 1; 1 = the calling task's thread only)
+     * @param attention attention backend choice
+     * @throws io.reviver.kernel.attention.BackendUnavailableException if {@code opencl} is required but does not
+     *                                                                 run
+     */
+    public static ModelReplica load(Path file, int threads, BackendChoice attention) {
         Objects.requireNonNull(file, "file");
         GgufFile gguf = GgufFile.open(file);
         JavaTensorOps ops = null;
+        List<AttentionBackend> backends = null;
         try {
             ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
             LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), gguf.tensor("token_embd.weight"));
             LlamaWeights weights = LlamaWeights.load(TensorSource.of(gguf), config, ops);
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
-            LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), 1);
+            if (attention != BackendChoice.JAVA) {
+                backends = new ArrayList<>();
+                for (int g = 0; g < config.nKvHeads(); g++) {
+                    backends.add(OpenClAttentionBackend.open(attention));
+                }
+                LOG.info("attention backend {}: {}", attention.configName(), backends.get(0).status());
+            }
+            LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), 1, backends);
             return new ModelReplica(file, gguf, ops, model, tokenizer);
         } catch (RuntimeException e) {
+            if (backends != null) {
+                backends.forEach(AttentionBackend::close);
+            }
             if (ops != null) {
                 ops.close();
             }

@@ -35,11 +35,14 @@ public final class ReplicaCache {
      * @param location     where the model comes from (with its expected checksum)
      * @param cacheDir     local model cache directory
      * @param threads      compute threads of the replica
+     * @param attention    attention and sketch backend choice
      */
-    public record Key(ModelLocation location, String cacheDir, int threads) {
+    public record Key(ModelLocation location, String cacheDir, int threads,
+                      io.reviver.kernel.attention.BackendChoice attention) {
         public Key {
             Objects.requireNonNull(location, "location");
             Objects.requireNonNull(cacheDir, "cacheDir");
+            Objects.requireNonNull(attention, "attention");
         }
     }
 
@@ -109,7 +112,7 @@ public final class ReplicaCache {
             long fetch0 = System.nanoTime();
             Path file = new ModelCache(Paths.get(key.cacheDir())).resolve(key.location(), hadoopConf);
             long t0 = System.nanoTime();
-            ModelReplica replica = ModelReplica.load(file, key.threads());
+            ModelReplica replica = ModelReplica.load(file, key.threads(), key.attention());
             loadNanos = System.nanoTime() - fetch0;
             loads++;
             LOG.info("loaded model replica {} in {} ms (load #{} in this JVM)", replica.describe(),

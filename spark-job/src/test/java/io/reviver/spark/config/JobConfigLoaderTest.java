@@ -99,6 +99,36 @@ class JobConfigLoaderTest {
     }
 
     @Test
+    void attentionBackendAndItsLimits() {
+        Map<String, String> v = required();
+        assertEquals(io.reviver.kernel.attention.BackendChoice.JAVA, JobConfigLoader.fromValues(v).attention());
+        v.put("attention", "OpenCL-or-Java");
+        assertEquals(io.reviver.kernel.attention.BackendChoice.OPENCL_OR_JAVA,
+            JobConfigLoader.fromValues(v).attention());
+        v.put("attention", "cuda");
+        ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.fromValues(v));
+        assertTrue(e.getMessage().startsWith("reviver.attention (--attention): 'cuda' is not a backend"),
+            e.getMessage());
+        v.put("attention", "opencl");
+        v.put("temperature", "0.7");
+        e = assertThrows(ConfigException.class, () -> JobConfigLoader.fromValues(v));
+        assertTrue(e.getMessage().contains("reviver.attention") && e.getMessage().contains("greedy"),
+            e.getMessage());
+    }
+
+    @Test
+    void configHashFollowsWhatShapesASummary() {
+        Map<String, String> v = required();
+        String base = JobConfigLoader.fromValues(v).configHash();
+        v.put("partitions", "7");
+        v.put("limit", "3");
+        v.put("threads", "2");
+        assertEquals(base, JobConfigLoader.fromValues(v).configHash(), "scheduling settings do not count");
+        v.put("budget", "0.5");
+        assertTrue(!base.equals(JobConfigLoader.fromValues(v).configHash()), "the budget does");
+    }
+
+    @Test
     void relativeModelPathIsPinnedToTheDriversDirectory() {
         Map<String, String> v = required();
         v.put("model", "models/m.gguf");
