@@ -8,8 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.ChecksumFileSystem;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -103,7 +101,9 @@ public final class ReportCommand {
         }
         Path target = page != null ? new Path(page) : new Path(reports.get(0).json().getParent(), PAGE);
         String html = ReportPage.render(reports.stream().map(ReportFile::report).toList());
-        try (OutputStream o = withoutChecksumFile(target.getFileSystem(conf)).create(target, true)) {
+        // Through the filesystem as is: on a local disk its checksum file is rewritten too, so a page the job wrote
+        // earlier (with a checksum) stays readable through Hadoop after it is regenerated here.
+        try (OutputStream o = target.getFileSystem(conf).create(target, true)) {
             o.write(html.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             err.println("reviver report: cannot write " + target + ": " + e.getMessage());
@@ -111,11 +111,6 @@ public final class ReportCommand {
         }
         out.println(target);
         return OK;
-    }
-
-    /** The local filesystem writes a hidden {@code .NAME.crc} beside each file; a page for people needs none. */
-    private static FileSystem withoutChecksumFile(FileSystem fs) {
-        return fs instanceof ChecksumFileSystem checksummed ? checksummed.getRawFileSystem() : fs;
     }
 
     private static int usage(PrintStream err, String problem) {
