@@ -2,7 +2,9 @@ package io.reviver.kernel.cache;
 
 /**
  * Uncompressed KV cache: every position of every layer in two flat float arrays of shape
- * (nLayers, capacity, kvDim). Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated up front.
+ * (nLayers, capacity, kvDim). Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated up front, or
+ * taken from a {@link FloatArrayPool} and given back by {@link #release()}. Only positions below a layer's length
+ * are ever read, so recycled arrays need no clearing.
  */
 public final class DenseKvCache implements KvCache {
 
@@ -11,14 +13,24 @@ public final class DenseKvCache implements KvCache {
     private final int headSize;
     private final int kvDim;
     private final int capacity;
-    private final float[] keys;   // (nLayers, capacity, kvDim) row-major
-    private final float[] values; // (nLayers, capacity, kvDim) row-major
+    private float[] keys;   // (nLayers, capacity, kvDim) row-major; null once released
+    private float[] values; // (nLayers, capacity, kvDim) row-major; null once released
+    private final FloatArrayPool pool; // where the arrays came from, or null
     private final int[] length;   // (nLayers): positions held per layer
 
     /**
      * @throws IllegalArgumentException for non-positive sizes or more than {@code Integer.MAX_VALUE - 8} floats
      */
     public DenseKvCache(int nLayers, int nKvHeads, int headSize, int capacity) {
+        this(nLayers, nKvHeads, headSize, capacity, null);
+    }
+
+    /**
+     * A cache whose two arrays come from {@code pool} (null: allocated) and go back to it on {@link #release()}.
+     *
+     * @throws IllegalArgumentException for non-positive sizes or more than {@code Integer.MAX_VALUE - 8} floats
+     */
+    public DenseKvCache(int nLayers, int nKvHeads, int headSize, int capacity, FloatArrayPool pool) {
         if (nLayers <= 0 || nKvHeads <= 0 || headSize <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("cache sizes must be positive: nLayers=" + nLayers + " nKvHeads="
                 + nKvHeads + " headSize=" + headSize + " capacity=" + capacity);
@@ -34,8 +46,9 @@ public final class DenseKvCache implements KvCache {
         this.headSize = headSize;
         this.kvDim = nKvHeads * headSize;
         this.capacity = capacity;
-        this.keys = new float[(int) floats];
-        this.values = new float[(int) floats];
+        this.pool = pool;
+        this.keys = pool == null ? new float[(int) floats] : pool.take((int) floats);
+        this.values = pool == null ? new float[(int) floats] : pool.take((int) floats);
         this.length = new int[nLayers];
     }
 
@@ -163,5 +176,17 @@ public final class DenseKvCache implements KvCache {
         if (layer < 0 || layer >= nLayers) {
             throw new IllegalArgumentException("layer " + layer + " outside [0, " + nLayers + ")");
         }
+    }
+
+    /** Gives the arrays back to the pool (if any); the cache must not be used afterwards. Idempotent. */
+    @Override
+    public void release() {
+        if (pool != null) {
+            pool.give(keys);
+            pool.give(values);
+        }
+        keys = null;
+        values = null;
+        java.util.Arrays.fill(length, 0);
     }
 }

@@ -86,4 +86,11 @@ public interface KvCache {
 
     /** Forgets every position of every layer (the cache can be reused for a new sequence). */
     void clear();
+
+    /**
+     * Gives pooled memory back (see {@link FloatArrayPool}); the cache must not be used afterwards. The default
+     * does nothing (the collector reclaims the cache).
+     */
+    default void release() {
+    }
 }

@@ -1,5 +1,6 @@
 package io.reviver.kernel.engine;
 
+import io.reviver.kernel.cache.FloatArrayPool;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
@@ -30,6 +31,11 @@ import org.apache.logging.log4j.Logger;
  * prefill, a lossy press's cache holds the whole prompt uncompressed; that transient is reserved too until the
  * compression, and only one sequence prefills at a time, so the sum of all caches' bytes never exceeds the
  * budget. Thread-safe; {@link #close} finishes the queued work first.
+ *
+ * <p><b>Memory.</b> Lossless (dense) caches take their two arrays from the engine's {@link FloatArrayPool} (at most
+ * the KV budget is kept) and give them back when the sequence leaves, so a stream of documents reuses the same
+ * KV memory. A lossy press's cache is sized to its prompt once, shrunk once at compression, and a decode step
+ * allocates nothing (a revival copies one entry). The decode loop itself allocates nothing per step.
  */
 public final class BatchEngine implements AutoCloseable {
 
@@ -70,6 +76,7 @@ public final class BatchEngine implements AutoCloseable {
 
     private final LlamaModel model;
     private final Config config;
+    private final FloatArrayPool kvPool; // dense KV arrays recycled between sequences, at most the KV budget
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Sequence> queue = new ArrayDeque<>(); // guarded by lock
@@ -105,6 +112,7 @@ public final class BatchEngine implements AutoCloseable {
     public BatchEngine(LlamaModel model, Config config) {
         this.model = model;
         this.config = config;
+        this.kvPool = new FloatArrayPool(config.kvBudgetBytes());
         LlamaConfig c = model.config();
         this.prefillState = model.newState(config.prefillChunk());
         this.decodeState = model.newState(config.maxBatch());
@@ -247,7 +255,7 @@ public final class BatchEngine implements AutoCloseable {
             admitted++;
             s.admittedAt = System.nanoTime();
             try {
-                s.cache = s.request.press().newCache(s.ctx);
+                s.cache = s.request.press().newCache(s.ctx, kvPool);
             } catch (RuntimeException e) {
                 release(s, s.budget + s.transientBytes);
                 failed++;
@@ -277,7 +285,7 @@ public final class BatchEngine implements AutoCloseable {
             if (s.future.isCancelled()) {
                 list.remove(i);
                 reserved -= s.budget + (s.compressed ? 0 : s.transientBytes);
-                s.cache = null;
+                releaseCache(s);
                 cancelled++;
             }
         }
@@ -403,8 +411,21 @@ public final class BatchEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        s.cache = null;
+        releaseCache(s);
         s.future.complete(r);
+    }
+
+    /** Gives the sequence's KV memory back to the pool (engine thread; the cache is not in a batch any more). */
+    private void releaseCache(Sequence s) {
+        if (s.cache != null) {
+            s.cache.release();
+            s.cache = null;
+        }
+    }
+
+    /** The pool that recycles the sequences' dense KV arrays (for tests and metrics). */
+    public FloatArrayPool kvPool() {
+        return kvPool;
     }
 
     private void finishFailed(Sequence s, Throwable e) {
@@ -415,7 +436,7 @@ public final class BatchEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        s.cache = null;
+        releaseCache(s);
         s.future.completeExceptionally(e);
     }
 

@@ -82,8 +82,16 @@ public abstract class KvPress {
 
     /** A cache for one sequence: dense when lossless, otherwise a {@link PressedKvCache} under this press. */
     public KvCache newCache(PressContext ctx) {
+        return newCache(ctx, null);
+    }
+
+    /**
+     * A cache for one sequence whose dense arrays (the lossless case) come from {@code pool} (null: allocated);
+     * the owner calls {@link KvCache#release()} when the sequence ends.
+     */
+    public KvCache newCache(PressContext ctx, io.reviver.kernel.cache.FloatArrayPool pool) {
         if (isLossless()) {
-            return new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity());
+            return new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity(), pool);
         }
         return new PressedKvCache(this, ctx);
     }

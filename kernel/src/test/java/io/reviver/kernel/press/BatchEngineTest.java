@@ -33,6 +33,26 @@ class BatchEngineTest {
     static final String[] PRESSES = {"full", "h2o", "kvreviver", "snapkv", "streaming_llm"};
 
     @Test
+    void denseKvArraysAreRecycledBetweenSequences() throws Exception {
+        LlamaModel m = models.model;
+        int[] prompt = PressTableTest.randomPrompt(60, 77, m.config().vocabSize());
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            int[] first = null;
+            for (int i = 0; i < 4; i++) {
+                GenerationResult r = engine.submit(new GenerationRequest("seq-" + i, prompt, 12, t -> false,
+                    PressRegistry.create("full", 1.0, null), i)).get();
+                if (first == null) {
+                    first = r.tokens();
+                } else {
+                    assertArrayEquals(first, r.tokens(), "a recycled (uncleared) cache gives the same tokens");
+                }
+            }
+            assertEquals(2, engine.kvPool().misses(), "keys and values allocated once");
+            assertEquals(6, engine.kvPool().hits(), "then reused by the three later sequences");
+        }
+    }
+
+    @Test
     void randomMixesMatchGeneratingAloneAndStayWithinTheBudget() throws Exception {
         LlamaModel m = models.model;
         for (int trial = 0; trial < 3; trial++) {

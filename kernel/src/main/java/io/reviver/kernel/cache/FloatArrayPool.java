@@ -1,0 +1,83 @@
+package io.reviver.kernel.cache;
+
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Recycles the large float arrays of KV caches between sequences, so an executor serving a stream of documents
+ * does not allocate (and the collector does not reclaim) a full cache per sequence. Pooled arrays are kept by
+ * length, up to {@code maxBytes} in all (beyond that a returned array is left to the collector); a request is
+ * served by the shortest pooled array that is at least as long and at most twice as long (sequences' capacities
+ * differ with their prompts). Thread-safe.
+ *
+ * <p>Arrays handed out by {@link #take} are <b>not zeroed</b> and may be longer than asked: a cache built on them
+ * must only read what it wrote, within the length it asked for (as {@link DenseKvCache} does).
+ */
+public final class FloatArrayPool {
+
+    private final long maxBytes;
+    private final TreeMap<Integer, ArrayDeque<float[]>> free = new TreeMap<>(); // length → arrays; guarded by this
+    private long pooledBytes;                                              // guarded by this
+    private long hits;
+    private long misses;
+
+    /** @param maxBytes most bytes of arrays kept for reuse, ≥ 0 */
+    public FloatArrayPool(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must be ≥ 0, got " + maxBytes);
+        }
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * An array of at least {@code length} floats: the shortest pooled one of at most {@code 2 · length} floats if
+     * there is one, else a new one of exactly {@code length}.
+     */
+    public float[] take(int length) {
+        synchronized (this) {
+            Map.Entry<Integer, ArrayDeque<float[]>> e = free.ceilingEntry(length);
+            if (e != null && e.getKey() <= 2L * length) {
+                float[] a = e.getValue().pop();
+                if (e.getValue().isEmpty()) {
+                    free.remove(e.getKey());
+                }
+                hits++;
+                pooledBytes -= 4L * a.length;
+                return a;
+            }
+            misses++;
+        }
+        return new float[length];
+    }
+
+    /** Returns an array for reuse (null is ignored); the caller must not use it afterwards. */
+    public void give(float[] array) {
+        if (array == null) {
+            return;
+        }
+        synchronized (this) {
+            long bytes = 4L * array.length;
+            if (pooledBytes + bytes > maxBytes) {
+                return;
+            }
+            free.computeIfAbsent(array.length, k -> new ArrayDeque<>()).push(array);
+            pooledBytes += bytes;
+        }
+    }
+
+    /** Takes served from the pool so far. */
+    public synchronized long hits() {
+        return hits;
+    }
+
+    /** Takes that had to allocate so far. */
+    public synchronized long misses() {
+        return misses;
+    }
+
+    /** Bytes of arrays waiting for reuse now. */
+    public synchronized long pooledBytes() {
+        return pooledBytes;
+    }
+}
