@@ -1,7 +1,8 @@
 """Probe: does the bundled model class form induction (copying) on pure copy data when the copied spans come from a
 small token subset? Trains from scratch on 128-token sequences of a random span (8-32 tokens) repeated, spans drawn
 from `--subset` tokens, `--batch` sequences per step (32), constant learning rate `--lr` (2e-3), model shape from
-`--dim --layers --heads --kv-heads --hidden` (default: the bundled model's), and logs the loss on the repeated part
+`--dim --layers --heads --kv-heads --hidden` (default: the bundled model's), RoPE base `--rope-base`, and with
+`--distinct` spans that never repeat a token (so every position of the copy has one right answer), and logs the loss on the repeated part
 (chance = ln(subset)) every 25 steps as JSON lines. See MODEL_CARD.md ("Later attempts").
 
     /usr/bin/python3 model-store/training/probe_copy.py --steps 600 --subset 64 --out work-cache/probe-64.jsonl
@@ -36,11 +37,13 @@ def main():
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--rope-base", type=float, default=10000.0)
+    ap.add_argument("--distinct", action="store_true", help="no token twice within a span")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     cfg = M.Config(vocab=4059, dim=a.dim, n_layers=a.layers, n_heads=a.heads, n_kv_heads=a.kv_heads,
-                   hidden_dim=a.hidden, context_length=2048)
+                   hidden_dim=a.hidden, context_length=2048, rope_base=a.rope_base)
     net = M.Llama(cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.05)
     rng = random.Random(a.seed)
@@ -52,7 +55,8 @@ def main():
         for step in range(1, a.steps + 1):
             ids, mask = [], []
             for _ in range(B):
-                span = [rng.choice(tokens) for _ in range(rng.randint(8, 32))]
+                n = rng.randint(8, 32)
+                span = rng.sample(tokens, n) if a.distinct else [rng.choice(tokens) for _ in range(n)]
                 seq = [1] + (span * (T // len(span) + 2))[:T]
                 ids.append(seq)
                 mask.append([0] * (1 + len(span)) + [1] * (T - len(span)))
