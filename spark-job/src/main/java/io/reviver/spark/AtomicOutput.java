@@ -52,6 +52,16 @@ public final class AtomicOutput {
      *                         neither to be overwritten nor a complete output of the same configuration to resume
      */
     public AtomicOutput(JobConfig config, String jobId, Configuration hadoopConf) {
+        this(config, jobId, hadoopConf, config.configHash(1));
+    }
+
+    /**
+     * Checks the output location before any work is done, for a run whose rows carry {@code configHash}.
+     *
+     * @throws ConfigException naming {@code reviver.output} if it has no parent directory, or exists and is
+     *                         neither to be overwritten nor a complete output of the same configuration to resume
+     */
+    public AtomicOutput(JobConfig config, String jobId, Configuration hadoopConf, String configHash) {
         this.output = new Path(config.output());
         Path parent = output.getParent();
         String key = JobConfigKeys.OUTPUT.property() + " (--output): '" + Redact.uri(config.output()) + "'";
@@ -62,6 +72,7 @@ public final class AtomicOutput {
         this.old = new Path(parent, "." + output.getName() + ".reviver-old-" + jobId);
         try {
             this.fs = output.getFileSystem(hadoopConf);
+            restoreStranded(parent);
             this.existing = fs.exists(output);
             if (existing && !config.overwrite()) {
                 if (!config.resume()) {
@@ -74,15 +85,38 @@ public final class AtomicOutput {
                     throw new ConfigException(key + " exists but is not a complete Reviver output (no " + REPORT
                         + "); choose a new location or set " + JobConfigKeys.OVERWRITE.property() + "=true");
                 }
-                if (!hash.equals(config.configHash())) {
+                if (!hash.equals(configHash)) {
                     throw new ConfigException(key + " was written with other settings (configuration hash " + hash
-                        + ", now " + config.configHash() + "); choose a new location or set "
+                        + ", now " + configHash + "); choose a new location or set "
                         + JobConfigKeys.OVERWRITE.property() + "=true");
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot check output " + output + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot check output " + r(output) + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A commit that crashed between moving the previous output away and moving the new one in leaves the previous
+     * output under {@code .<name>.reviver-old-<jobId>} and nothing at the destination: put it back.
+     */
+    private void restoreStranded(Path parent) throws IOException {
+        if (fs.exists(output) || !fs.exists(parent)) {
+            return;
+        }
+        for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(parent)) {
+            if (st.isDirectory() && st.getPath().getName().startsWith("." + output.getName() + ".reviver-old-")) {
+                if (fs.rename(st.getPath(), output)) {
+                    LOG.warn("restored the previous output {} from {}, left there by an interrupted commit",
+                        r(output), r(st.getPath()));
+                }
+                return;
+            }
+        }
+    }
+
+    private static String r(Path p) {
+        return Redact.uri(p.toString());
     }
 
     /** Whether a committed output exists (to resume from, or to overwrite). */
@@ -120,22 +154,39 @@ public final class AtomicOutput {
                 case JSONL -> writer.option("ignoreNullFields", "false").json(temporary.toString());
             }
             boolean replacing = fs.exists(output);
+            byte[] oldReport = null;
+            if (replacing) {
+                // The report marks a complete output: remove it first, so that no half-moved directory (an S3
+                // rename copies object by object) can ever look complete; it is put back if the old output is.
+                Path report = new Path(output, REPORT);
+                if (fs.exists(report)) {
+                    try (java.io.InputStream in = fs.open(report)) {
+                        oldReport = in.readAllBytes();
+                    }
+                    fs.delete(report, false);
+                }
+            }
             if (replacing && !fs.rename(output, old)) {
-                throw new IOException("rename " + output + " -> " + old + " returned false");
+                throw new IOException("rename " + r(output) + " -> " + r(old) + " returned false");
             }
             // From here the destination does not exist; anything there after a failed rename is partial (on S3 a
             // directory rename copies object by object): remove it and put the previous output back.
             try {
                 if (!fs.rename(temporary, output)) {
-                    throw new IOException("rename " + temporary + " -> " + output + " returned false");
+                    throw new IOException("rename " + r(temporary) + " -> " + r(output) + " returned false");
                 }
             } catch (IOException | RuntimeException e) {
                 try {
                     if (fs.exists(output)) {
                         fs.delete(output, true);
                     }
-                    if (replacing) {
-                        fs.rename(old, output);
+                    if (replacing && !fs.rename(old, output)) {
+                        e.addSuppressed(new IOException("the previous output could not be moved back from "
+                            + r(old) + "; it is still there"));
+                    } else if (replacing && oldReport != null) {
+                        try (OutputStream out = fs.create(new Path(output, REPORT), true)) {
+                            out.write(oldReport);
+                        }
                     }
                 } catch (IOException | RuntimeException cleanup) {
                     e.addSuppressed(cleanup);
@@ -146,7 +197,7 @@ public final class AtomicOutput {
                 fs.delete(old, true);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot commit output " + output + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot commit output " + r(output) + ": " + e.getMessage(), e);
         } finally {
             abort();
         }
@@ -165,7 +216,7 @@ public final class AtomicOutput {
         try (OutputStream out = fs.create(new Path(output, name), true)) {
             out.write(text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + name + " into " + output + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + name + " into " + r(output) + ": " + e.getMessage(), e);
         }
     }
 
@@ -179,7 +230,7 @@ public final class AtomicOutput {
                 fs.delete(temporary, true);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot delete the temporary output {}: {}", temporary, e.toString());
+            LOG.warn("cannot delete the temporary output {}: {}", r(temporary), e.toString());
         }
     }
 }

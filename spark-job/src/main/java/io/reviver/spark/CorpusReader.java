@@ -45,7 +45,7 @@ public final class CorpusReader {
                 Dataset<Row> p = spark.read().parquet(uri);
                 List<String> columns = Arrays.asList(p.columns());
                 if (!columns.contains("id") || !columns.contains("text")) {
-                    throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + uri + "' is "
+                    throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + Redact.uri(uri) + "' is "
                         + "Parquet with columns " + columns + "; it needs 'id' and 'text'");
                 }
                 yield p.select(functions.col("id").cast("string"), functions.col("text").cast("string"),

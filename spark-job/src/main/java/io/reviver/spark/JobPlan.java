@@ -23,6 +23,11 @@ public record JobPlan(JobConfig config, String jobId, long kvBytesPerTask) imple
         }
     }
 
+    /** The configuration hash of this run ({@link JobConfig#configHash(long)}), which keys its output rows. */
+    public String configHash() {
+        return config.configHash(kvBytesPerTask);
+    }
+
     /** The key of this job's model replica in an executor's {@link ReplicaCache}. */
     public ReplicaCache.Key replicaKey() {
         return new ReplicaCache.Key(config.model(), config.modelCacheDir(), config.threads(), config.attention());

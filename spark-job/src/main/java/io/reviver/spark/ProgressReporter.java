@@ -106,7 +106,7 @@ public final class ProgressReporter implements AutoCloseable {
         running = false;
         thread.interrupt();
         try {
-            thread.join(5000);
+            thread.join(); // the last tick must not race the final one below (or the work directory's deletion)
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,7 +1,6 @@
 package io.reviver.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.reviver.spark.config.JobConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -38,11 +37,11 @@ public final class ProgressStore implements Serializable {
         this.directory = directory;
     }
 
-    /** The store of {@code config}'s output and configuration hash. */
-    public static ProgressStore of(JobConfig config) {
-        Path output = new Path(config.output());
+    /** The store of the run's output and configuration hash. */
+    public static ProgressStore of(JobPlan plan) {
+        Path output = new Path(plan.config().output());
         Path root = new Path(output.getParent(), "." + output.getName() + ".reviver-work");
-        return new ProgressStore(root.toString(), new Path(root, config.configHash()).toString());
+        return new ProgressStore(root.toString(), new Path(root, plan.configHash()).toString());
     }
 
     /** The directory of this configuration's records. */
@@ -120,7 +119,10 @@ public final class ProgressStore implements Serializable {
         write(conf, new Path(root, AtomicOutput.REPORT), json);
     }
 
-    /** Writes under a hidden name, then replaces {@code file}: a reader sees an old or a new file, never half. */
+    /**
+     * Writes under a hidden name, then replaces {@code file}: a reader never sees half a file (between the delete
+     * and the rename there is briefly none).
+     */
     private static void write(Configuration conf, Path file, String text) {
         Path temporary = new Path(file.getParent(), "." + file.getName() + ".tmp");
         try {

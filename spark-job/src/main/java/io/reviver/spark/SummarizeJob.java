@@ -116,10 +116,10 @@ public final class SummarizeJob {
                 + "per task {}, configuration hash {}", plan.jobId(), Redact.uri(config.model().toString()),
             Redact.uri(config.input()), config.inputFormat().configName(), Redact.uri(config.output()),
             config.outputFormat().configName(), config.press(), config.budget(), config.maxNewTokens(),
-            plan.kvBytesPerTask(), config.configHash());
+            plan.kvBytesPerTask(), plan.configHash());
         DriverChecks.check(config, hc);
-        AtomicOutput output = new AtomicOutput(config, plan.jobId(), hc);
-        ProgressStore store = ProgressStore.of(config);
+        AtomicOutput output = new AtomicOutput(config, plan.jobId(), hc, plan.configHash());
+        ProgressStore store = ProgressStore.of(plan);
         if (!config.resume()) {
             store.delete(hc);
         }
@@ -152,7 +152,7 @@ public final class SummarizeJob {
             JavaRDD<DocumentWork> todo = documents;
             if (previous != null) {
                 java.util.HashSet<String> keys = new java.util.HashSet<>(previous
-                    .filter(functions.col("config_sha256").equalTo(config.configHash())
+                    .filter(functions.col("config_sha256").equalTo(plan.configHash())
                         .and(functions.col("error").isNull()))
                     .javaRDD().map(OutputSchema::key).collect());
                 doneKeys = sc.broadcast(keys);
@@ -218,7 +218,8 @@ public final class SummarizeJob {
             Dataset<Row> recorded = store.read(spark, hc);
             boolean unchanged = pending == 0 && output.exists() && !config.overwrite() && recorded == null;
             if (!unchanged) {
-                Dataset<Row> rows = finalRows(spark, config, documents, previous, recorded);
+                Dataset<Row> rows = total == 0 ? spark.createDataFrame(List.of(), OutputSchema.SCHEMA)
+                    : finalRows(spark, plan, documents, previous, recorded);
                 output.write(rows, config);
             } else {
                 LOG.info("job {}: every document was already in {}; the output is left as it is", plan.jobId(),
@@ -269,9 +270,9 @@ public final class SummarizeJob {
      * from the results of this configuration (a success if any, else the lowest-index error), in files of
      * {@link #ROWS_PER_FILE} consecutive indices, sorted by index.
      */
-    private static Dataset<Row> finalRows(SparkSession spark, JobConfig config, JavaRDD<DocumentWork> documents,
+    private static Dataset<Row> finalRows(SparkSession spark, JobPlan plan, JavaRDD<DocumentWork> documents,
                                           Dataset<Row> previous, Dataset<Row> recorded) {
-        String hash = config.configHash();
+        String hash = plan.configHash();
         String[] columns = OutputSchema.SCHEMA.fieldNames();
         Dataset<Row> results = recorded == null ? null : recorded.select(columns[0], tail(columns));
         if (previous != null) {

@@ -70,6 +70,9 @@ public final class SummarizePartition implements VoidFunction<Iterator<DocumentW
             ExecutorSample.baseline(plan.jobId(), batch);
             ExecutorSample.recordLoad(plan.jobId(), lease.loadNanos());
             while (docs.hasNext()) {
+                if (tc != null && tc.isInterrupted()) {
+                    throw new IllegalStateException("task killed: " + tc.getKillReason());
+                }
                 DocumentWork d = docs.next();
                 DocumentSummary s = engine.summarize(d.index(), d.id(), d.text(), d.problem());
                 tokens += s.inputTokens();

@@ -57,7 +57,7 @@ final class TextFiles {
         try {
             FileSystem fs = root.getFileSystem(conf);
             if (!fs.exists(root)) {
-                throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + uri
+                throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + Redact.uri(uri)
                     + "' does not exist");
             }
             RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
@@ -68,7 +68,7 @@ final class TextFiles {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + uri + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot list " + Redact.uri(uri) + ": " + e.getMessage(), e);
         }
         files.sort(null);
         return files;

@@ -103,7 +103,9 @@ public final class ThroughputReport {
         config.put("budget", c.budget());
         config.put("kv_memory_bytes", c.kvMemoryBytes());
         config.put("max_new_tokens", c.maxNewTokens());
-        config.put("config_hash", c.configHash());
+        config.put("config_hash", plan.configHash());
+        config.put("output_format", c.outputFormat().configName());
+        config.put("attention", c.attention().configName());
 
         // Latest (largest) cumulative sample per executor; task-level figures summed.
         Map<String, ExecutorSample> latest = new TreeMap<>();

@@ -82,7 +82,9 @@ class AtomicOutputTest {
 
         // A first, good commit.
         HalfRenameFileSystem.failing = false;
-        new AtomicOutput(config, "job-1", conf).write(rows(3), config);
+        AtomicOutput first = new AtomicOutput(config, "job-1", conf);
+        first.write(rows(3), config);
+        first.writeReport("{\"config\":{\"config_hash\":\"h\"}}", "<html></html>");
         assertEquals(3, SharedSpark.session().read().schema(OutputSchema.SCHEMA).json(out.toString()).count());
 
         // Replacing it fails half way: the previous output is back, nothing partial, no temporary directory.
@@ -94,6 +96,15 @@ class AtomicOutputTest {
         assertTrue(String.valueOf(e.getMessage()).contains("injected"), String.valueOf(e.getMessage()));
         assertEquals(3, SharedSpark.session().read().schema(OutputSchema.SCHEMA).json(out.toString()).count(),
             "the previous output is back");
+        assertTrue(Files.exists(out.resolve(AtomicOutput.REPORT)), "with its report");
+        HalfRenameFileSystem.failing = false;
+
+        // A commit that died between its two renames left the previous output aside: the next run restores it.
+        Path aside = tmp.resolve(".out.reviver-old-crashed");
+        Files.move(out, aside);
+        new AtomicOutput(overwrite, "job-4", conf);
+        assertTrue(Files.exists(out.resolve(AtomicOutput.REPORT)) && !Files.exists(aside), "restored");
+        HalfRenameFileSystem.failing = true;
 
         // Into a new location: nothing at the destination.
         Path fresh = tmp.resolve("fresh");

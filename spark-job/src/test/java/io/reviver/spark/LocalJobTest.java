@@ -124,7 +124,9 @@ class LocalJobTest {
         assertEquals("done", json.path("status").asText());
         assertEquals(rows.size(), json.path("cluster").path("documents").asLong(), json.toString());
         assertEquals(rows.size(), json.path("cluster").path("summarized").asLong(), json.toString());
-        assertEquals(config.configHash(), json.path("config").path("config_hash").asText());
+        String hash = json.path("config").path("config_hash").asText();
+        assertEquals(config.configHash(config.kvMemoryBytes() / 2), hash, "local[2]: two tasks share kv-memory");
+        assertTrue(rows.stream().allMatch(r -> hash.equals(r.getAs("config_sha256"))), "rows carry the hash");
         JsonNode executor = json.path("executors").path(0);
         assertEquals(rows.size(), executor.path("documents").asLong(), "local mode: one executor did all");
         assertTrue(executor.path("prefill_tokens").asLong() > executor.path("input_tokens").asLong(),

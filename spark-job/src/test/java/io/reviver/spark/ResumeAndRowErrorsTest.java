@@ -83,8 +83,8 @@ class ResumeAndRowErrorsTest {
         Map<String, String> half = config(input, "jsonl", resumed);
         half.put("limit", "3");
         // limit is not part of the configuration hash: the second run may resume the first one's output.
-        assertEquals(JobConfigLoader.fromValues(half).configHash(),
-            JobConfigLoader.fromValues(config(input, "jsonl", resumed)).configHash());
+        assertEquals(JobConfigLoader.fromValues(half).configHash(1 << 20),
+            JobConfigLoader.fromValues(config(input, "jsonl", resumed)).configHash(1 << 20));
         assertEquals(3, SummarizeJob.run(spark, JobConfigLoader.fromValues(half)).summarized());
         ThroughputReport b = SummarizeJob.run(spark, JobConfigLoader.fromValues(config(input, "jsonl", resumed)));
         assertEquals(3, b.skipped());
@@ -153,6 +153,18 @@ class ResumeAndRowErrorsTest {
         assertTrue(errors.get("long.txt").startsWith("document too long: ")
             && errors.get("long.txt").endsWith("over reviver.max-document-tokens = 2000"), errors.toString());
         assertEquals(5, report.failed());
+    }
+
+    @Test
+    void anEmptyCorpusGivesAnEmptyOutput() throws Exception {
+        Path input = tmp.resolve("empty.jsonl");
+        Files.writeString(input, "");
+        Path out = tmp.resolve("empty-out");
+        ThroughputReport r = SummarizeJob.run(SharedSpark.session(), JobConfigLoader.fromValues(
+            config(input, "jsonl", out)));
+        assertEquals(0, r.documents());
+        assertTrue(Files.exists(out.resolve(AtomicOutput.REPORT)));
+        assertEquals(0, SharedSpark.session().read().schema(OutputSchema.SCHEMA).json(out.toString()).count());
     }
 
     /** Counts Spark jobs started while it is registered. */

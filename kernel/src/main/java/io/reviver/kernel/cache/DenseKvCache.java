@@ -178,12 +178,15 @@ public final class DenseKvCache implements KvCache {
         }
     }
 
-    /** Gives the arrays back to the pool (if any); the cache must not be used afterwards. Idempotent. */
+    /**
+     * Gives the arrays back to the pool (if any) while it holds at most {@code poolLimitBytes}; the cache must not
+     * be used afterwards. Idempotent.
+     */
     @Override
-    public void release() {
+    public void release(long poolLimitBytes) {
         if (pool != null) {
-            pool.give(keys);
-            pool.give(values);
+            pool.give(keys, poolLimitBytes);
+            pool.give(values, poolLimitBytes);
         }
         keys = null;
         values = null;

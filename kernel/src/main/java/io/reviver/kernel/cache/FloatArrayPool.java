@@ -7,9 +7,10 @@ import java.util.TreeMap;
 /**
  * Recycles the large float arrays of KV caches between sequences, so an executor serving a stream of documents
  * does not allocate (and the collector does not reclaim) a full cache per sequence. Pooled arrays are kept by
- * length, up to {@code maxBytes} in all (beyond that a returned array is left to the collector); a request is
- * served by the shortest pooled array that is at least as long and at most twice as long (sequences' capacities
- * differ with their prompts). Thread-safe.
+ * length, up to {@code maxBytes} in all (beyond that, or beyond the limit a caller passes to
+ * {@link #give(float[], long)}, a returned array is left to the collector); a request is served by the shortest
+ * pooled array that is at least as long and at most a quarter longer (sequences' capacities differ with their
+ * prompts). Thread-safe.
  *
  * <p>Arrays handed out by {@link #take} are <b>not zeroed</b> and may be longer than asked: a cache built on them
  * must only read what it wrote, within the length it asked for (as {@link DenseKvCache} does).
@@ -31,13 +32,13 @@ public final class FloatArrayPool {
     }
 
     /**
-     * An array of at least {@code length} floats: the shortest pooled one of at most {@code 2 · length} floats if
-     * there is one, else a new one of exactly {@code length}.
+     * An array of at least {@code length} floats: the shortest pooled one of at most {@code 1.25 · length} floats
+     * if there is one, else a new one of exactly {@code length}.
      */
     public float[] take(int length) {
         synchronized (this) {
             Map.Entry<Integer, ArrayDeque<float[]>> e = free.ceilingEntry(length);
-            if (e != null && e.getKey() <= 2L * length) {
+            if (e != null && e.getKey() <= length + (long) length / 4) {
                 float[] a = e.getValue().pop();
                 if (e.getValue().isEmpty()) {
                     free.remove(e.getKey());
@@ -53,12 +54,21 @@ public final class FloatArrayPool {
 
     /** Returns an array for reuse (null is ignored); the caller must not use it afterwards. */
     public void give(float[] array) {
+        give(array, maxBytes);
+    }
+
+    /**
+     * Returns an array for reuse unless the pool would then hold more than {@code limitBytes} (or
+     * {@code maxBytes}); e.g. an engine passes its KV budget minus what live sequences reserve, so pooled and
+     * live arrays together stay near the budget.
+     */
+    public void give(float[] array, long limitBytes) {
         if (array == null) {
             return;
         }
         synchronized (this) {
             long bytes = 4L * array.length;
-            if (pooledBytes + bytes > maxBytes) {
+            if (pooledBytes + bytes > Math.min(maxBytes, limitBytes)) {
                 return;
             }
             free.computeIfAbsent(array.length, k -> new ArrayDeque<>()).push(array);

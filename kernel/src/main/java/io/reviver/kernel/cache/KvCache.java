@@ -92,5 +92,10 @@ public interface KvCache {
      * does nothing (the collector reclaims the cache).
      */
     default void release() {
+        release(Long.MAX_VALUE);
+    }
+
+    /** {@link #release()}, keeping pooled memory only while the pool holds at most {@code poolLimitBytes}. */
+    default void release(long poolLimitBytes) {
     }
 }

@@ -32,9 +32,10 @@ import org.apache.logging.log4j.Logger;
  * compression, and only one sequence prefills at a time, so the sum of all caches' bytes never exceeds the
  * budget. Thread-safe; {@link #close} finishes the queued work first.
  *
- * <p><b>Memory.</b> Lossless (dense) caches take their two arrays from the engine's {@link FloatArrayPool} (at most
- * the KV budget is kept) and give them back when the sequence leaves, so a stream of documents reuses the same
- * KV memory. A lossy press's cache is sized to its prompt once, shrunk once at compression, and a decode step
+ * <p><b>Memory.</b> Lossless (dense) caches take their two arrays from the engine's {@link FloatArrayPool} and
+ * give them back when the sequence leaves, so a stream of documents reuses the same KV memory; the pool keeps
+ * only what the budget leaves free of live reservations, and a reused array is at most a quarter longer than
+ * asked. A lossy press's cache is sized to its prompt once, shrunk once at compression, and a decode step
  * allocates nothing (a revival copies one entry). The decode loop itself allocates nothing per step.
  */
 public final class BatchEngine implements AutoCloseable {
@@ -418,7 +419,14 @@ public final class BatchEngine implements AutoCloseable {
     /** Gives the sequence's KV memory back to the pool (engine thread; the cache is not in a batch any more). */
     private void releaseCache(Sequence s) {
         if (s.cache != null) {
-            s.cache.release();
+            long live;
+            lock.lock();
+            try {
+                live = reserved;
+            } finally {
+                lock.unlock();
+            }
+            s.cache.release(Math.max(0, config.kvBudgetBytes() - live)); // pooled + live stay near the budget
             s.cache = null;
         }
     }

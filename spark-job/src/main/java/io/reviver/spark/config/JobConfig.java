@@ -75,7 +75,8 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");
         }
         if (stripSlash(input).equals(stripSlash(output))) {
-            throw ConfigException.badValue(JobConfigKeys.OUTPUT, output, "is the same as reviver.input");
+            throw ConfigException.badValue(JobConfigKeys.OUTPUT, io.reviver.spark.Redact.uri(output),
+                "is the same as reviver.input");
         }
         if (chunkTokens != 0 && chunkTokens <= 2 * maxNewTokens) {
             throw ConfigException.badValue(JobConfigKeys.CHUNK_TOKENS, String.valueOf(chunkTokens),
@@ -86,14 +87,18 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
 
     /**
      * SHA-256 (hex) of every setting that can change a document's summary: the model (location and expected
-     * checksum), press, budget, KV memory (it bounds the chunk size), generated tokens, prompt template, chunk
-     * size, prefill batch, sampling settings and seed, and the document limits. Together with a document's id and
-     * content hash it keys the document's output row, so a re-run or a resumed run never writes a document twice
-     * and never mixes results of different settings. Input, output, partitions, threads and reporting settings do
-     * not take part.
+     * checksum), press, budget, the KV bytes one task may use (with the context it sets the chunk size; it
+     * follows from {@code kv-memory} and the executors' concurrent tasks), generated tokens, prompt template, chunk
+     * size, prefill batch, attention backend (its float sums differ in the last bits), sampling settings and seed,
+     * and the document limits. Together with a document's id and content hash it keys the document's output row,
+     * so a re-run or a resumed run never writes a document twice and never mixes results of different settings.
+     * Input, output, partitions, threads, {@code limit} and reporting settings do not take part.
+     *
+     * @param kvBytesPerTask the KV bytes of one task in this run ({@code JobPlan.kvBytesPerTask})
      */
-    public String configHash() {
-        String canonical = String.join("\n",
+    public String configHash(long kvBytesPerTask) {
+        String canonical = String.join("\n", "kv-bytes-per-task=" + kvBytesPerTask,
+            "attention=" + attention.configName(),
             "model=" + model, "model-sha256=" + model.expectedSha256().orElse(""), "press=" + press,
             "budget=" + Double.toString(budget), "kv-memory=" + kvMemoryBytes, "max-new-tokens=" + maxNewTokens,
             "prompt-template=" + promptTemplate, "chunk-tokens=" + chunkTokens, "prefill-batch=" + prefillBatch,
@@ -118,7 +123,8 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             }
             return location;
         } catch (ModelLocationException e) {
-            throw new ConfigException(JobConfigKeys.MODEL.property() + " (--model): '" + model + "'"
+            throw new ConfigException(JobConfigKeys.MODEL.property() + " (--model): '" + io.reviver.spark.Redact.uri(model)
+                + "'"
                 + (sha256.isBlank() ? "" : " with " + JobConfigKeys.MODEL_SHA256.property() + " '" + sha256 + "'")
                 + ": " + e.getMessage());
         }

@@ -69,7 +69,7 @@ public final class SummaryEngine {
         this.suffix = tokenizer.encode(template.substring(at + JobConfigKeys.TEXT_PLACEHOLDER.length()));
         this.eos = tokenizer.eosId().orElse(-1);
         this.press = PressRegistry.create(config.press(), config.budget(), tokenizer::encode);
-        this.configHash = config.configHash();
+        this.configHash = config.configHash(kvBytesPerTask);
 
         LlamaConfig c = replica.model().config();
         long bytesPerPosition = 2L * c.nLayers() * c.kvDim() * Float.BYTES;
@@ -194,9 +194,23 @@ public final class SummaryEngine {
             String out = tokenizer.decode(summary).strip();
             return new DocumentSummary(index, rowId, sha, configHash, out, inputTokens, summary.length, chunks, config.press(),
                 config.budget(), timings.prefillNanos, timings.decodeNanos, System.nanoTime() - t0, null);
+        } catch (GenerationInterruptedException e) {
+            throw e; // the task is being killed (e.g. a losing speculative attempt): no error row
         } catch (RuntimeException e) {
             return failed(index, rowId, sha, inputTokens, chunks, t0, e.getClass().getSimpleName() + ": "
                 + e.getMessage());
+        }
+    }
+
+    /**
+     * The calling thread was interrupted while its passes were generating (Spark kills a task this way); the
+     * passes were cancelled, which frees their KV memory in the executor's engine.
+     */
+    public static final class GenerationInterruptedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        GenerationInterruptedException(InterruptedException cause) {
+            super("interrupted while generating", cause);
         }
     }
 
@@ -221,8 +235,15 @@ public final class SummaryEngine {
         for (int i = 0; i < bodies.size(); i++) {
             futures.add(submit(bodies.get(i), firstSeed + i));
         }
-        for (java.util.concurrent.CompletableFuture<GenerationResult> f : futures) {
-            out.add(tokensOf(await(f), timings));
+        try {
+            for (java.util.concurrent.CompletableFuture<GenerationResult> f : futures) {
+                out.add(tokensOf(await(f), timings));
+            }
+        } catch (RuntimeException e) {
+            for (java.util.concurrent.CompletableFuture<GenerationResult> f : futures) {
+                f.cancel(false); // no-op for finished passes; frees the engine of the others
+            }
+            throw e;
         }
         return out;
     }
@@ -242,8 +263,9 @@ public final class SummaryEngine {
         try {
             return f.get();
         } catch (InterruptedException e) {
+            f.cancel(false);
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while generating", e);
+            throw new GenerationInterruptedException(e);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException re ? re
                 : new IllegalStateException(e.getCause().toString(), e.getCause());

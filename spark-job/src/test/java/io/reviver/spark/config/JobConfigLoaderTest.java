@@ -119,13 +119,18 @@ class JobConfigLoaderTest {
     @Test
     void configHashFollowsWhatShapesASummary() {
         Map<String, String> v = required();
-        String base = JobConfigLoader.fromValues(v).configHash();
+        String base = JobConfigLoader.fromValues(v).configHash(1 << 20);
         v.put("partitions", "7");
         v.put("limit", "3");
         v.put("threads", "2");
-        assertEquals(base, JobConfigLoader.fromValues(v).configHash(), "scheduling settings do not count");
+        assertEquals(base, JobConfigLoader.fromValues(v).configHash(1 << 20), "scheduling settings do not count");
         v.put("budget", "0.5");
-        assertTrue(!base.equals(JobConfigLoader.fromValues(v).configHash()), "the budget does");
+        assertTrue(!base.equals(JobConfigLoader.fromValues(v).configHash(1 << 20)), "the budget does");
+        assertTrue(!base.equals(JobConfigLoader.fromValues(required()).configHash(2 << 20)),
+            "so do the KV bytes of a task (they set the chunk size)");
+        Map<String, String> cl = required();
+        cl.put("attention", "opencl");
+        assertTrue(!base.equals(JobConfigLoader.fromValues(cl).configHash(1 << 20)), "and the attention backend");
     }
 
     @Test
