@@ -80,7 +80,14 @@ public final class AtomicOutput {
                         + JobConfigKeys.RESUME.property() + "=true to add what is missing, or set "
                         + JobConfigKeys.OVERWRITE.property() + "=true");
                 }
-                String hash = reportConfigHash();
+                String format = reportField("output_format");
+                if (format != null && !format.equals(config.outputFormat().configName())) {
+                    throw new ConfigException(key + " holds " + format + " output; resuming it needs "
+                        + JobConfigKeys.OUTPUT_FORMAT.property() + "=" + format + " (now "
+                        + config.outputFormat().configName() + "), or set " + JobConfigKeys.OVERWRITE.property()
+                        + "=true");
+                }
+                String hash = reportField("config_hash");
                 if (hash == null) {
                     throw new ConfigException(key + " exists but is not a complete Reviver output (no " + REPORT
                         + "); choose a new location or set " + JobConfigKeys.OVERWRITE.property() + "=true");
@@ -124,8 +131,8 @@ public final class AtomicOutput {
         return existing;
     }
 
-    /** The configuration hash recorded in the existing output's report, or null without a readable report. */
-    private String reportConfigHash() throws IOException {
+    /** A field of the existing output's report's {@code config}, or null without a readable report or field. */
+    private String reportField(String field) throws IOException {
         Path report = new Path(output, REPORT);
         if (!fs.exists(report)) {
             return null;
@@ -133,8 +140,8 @@ public final class AtomicOutput {
         try (java.io.InputStream in = fs.open(report)) {
             com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(in);
-            com.fasterxml.jackson.databind.JsonNode hash = n.path("config").path("config_hash");
-            return hash.isTextual() ? hash.asText() : null;
+            com.fasterxml.jackson.databind.JsonNode value = n.path("config").path(field);
+            return value.isTextual() ? value.asText() : null;
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return null;
         }

@@ -12,7 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 /**
- * Reads the corpus into a table of three string columns, {@code id}, {@code text} and {@code problem} (why the
+ * Reads the corpus (all of it; {@code limit} is applied after numbering, see {@code SummarizeJob}) into a table of three string columns, {@code id}, {@code text} and {@code problem} (why the
  * document cannot be read; null when it can), whatever its format.
  * <ul>
  *   <li>{@code jsonl}: JSON Lines with fields {@code id}, {@code text} (others ignored); a malformed line gives a
@@ -52,6 +52,6 @@ public final class CorpusReader {
                     functions.lit(null).cast("string").as("problem"));
             }
         };
-        return config.limit() > 0 ? corpus.limit(config.limit()) : corpus;
+        return corpus; // reviver.limit is applied by the job on the numbered rows, where the order is stable
     }
 }

@@ -132,7 +132,11 @@ public final class SummarizeJob {
         try {
             // 1. Read, number and hash the documents.
             stage(sc, "reviver-read", "Read and number the corpus " + Redact.uri(config.input()));
+            // zipWithIndex numbers rows in file and partition order; reviver.limit keeps the first N of that order
+            // (a DataFrame limit would pick rows in shuffle-fetch order, which may differ from run to run).
+            long limit = config.limit() > 0 ? config.limit() : Long.MAX_VALUE;
             documents = CorpusReader.read(spark, config, hadoopConf).javaRDD().zipWithIndex()
+                .filter(t -> t._2() < limit)
                 .map(t -> DocumentWork.read(t._2(), t._1().getString(0), t._1().getString(1), t._1().getString(2)))
                 .setName("documents of " + Redact.uri(config.input())).persist(StorageLevel.MEMORY_AND_DISK());
             long total = documents.count();
@@ -216,7 +220,10 @@ public final class SummarizeJob {
             // 5. The output: one row per distinct input document, from what was done before and now.
             stage(sc, "reviver-commit", "Write the output " + Redact.uri(config.output()));
             Dataset<Row> recorded = store.read(spark, hc);
-            boolean unchanged = pending == 0 && output.exists() && !config.overwrite() && recorded == null;
+            // Left as it is only when it holds exactly the current input's documents (the output reflects the input).
+            boolean unchanged = pending == 0 && output.exists() && !config.overwrite() && recorded == null
+                && readOutput(spark, config, output.location()).count()
+                == documents.map(DocumentWork::key).distinct().count();
             if (!unchanged) {
                 Dataset<Row> rows = total == 0 ? spark.createDataFrame(List.of(), OutputSchema.SCHEMA)
                     : finalRows(spark, plan, documents, previous, recorded);

@@ -24,8 +24,10 @@ import java.util.TreeMap;
  * bytes, concurrency, machine peaks), the {@link JobListener} (task failures, retries, lost executors) and the
  * progress timeline. Achieved fractions: prefill = weight-product FLOPs per prompt token × prefilled tokens /
  * engine prefill time / measured FMA peak (attention FLOPs left out, so a lower bound); decode = weight bytes ×
- * decode steps / engine decode time / measured memory bandwidth. Rates divide by engine time (prefill, decode) or
- * by the run's wall time (documents per hour). Absent figures are written as null.
+ * decode steps / engine decode time / measured memory bandwidth. Prefill and decode tokens/s divide tokens by engine
+ * time: per executor its engine's rate; for the cluster, summed tokens over summed engine time, i.e. the mean rate
+ * of one executor's engine (not the aggregate; documents per hour, over the run's wall time, is). Absent figures
+ * are written as null.
  */
 public final class ThroughputReport {
 

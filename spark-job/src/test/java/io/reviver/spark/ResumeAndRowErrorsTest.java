@@ -110,6 +110,10 @@ class ResumeAndRowErrorsTest {
         ConfigException e = assertThrows(ConfigException.class,
             () -> SummarizeJob.run(spark, JobConfigLoader.fromValues(other)));
         assertTrue(e.getMessage().contains("other settings"), e.getMessage());
+        Map<String, String> parquet = config(input, "jsonl", resumed);
+        parquet.put("output-format", "parquet");
+        e = assertThrows(ConfigException.class, () -> SummarizeJob.run(spark, JobConfigLoader.fromValues(parquet)));
+        assertTrue(e.getMessage().contains("holds jsonl output"), e.getMessage());
         LocalJobTest.assertNoTemporaries(tmp);
     }
 
