@@ -35,10 +35,11 @@ import org.apache.logging.log4j.Logger;
  * {@link BackendChoice#OPENCL_OR_JAVA}, logs a WARN, counts a fall-back in {@link #status()} and runs that op on
  * the {@link JavaAttentionBackend} from then on.
  *
- * <p>Not thread-safe: one instance per thread. Buffers: the large inputs (keys, values, sketch tables, vectors to
- * insert) are handed to Aparapi as the caller's own arrays, so no host copy is made and Aparapi keeps reusing the
- * device buffer while the caller passes the same array (a KV cache array, say); a different array costs a new
- * device buffer. Every call transfers the whole of each input array. Small index arrays, scratch and outputs are
+ * <p>Not thread-safe: one instance per thread. Buffers: attention's keys and values are handed to Aparapi as the
+ * caller's own arrays, so no host copy is made and Aparapi keeps reusing the device buffer while the caller passes
+ * the same array (the model's per-thread gather arrays); a different array costs a new device buffer. The sketch
+ * ops copy their tables, counts and vectors into kernel-owned arrays (and an insert copies the tables back): a
+ * press passes a different table per (layer, head) on every call. Every call transfers the whole of each input array. Small index arrays, scratch and outputs are
  * kernel-owned arrays that grow geometrically and are reused across calls. The kernels keep a reference to the
  * last arrays passed until the next call or {@link #close()}.
  */
@@ -49,6 +50,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     private static final float[] EMPTY = new float[1];
     /** Count table stand-in for SIGNED sketches (never read or written by the kernels). */
     private final int[] noCounts = new int[1];
+    /** Kernel-owned copies of the callers' count tables (MEAN sketches), grown as needed. */
+    private int[] insertCounts = new int[1];
+    private int[] reconstructCounts = new int[1];
     /** Default work-group size of the attention and reconstruction kernels. */
     public static final int DEFAULT_LOCAL_SIZE = 64;
 
@@ -286,13 +290,16 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.width = shape.width();
         k.headSize = shape.headSize();
         k.mean = mean ? 1 : 0;
-        k.tables = tables; // updated in place: put, execute, get straight back into the caller's array
-        k.counts = mean ? counts : noCounts; // likewise
+        // Sketch ops copy every array into kernel-owned ones: a KV press calls them with a different table per
+        // (layer, head), and switching the kernel's fields between many caller arrays crashed PoCL once in CI
+        // (SIGSEGV in a work-group, at an address of a freed heap region, right after a G1 cleanup).
+        k.tables = copy(k.tables, tables, tables.length);
+        k.counts = mean ? (insertCounts = copy(insertCounts, counts, counts.length)) : noCounts;
         k.seeds = copy(k.seeds, seeds, s);
         k.tokenStart = copy(k.tokenStart, tokenStart, s);
         k.tokenCount = copy(k.tokenCount, tokenCount, s);
         k.positions = copy(k.positions, positions, positions.length);
-        k.x = x;
+        k.x = copy(k.x, x, x.length);
         k.codes = ensureInts(k.codes, size(positions.length, shape.depth(), 1));
         k.put(k.tables).put(k.counts).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
         if (!execute(op, k, size(s, shape.depth(), localSize), localSize)) {
@@ -300,8 +307,10 @@ public final class OpenClAttentionBackend implements AttentionBackend {
             return;
         }
         k.get(k.tables);
+        System.arraycopy(k.tables, 0, tables, 0, tables.length);
         if (mean) {
             k.get(k.counts);
+            System.arraycopy(k.counts, 0, counts, 0, counts.length);
         }
         time(op, t0);
     }
@@ -325,8 +334,8 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.width = shape.width();
         k.headSize = shape.headSize();
         k.mean = mean ? 1 : 0;
-        k.tables = tables;
-        k.counts = mean ? counts : noCounts;
+        k.tables = copy(k.tables, tables, tables.length); // kernel-owned copies: see sketchInsert
+        k.counts = mean ? (reconstructCounts = copy(reconstructCounts, counts, counts.length)) : noCounts;
         k.seeds = copy(k.seeds, seeds, s);
         k.sketchOf = copy(k.sketchOf, sketchOf, m);
         k.positions = copy(k.positions, positions, m);
