@@ -35,7 +35,8 @@ import org.apache.logging.log4j.Logger;
  * {@link BackendChoice#OPENCL_OR_JAVA}, logs a WARN, counts a fall-back in {@link #status()} and runs that op on
  * the {@link JavaAttentionBackend} from then on.
  *
- * <p>Not thread-safe: one instance per thread. Buffers: attention's keys and values are handed to Aparapi as the
+ * <p>Not thread-safe: one instance per thread; calls into Aparapi are serialised across instances (see
+ * {@code DEVICE_LOCK}). Buffers: attention's keys and values are handed to Aparapi as the
  * caller's own arrays, so no host copy is made and Aparapi keeps reusing the device buffer while the caller passes
  * the same array (the model's per-thread gather arrays); a different array costs a new device buffer. The sketch
  * ops copy their tables, counts and vectors into kernel-owned arrays (and an insert copies the tables back): a
@@ -48,6 +49,13 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     private static final Logger LOG = LogManager.getLogger(OpenClAttentionBackend.class);
     /** Stand-in for an empty input array (OpenCL buffers cannot be empty). */
     private static final float[] EMPTY = new float[1];
+    /**
+     * Serialises every Aparapi call (puts, executions, gets, disposal) across all instances of this class in the
+     * JVM: an instance serves one thread, but a model runs its KV heads' attention on several threads, one backend
+     * each, and concurrent executions of Aparapi kernels from two threads crashed PoCL (a SIGSEGV inside a
+     * work-group) in CI. On a CPU device a kernel already uses every core, so little is lost.
+     */
+    private static final Object DEVICE_LOCK = new Object();
     /** Count table stand-in for SIGNED sketches (never read or written by the kernels). */
     private final int[] noCounts = new int[1];
     /** Kernel-owned copies of the callers' count tables (MEAN sketches), grown as needed. */
@@ -163,6 +171,12 @@ public final class OpenClAttentionBackend implements AttentionBackend {
 
     @Override
     public void attend(AttentionBatch batch, float[] out, float[] weights) {
+        synchronized (DEVICE_LOCK) {
+            attendLocked(batch, out, weights);
+        }
+    }
+
+    private void attendLocked(AttentionBatch batch, float[] out, float[] weights) {
         int[] wOff = batch.weightOffsets();
         batch.checkOutputs(out, weights, wOff[batch.pairs()]);
         if (isOnJava(Op.ATTEND)) {
@@ -187,6 +201,12 @@ public final class OpenClAttentionBackend implements AttentionBackend {
 
     @Override
     public void attendWithSketch(AttentionBatch batch, SketchedTokens sketch, float[] out, float[] weights) {
+        synchronized (DEVICE_LOCK) {
+            attendWithSketchLocked(batch, sketch, out, weights);
+        }
+    }
+
+    private void attendWithSketchLocked(AttentionBatch batch, SketchedTokens sketch, float[] out, float[] weights) {
         sketch.checkFor(batch);
         int[] wOff = batch.weightOffsets(sketch.vagueLength());
         batch.checkOutputs(out, weights, wOff[batch.pairs()]);
@@ -274,6 +294,13 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     @Override
     public void sketchInsert(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] tokenStart,
                              int[] tokenCount, int[] positions, float[] x) {
+        synchronized (DEVICE_LOCK) {
+            sketchInsertLocked(shape, tables, counts, seeds, tokenStart, tokenCount, positions, x);
+        }
+    }
+
+    private void sketchInsertLocked(CountSketchShape shape, float[] tables, int[] counts, int[] seeds,
+                                    int[] tokenStart, int[] tokenCount, int[] positions, float[] x) {
         int s = shape.checkInsert(tables, counts, seeds, tokenStart, tokenCount, positions, x);
         if (positions.length == 0) {
             return;
@@ -291,8 +318,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.headSize = shape.headSize();
         k.mean = mean ? 1 : 0;
         // Sketch ops copy every array into kernel-owned ones: a KV press calls them with a different table per
-        // (layer, head), and switching the kernel's fields between many caller arrays crashed PoCL once in CI
-        // (SIGSEGV in a work-group, at an address of a freed heap region, right after a G1 cleanup).
+        // (layer, head), and each distinct array would cost Aparapi a new device buffer.
         k.tables = copy(k.tables, tables, tables.length);
         k.counts = mean ? (insertCounts = copy(insertCounts, counts, counts.length)) : noCounts;
         k.seeds = copy(k.seeds, seeds, s);
@@ -318,6 +344,13 @@ public final class OpenClAttentionBackend implements AttentionBackend {
     @Override
     public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] sketchOf,
                                   int[] positions, int m, float[] out) {
+        synchronized (DEVICE_LOCK) {
+            sketchReconstructLocked(shape, tables, counts, seeds, sketchOf, positions, m, out);
+        }
+    }
+
+    private void sketchReconstructLocked(CountSketchShape shape, float[] tables, int[] counts, int[] seeds,
+                                         int[] sketchOf, int[] positions, int m, float[] out) {
         int s = shape.checkReconstruct(tables, counts, seeds, sketchOf, positions, m, out);
         if (m == 0) {
             return;
@@ -357,6 +390,12 @@ public final class OpenClAttentionBackend implements AttentionBackend {
      * @throws BackendUnavailableException if the hash kernel did not run as OpenCL
      */
     long[] deviceHashes(int[] seeds, int[] rows, int[] positions) {
+        synchronized (DEVICE_LOCK) {
+            return deviceHashesLocked(seeds, rows, positions);
+        }
+    }
+
+    private long[] deviceHashesLocked(int[] seeds, int[] rows, int[] positions) {
         int n = positions.length;
         SketchHashKernel k = hash;
         k.count = n;
@@ -470,8 +509,10 @@ public final class OpenClAttentionBackend implements AttentionBackend {
 
     @Override
     public void close() {
-        for (Kernel k : kernels()) {
-            k.dispose();
+        synchronized (DEVICE_LOCK) {
+            for (Kernel k : kernels()) {
+                k.dispose();
+            }
         }
         reference.close();
     }
