@@ -61,24 +61,15 @@ public final class ProgressStore implements Serializable {
      */
     long write(Configuration conf, String name, List<Map<String, Object>> records) {
         long t0 = System.nanoTime();
-        Path dir = new Path(directory);
-        Path target = new Path(dir, name);
-        Path temporary = new Path(dir, "." + name + ".tmp");
+        StringBuilder lines = new StringBuilder();
         try {
-            FileSystem fs = dir.getFileSystem(conf);
-            try (OutputStream out = fs.create(temporary, true)) {
-                for (Map<String, Object> r : records) {
-                    out.write(JSON.writeValueAsString(r).getBytes(StandardCharsets.UTF_8));
-                    out.write('\n');
-                }
-            }
-            if (!fs.rename(temporary, target)) {
-                fs.delete(temporary, false);
-                throw new IOException("rename " + temporary + " -> " + target + " returned false");
+            for (Map<String, Object> r : records) {
+                lines.append(JSON.writeValueAsString(r)).append('\n');
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot record progress in " + target + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot encode progress records: " + e.getMessage(), e);
         }
+        write(conf, new Path(directory, name), lines.toString(), false);
         return System.nanoTime() - t0;
     }
 
@@ -115,23 +106,27 @@ public final class ProgressStore implements Serializable {
      * {@code _reviver_report.html}, replacing earlier ones.
      */
     void writeReport(Configuration conf, String json, String html) {
-        write(conf, new Path(root, io.reviver.spark.report.ReportCommand.PAGE), html);
-        write(conf, new Path(root, AtomicOutput.REPORT), json);
+        write(conf, new Path(root, io.reviver.spark.report.ReportCommand.PAGE), html, true);
+        write(conf, new Path(root, AtomicOutput.REPORT), json, true);
     }
 
     /**
-     * Writes under a hidden name, then replaces {@code file}: a reader never sees half a file (between the delete
-     * and the rename there is briefly none).
+     * Writes {@code text} under a hidden name, then renames it to {@code file}, so a reader never sees half a file.
+     * With {@code replace} an existing file is deleted first (between the delete and the rename there is briefly
+     * none); without, an existing file makes the rename, and the write, fail.
      */
-    private static void write(Configuration conf, Path file, String text) {
+    private static void write(Configuration conf, Path file, String text, boolean replace) {
         Path temporary = new Path(file.getParent(), "." + file.getName() + ".tmp");
         try {
             FileSystem fs = file.getFileSystem(conf);
             try (OutputStream out = fs.create(temporary, true)) {
                 out.write(text.getBytes(StandardCharsets.UTF_8));
             }
-            fs.delete(file, false);
+            if (replace) {
+                fs.delete(file, false);
+            }
             if (!fs.rename(temporary, file)) {
+                fs.delete(temporary, false);
                 throw new IOException("rename " + temporary + " -> " + file + " returned false");
             }
         } catch (IOException e) {

@@ -107,10 +107,8 @@ public final class EngineBench {
 
     /** FLOPs of prefilling n tokens: 2·(matmul weights)·n + the causal attention's 2·2·(n²/2)·qDim per layer. */
     static double prefillFlops(LlamaConfig c, int n) {
-        double perToken = 2.0 * c.nLayers() * ((double) c.dim() * c.qDim() * 2 + 2.0 * c.dim() * c.kvDim()
-            + 3.0 * c.dim() * c.hiddenDim());
         double attention = c.nLayers() * 4.0 * ((double) n * n / 2) * c.qDim();
-        return perToken * n + attention + 2.0 * c.dim() * c.vocabSize();
+        return MachinePeaks.matmulFlopsPerToken(c) * n + attention + 2.0 * c.dim() * c.vocabSize();
     }
 
     /** Runs the bench; returns JSON. */

@@ -42,9 +42,13 @@ public record MachinePeaks(double bandwidthGbs, double fmaGflops) {
         return EngineBench.decodeBytes(weights);
     }
 
-    /** FLOPs of the weight products per prompt token, 2 · (matrix parameters) (attention excluded: a lower bound). */
+    /**
+     * FLOPs of the layers' weight products per prompt token, 2 · (layer matrix parameters). Attention is excluded
+     * (so the figure is a lower bound), and so is the output projection, which prefill computes for the last
+     * prompt token only.
+     */
     public static double matmulFlopsPerToken(LlamaConfig c) {
         return 2.0 * c.nLayers() * ((double) c.dim() * c.qDim() * 2 + 2.0 * c.dim() * c.kvDim()
-            + 3.0 * c.dim() * c.hiddenDim()) + 2.0 * c.dim() * c.vocabSize();
+            + 3.0 * c.dim() * c.hiddenDim());
     }
 }
