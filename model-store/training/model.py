@@ -1,6 +1,6 @@
 """A Llama-architecture decoder in torch: RMSNorm, RoPE on adjacent pairs (GGUF `llama` layout: pairs (2i, 2i+1)
 of each head rotated by pos * base^(-2i/headSize)), grouped-query attention (nKvHeads < nHeads), SwiGLU FFN, no
-biases, tied input/output embedding."""
+biases, input/output embedding tied unless `Config.tied` is false."""
 import math
 from dataclasses import dataclass
 
@@ -20,6 +20,7 @@ class Config:
     context_length: int = 2048
     rope_base: float = 10000.0
     eps: float = 1e-5
+    tied: bool = True  # output projection shares the token embedding (else a separate `output.weight`)
 
     @property
     def head_size(self):
@@ -93,6 +94,7 @@ class Llama(nn.Module):
         self.embed = nn.Embedding(cfg.vocab, cfg.dim)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.dim, cfg.eps)
+        self.head = None if cfg.tied else nn.Linear(cfg.dim, cfg.vocab, bias=False)
         self.apply(self._init)
         for b in self.blocks:  # scaled init of residual projections
             nn.init.normal_(b.wo.weight, std=0.02 / math.sqrt(2 * cfg.n_layers))
@@ -110,7 +112,8 @@ class Llama(nn.Module):
         x = self.embed(ids)
         for b in self.blocks:
             x = b(x, cos, sin, mask)
-        return self.norm(x) @ self.embed.weight.T  # tied output
+        out = self.embed.weight if self.head is None else self.head.weight
+        return self.norm(x) @ out.T
 
     def n_params(self):
         return sum(p.numel() for p in self.parameters())

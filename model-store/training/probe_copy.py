@@ -39,23 +39,30 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--rope-base", type=float, default=10000.0)
     ap.add_argument("--distinct", action="store_true", help="no token twice within a span")
+    ap.add_argument("--vocab", type=int, default=4059, help="embedding rows (the bundled tokenizer has 4059)")
+    ap.add_argument("--untied", action="store_true", help="separate output projection")
+    ap.add_argument("--wd", type=float, default=0.05)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--span-min", type=int, default=8)
+    ap.add_argument("--span-max", type=int, default=32)
+    ap.add_argument("--first-token", type=int, default=256, help="the subset is tokens first..first+subset-1")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    cfg = M.Config(vocab=4059, dim=a.dim, n_layers=a.layers, n_heads=a.heads, n_kv_heads=a.kv_heads,
-                   hidden_dim=a.hidden, context_length=2048, rope_base=a.rope_base)
+    cfg = M.Config(vocab=a.vocab, dim=a.dim, n_layers=a.layers, n_heads=a.heads, n_kv_heads=a.kv_heads,
+                   hidden_dim=a.hidden, context_length=2048, rope_base=a.rope_base, tied=not a.untied)
     net = M.Llama(cfg)
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.05)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=a.wd)
     rng = random.Random(a.seed)
-    tokens = list(range(256, 256 + a.subset))
-    T, B = 128, a.batch
+    tokens = list(range(a.first_token, a.first_token + a.subset))
+    T, B = a.seq, a.batch
     t0 = time.time()
     window = []
     with open(a.out, "w") as log:
         for step in range(1, a.steps + 1):
             ids, mask = [], []
             for _ in range(B):
-                n = rng.randint(8, 32)
+                n = rng.randint(a.span_min, a.span_max)
                 span = rng.sample(tokens, n) if a.distinct else [rng.choice(tokens) for _ in range(n)]
                 seq = [1] + (span * (T // len(span) + 2))[:T]
                 ids.append(seq)

@@ -43,11 +43,28 @@ STAGES_V3 = [(128, 1200, 2048, MIX0), (256, 200, 4096, MIX), (512, 150, 4096, MI
 MIX_COPY = [("copy", 0.85), ("passkey", 0.15)]
 STAGES_V4 = [(128, 1000, 4096, MIX_COPY), (256, 250, 4096, MIX), (512, 150, 4096, MIX), (1024, 100, 4096, MIX),
              (2048, 80, 4096, MIX)]
-RECIPES = {"v3": STAGES_V3, "v4": STAGES_V4}
+# Recipes v2-v5 never formed induction heads. Probes (probe_copy.py, MODEL_CARD.md "Recipe v6") found why: copy data
+# drawn from a small token subset (v5) or mixed with v4's settings kept the loss on the in-context-unigram plateau,
+# while copy spans of distinct tokens drawn from the whole vocabulary, at learning rate 1e-3 without weight decay, go
+# through the phase change in ~500 steps of 32 sequences (2-layer and 4-layer models alike). Recipe v6 trains a fresh
+# model that way: stage 0 is mostly such copy data at 128 tokens with the retrieval tasks beside it, then the length
+# curriculum keeps copy data in the mixture.
+MIX6_0 = [("text", 0.15), ("copy", 0.45), ("passkey", 0.25), ("multikey", 0.15)]
+MIX6 = [("text", 0.20), ("copy", 0.15), ("passkey", 0.25), ("multikey", 0.20), ("facts", 0.20)]
+STAGES_V6 = [(128, 1400, 4096, MIX6_0), (256, 700, 4096, MIX6), (512, 450, 4096, MIX6), (1024, 350, 4096, MIX6),
+             (2048, 350, 4096, MIX6)]
+DIM6, HIDDEN6 = 192, 512  # the v2-v5 shape: 6 heads of 32, 2 KV heads
+RECIPES = {"v3": STAGES_V3, "v4": STAGES_V4, "v6": STAGES_V6}
+# optimiser and copy-data settings per recipe: peak lr, weight decay, distinct copy spans (min, max length)
+SETTINGS = {"v3": dict(lr=2e-3, wd=0.05, copy=(8, 64, False)), "v4": dict(lr=2e-3, wd=0.05, copy=(8, 64, False)),
+            "v6": dict(lr=1e-3, wd=0.0, copy=(12, 32, True))}
 N_MERGES = 3800
 
 
-def model_config(vocab):
+def model_config(vocab, recipe="v4"):
+    if recipe == "v6":
+        return M.Config(vocab=vocab, dim=DIM6, n_layers=4, n_heads=DIM6 // 32, n_kv_heads=2, hidden_dim=HIDDEN6,
+                        context_length=2048)
     return M.Config(vocab=vocab, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, hidden_dim=512,
                     context_length=2048)
 
@@ -73,14 +90,17 @@ def lr_at(step, total, peak=2e-3, warmup=30, hold=0):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
-def make_sequence(rng, kind, T, tok, filler, text_ids):
+def make_sequence(rng, kind, T, tok, filler, text_ids, copy=(8, 64, False)):
     """Returns (ids[T+1], answer_mask[T+1], loss_mask[T+1]) as lists."""
     if kind == "text":
         start = rng.randrange(len(text_ids) - T - 1)
         ids = [tok.bos] + text_ids[start:start + T]
         return ids, [0] * (T + 1), [1] * (T + 1)
     if kind == "copy":
-        span = [rng.randrange(256, len(tok) - len(bpe.SPECIALS)) for _ in range(rng.randint(8, 64))]
+        lo, hi, distinct = copy
+        n = rng.randint(lo, hi)
+        pool = range(256, len(tok) - len(bpe.SPECIALS))
+        span = rng.sample(pool, n) if distinct else [rng.choice(pool) for _ in range(n)]
         ids = [tok.bos] + (span * (T // len(span) + 2))[:T]
         ans = [0] * (1 + len(span)) + [1] * (T - len(span))  # the repeats are predictable only by copying
         return ids, ans, [1] * (T + 1)
@@ -104,7 +124,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every stage's steps (quick trials: 0.02)")
-    ap.add_argument("--recipe", choices=sorted(RECIPES), default="v4")
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="v6")
     ap.add_argument("--init", help="start from this checkpoint's model weights (fresh optimiser and schedule)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -116,12 +136,14 @@ def main():
     text_ids = []
     for _, t in train_s:
         text_ids.extend(tok.encode(t) + [tok.eos])
-    cfg = model_config(len(tok))
+    cfg = model_config(len(tok), a.recipe)
     net = M.Llama(cfg)
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05)
+    settings = SETTINGS[a.recipe]
+    opt = torch.optim.AdamW(net.parameters(), lr=settings["lr"], betas=(0.9, 0.95), weight_decay=settings["wd"])
     stages = [(T, max(1, int(round(n * a.scale))), tps, mix) for T, n, tps, mix in RECIPES[a.recipe]]
     total = sum(n for _, n, _, _ in stages)
-    hold = stages[0][1] if a.recipe == "v4" else 0
+    hold = stages[0][1] if a.recipe in ("v4", "v6") else 0
+    peak = settings["lr"]
     if a.init and not (a.resume and os.path.exists(os.path.join(a.out, "ckpt.pt"))):
         net.load_state_dict(torch.load(a.init)["model"])
     step, elapsed = 0, 0.0
@@ -143,13 +165,13 @@ def main():
             if step < s0 + n and step >= s0:
                 rng = random.Random("train/%d/%d" % (a.seed, step))
                 kinds = rng.choices([k for k, _ in mix], weights=[w for _, w in mix], k=B)
-                seqs = [make_sequence(rng, k, T, tok, filler, text_ids) for k in kinds]
+                seqs = [make_sequence(rng, k, T, tok, filler, text_ids, settings["copy"]) for k in kinds]
                 ids = torch.tensor([s[0] for s in seqs])
                 ans = torch.tensor([s[1] for s in seqs], dtype=torch.float32)[:, 1:]
                 lmask = torch.tensor([s[2] for s in seqs], dtype=torch.float32)[:, 1:]
                 x, y = ids[:, :-1], ids[:, 1:]
                 for g in opt.param_groups:
-                    g["lr"] = lr_at(step, total, hold=hold)
+                    g["lr"] = lr_at(step, total, peak=peak, hold=hold)
                 t0 = time.time()
                 logits = net(x)
                 ce = F.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1), reduction="none").view(B, T)
@@ -163,7 +185,7 @@ def main():
                 step += 1
                 dt = time.time() - t0
                 rec = {"step": step, "T": T, "lm": round(lm.item(), 4), "answer": round(an.item(), 4),
-                       "lr": round(lr_at(step - 1, total, hold=hold), 6), "tok_s": round(B * T / dt), "elapsed_s": round(time.time() - t_start)}
+                       "lr": round(lr_at(step - 1, total, peak=peak, hold=hold), 6), "tok_s": round(B * T / dt), "elapsed_s": round(time.time() - t_start)}
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
                 if step % 10 == 0:
