@@ -67,7 +67,8 @@ class CachedRunner:
             x = x + b.wo(y)
             h = b.ffn_norm(x)
             x = x + b.w2(F.silu(b.w1(h)) * b.w3(h))
-        return (net.norm(x) @ net.embed.weight.T)[0]
+        out = net.embed.weight if net.head is None else net.head.weight
+        return (net.norm(x) @ out.T)[0]
 
     def greedy(self, prompt_ids, max_new, stop_ids=()):
         cache = {}

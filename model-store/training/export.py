@@ -36,6 +36,8 @@ def gguf_tensors(net):
                 (p + "ffn_up.weight", b.w3.weight, MATRIX_TYPE),
                 (p + "ffn_down.weight", b.w2.weight, MATRIX_TYPE)]
     out.append(("output_norm.weight", net.norm.weight, g.F32))
+    if net.head is not None:  # untied output projection; tied models have none (the engine reuses token_embd)
+        out.append(("output.weight", net.head.weight, MATRIX_TYPE))
     return [(n, t.detach().float().numpy(), ty) for n, t, ty in out]
 
 
