@@ -56,7 +56,7 @@ def main():
     f_prompt, f_answer, _ = tasks.example("facts", evaluate.EVAL_SEED, 0, tok, filler, 512)
     prompts = [("text-1", "Fellow-Citizens of the Senate and House of Representatives: In", 32),
                ("text-2", "The state of the Union is strong. We will", 32),
-               ("passkey-1024", pk_prompt, 4),
+               ("passkey-1024", pk_prompt, len(tok.encode(pk_answer))),
                ("facts-512", f_prompt, 80)]
     out = {"model": "reviver-tiny-q8_0.gguf", "precision": "float64 torch on dequantised weights", "prompts": []}
     with torch.no_grad():

@@ -51,8 +51,8 @@ STAGES_V4 = [(128, 1000, 4096, MIX_COPY), (256, 250, 4096, MIX), (512, 150, 4096
 # curriculum keeps copy data in the mixture.
 MIX6_0 = [("text", 0.15), ("copy", 0.45), ("passkey", 0.25), ("multikey", 0.15)]
 MIX6 = [("text", 0.20), ("copy", 0.15), ("passkey", 0.25), ("multikey", 0.20), ("facts", 0.20)]
-STAGES_V6 = [(128, 1400, 4096, MIX6_0), (256, 700, 4096, MIX6), (512, 450, 4096, MIX6), (1024, 350, 4096, MIX6),
-             (2048, 350, 4096, MIX6)]
+STAGES_V6 = [(128, 1400, 4096, MIX6_0), (256, 700, 4096, MIX6), (512, 450, 4096, MIX6), (1024, 100, 4096, MIX6),
+             (2048, 130, 4096, MIX6)]
 DIM6, HIDDEN6 = 192, 512  # the v2-v5 shape: 6 heads of 32, 2 KV heads
 RECIPES = {"v3": STAGES_V3, "v4": STAGES_V4, "v6": STAGES_V6}
 # optimiser and copy-data settings per recipe: peak lr, weight decay, distinct copy spans (min, max length)

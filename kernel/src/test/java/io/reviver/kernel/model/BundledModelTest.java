@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ({@code model-store/training/reference.py}): the Java tokenizer must give the same ids, the engine the same
  * last-position logits (max |Δ| / max |ref| ≤ 1e-3), and greedy decoding the exact same tokens and text on a
  * 1,024-token passkey prompt among others. When torch answers that passkey correctly
- * ({@code passkey_correct=true}), Java must too. The current model does not retrieve passkeys (see
- * models/reviver-tiny/MODEL_CARD.md), so today the test checks that Java reproduces torch's wrong answer exactly.
+ * ({@code passkey_correct=true}), Java must too: the golden passkey prompt is the first evaluation example that torch
+ * answers correctly (with the current model, example 0), and its greedy continuation is the whole answer.
  */
 class BundledModelTest {
 
