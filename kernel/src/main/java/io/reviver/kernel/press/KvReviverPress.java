@@ -41,7 +41,10 @@ public final class KvReviverPress extends KvPress {
     public record Options(SketchMode mode, int rows, double sketchShare, int recent, int sinks, boolean revive,
                           boolean preRope) {
 
-        /** The defaults, chosen from the measurements in docs/kv-compression-results.md. */
+        /**
+         * The defaults, chosen from the variant sweep in docs/kv-compression-results-v2-model.md and measured on the
+         * retrained model in docs/kv-compression-results.md.
+         */
         public static Options defaults() {
             return new Options(SketchMode.MEAN, 1, 0.25, 32, 4, false, true);
         }
