@@ -43,8 +43,8 @@ STAGES_V3 = [(128, 1200, 2048, MIX0), (256, 200, 4096, MIX), (512, 150, 4096, MI
 MIX_COPY = [("copy", 0.85), ("passkey", 0.15)]
 STAGES_V4 = [(128, 1000, 4096, MIX_COPY), (256, 250, 4096, MIX), (512, 150, 4096, MIX), (1024, 100, 4096, MIX),
              (2048, 80, 4096, MIX)]
-# Recipes v2-v5 never formed induction heads. Probes (probe_copy.py, MODEL_CARD.md "Recipe v6") found why: copy data
-# drawn from a small token subset (v5) or mixed with v4's settings kept the loss on the in-context-unigram plateau,
+# Recipes v2-v5 never formed induction heads. Probes (probe_copy.py; MODEL_CARD.md, "How recipe v6 came about")
+# found why: copy data drawn from a small token subset (v5) kept the loss on the in-context-unigram plateau,
 # while copy spans of distinct tokens drawn from the whole vocabulary, at learning rate 1e-3 without weight decay, go
 # through the phase change in ~500 steps of 32 sequences (2-layer and 4-layer models alike). Recipe v6 trains a fresh
 # model that way: stage 0 is mostly such copy data at 128 tokens with the retrieval tasks beside it, then the length
