@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M  # noqa: E402
-import train  # noqa: E402
 
 
 def main():

@@ -46,17 +46,8 @@ public final class AtomicOutput {
     private final boolean existing;
 
     /**
-     * Checks the output location before any work is done.
-     *
-     * @throws ConfigException naming {@code reviver.output} if it has no parent directory, or exists and is
-     *                         neither to be overwritten nor a complete output of the same configuration to resume
-     */
-    public AtomicOutput(JobConfig config, String jobId, Configuration hadoopConf) {
-        this(config, jobId, hadoopConf, config.configHash(1));
-    }
-
-    /**
-     * Checks the output location before any work is done, for a run whose rows carry {@code configHash}.
+     * Checks the output location before any work is done, for a run whose rows carry {@code configHash}
+     * ({@code JobPlan.configHash()}): an existing output is resumed only if its report records the same hash.
      *
      * @throws ConfigException naming {@code reviver.output} if it has no parent directory, or exists and is
      *                         neither to be overwritten nor a complete output of the same configuration to resume

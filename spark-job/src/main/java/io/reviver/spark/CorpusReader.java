@@ -12,8 +12,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 /**
- * Reads the corpus (all of it; {@code limit} is applied after numbering, see {@code SummarizeJob}) into a table of three string columns, {@code id}, {@code text} and {@code problem} (why the
- * document cannot be read; null when it can), whatever its format.
+ * Reads the corpus (all of it; {@code limit} is applied after numbering, see {@code SummarizeJob}) into a table
+ * of three string columns, {@code id}, {@code text} and {@code problem} (why the document cannot be read; null
+ * when it can), whatever its format.
  * <ul>
  *   <li>{@code jsonl}: JSON Lines with fields {@code id}, {@code text} (others ignored); a malformed line gives a
  *       row with null id and text, which becomes an error row. Spark's JSON reader replaces malformed UTF-8 bytes
@@ -45,8 +46,8 @@ public final class CorpusReader {
                 Dataset<Row> p = spark.read().parquet(uri);
                 List<String> columns = Arrays.asList(p.columns());
                 if (!columns.contains("id") || !columns.contains("text")) {
-                    throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '" + Redact.uri(uri) + "' is "
-                        + "Parquet with columns " + columns + "; it needs 'id' and 'text'");
+                    throw new ConfigException(JobConfigKeys.INPUT.property() + " (--input): '"
+                        + Redact.uri(uri) + "' is Parquet with columns " + columns + "; it needs 'id' and 'text'");
                 }
                 yield p.select(functions.col("id").cast("string"), functions.col("text").cast("string"),
                     functions.lit(null).cast("string").as("problem"));

@@ -82,7 +82,7 @@ class AtomicOutputTest {
 
         // A first, good commit.
         HalfRenameFileSystem.failing = false;
-        AtomicOutput first = new AtomicOutput(config, "job-1", conf);
+        AtomicOutput first = new AtomicOutput(config, "job-1", conf, "h");
         first.write(rows(3), config);
         first.writeReport("{\"config\":{\"config_hash\":\"h\"}}", "<html></html>");
         assertEquals(3, SharedSpark.session().read().schema(OutputSchema.SCHEMA).json(out.toString()).count());
@@ -91,7 +91,7 @@ class AtomicOutputTest {
         HalfRenameFileSystem.failing = true;
         JobConfig overwrite = JobConfigLoader.fromValues(new java.util.HashMap<>(Map.of("model", "/m.gguf",
             "input", "/in", "output", "halfrename://" + out, "output-format", "jsonl", "overwrite", "true")));
-        AtomicOutput second = new AtomicOutput(overwrite, "job-2", conf);
+        AtomicOutput second = new AtomicOutput(overwrite, "job-2", conf, "h");
         Exception e = assertThrows(Exception.class, () -> second.write(rows(5), overwrite));
         assertTrue(String.valueOf(e.getMessage()).contains("injected"), String.valueOf(e.getMessage()));
         assertEquals(3, SharedSpark.session().read().schema(OutputSchema.SCHEMA).json(out.toString()).count(),
@@ -102,7 +102,7 @@ class AtomicOutputTest {
         // A commit that died between its two renames left the previous output aside: the next run restores it.
         Path aside = tmp.resolve(".out.reviver-old-crashed");
         Files.move(out, aside);
-        new AtomicOutput(overwrite, "job-4", conf);
+        new AtomicOutput(overwrite, "job-4", conf, "h");
         assertTrue(Files.exists(out.resolve(AtomicOutput.REPORT)) && !Files.exists(aside), "restored");
         HalfRenameFileSystem.failing = true;
 
@@ -110,7 +110,7 @@ class AtomicOutputTest {
         Path fresh = tmp.resolve("fresh");
         JobConfig toFresh = JobConfigLoader.fromValues(Map.of("model", "/m.gguf", "input", "/in",
             "output", "halfrename://" + fresh, "output-format", "jsonl"));
-        AtomicOutput third = new AtomicOutput(toFresh, "job-3", conf);
+        AtomicOutput third = new AtomicOutput(toFresh, "job-3", conf, "h");
         assertThrows(Exception.class, () -> third.write(rows(4), toFresh));
         assertFalse(Files.exists(fresh), "no partial output");
         try (Stream<Path> s = Files.list(tmp)) {

@@ -1,5 +1,7 @@
 package io.reviver.kernel.cache;
 
+import java.util.Arrays;
+
 /**
  * Uncompressed KV cache: every position of every layer in two flat float arrays of shape
  * (nLayers, capacity, kvDim). Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated up front, or
@@ -169,7 +171,7 @@ public final class DenseKvCache implements KvCache {
 
     @Override
     public void clear() {
-        java.util.Arrays.fill(length, 0);
+        Arrays.fill(length, 0);
     }
 
     private void checkLayer(int layer) {
@@ -190,6 +192,6 @@ public final class DenseKvCache implements KvCache {
         }
         keys = null;
         values = null;
-        java.util.Arrays.fill(length, 0);
+        Arrays.fill(length, 0);
     }
 }

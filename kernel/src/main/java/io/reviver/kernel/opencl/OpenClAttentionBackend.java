@@ -40,8 +40,9 @@ import org.apache.logging.log4j.Logger;
  * caller's own arrays, so no host copy is made and Aparapi keeps reusing the device buffer while the caller passes
  * the same array (the model's per-thread gather arrays); a different array costs a new device buffer. The sketch
  * ops copy their tables, counts and vectors into kernel-owned arrays (and an insert copies the tables back): a
- * press passes a different table per (layer, head) on every call. Every call transfers the whole of each input array. Small index arrays, scratch and outputs are
- * kernel-owned arrays that grow geometrically and are reused across calls. The kernels keep a reference to the
+ * press passes a different table per (layer, head) on every call. Every call transfers the whole of each input
+ * array. Small index arrays, scratch and outputs are kernel-owned arrays that grow geometrically and are reused
+ * across calls. The kernels keep a reference to the
  * last arrays passed until the next call or {@link #close()}.
  */
 public final class OpenClAttentionBackend implements AttentionBackend {

@@ -1,6 +1,7 @@
 package io.reviver.kernel.press;
 
 import io.reviver.kernel.cache.DenseKvCache;
+import io.reviver.kernel.cache.FloatArrayPool;
 import io.reviver.kernel.cache.KvCache;
 
 /**
@@ -89,7 +90,7 @@ public abstract class KvPress {
      * A cache for one sequence whose dense arrays (the lossless case) come from {@code pool} (null: allocated);
      * the owner calls {@link KvCache#release()} when the sequence ends.
      */
-    public KvCache newCache(PressContext ctx, io.reviver.kernel.cache.FloatArrayPool pool) {
+    public KvCache newCache(PressContext ctx, FloatArrayPool pool) {
         if (isLossless()) {
             return new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity(), pool);
         }

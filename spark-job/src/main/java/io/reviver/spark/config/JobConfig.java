@@ -2,6 +2,7 @@ package io.reviver.spark.config;
 
 import io.reviver.modelstore.source.ModelLocation;
 import io.reviver.modelstore.source.ModelLocationException;
+import io.reviver.spark.Redact;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -33,7 +34,7 @@ import java.util.Objects;
  * @param seed           base sampling seed
  * @param maxDocumentBytes  larger documents (UTF-8 bytes) get an error row
  * @param maxDocumentTokens documents with more tokens get an error row; 0 = no limit
- * @param resume         skip documents already done under the same {@link #configHash()}
+ * @param resume         skip documents already done under the same {@link #configHash(long)}
  * @param measurePeaks   measure each executor's machine peaks for the report
  * @param progressSeconds seconds between progress lines on the driver
  */
@@ -75,7 +76,7 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");
         }
         if (stripSlash(input).equals(stripSlash(output))) {
-            throw ConfigException.badValue(JobConfigKeys.OUTPUT, io.reviver.spark.Redact.uri(output),
+            throw ConfigException.badValue(JobConfigKeys.OUTPUT, Redact.uri(output),
                 "is the same as reviver.input");
         }
         if (chunkTokens != 0 && chunkTokens <= 2 * maxNewTokens) {
@@ -123,8 +124,7 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             }
             return location;
         } catch (ModelLocationException e) {
-            throw new ConfigException(JobConfigKeys.MODEL.property() + " (--model): '" + io.reviver.spark.Redact.uri(model)
-                + "'"
+            throw new ConfigException(JobConfigKeys.MODEL.property() + " (--model): '" + Redact.uri(model) + "'"
                 + (sha256.isBlank() ? "" : " with " + JobConfigKeys.MODEL_SHA256.property() + " '" + sha256 + "'")
                 + ": " + e.getMessage());
         }

@@ -6,7 +6,7 @@ package io.reviver.spark.engine;
  * @param index         position of the document in the corpus (stable across retries)
  * @param id            document id as given in the input (never null: a missing id becomes {@code #<index>})
  * @param contentSha256 SHA-256 of the text's UTF-8 bytes, lower-case hex; null when there is no text
- * @param configSha256  the job configuration's hash ({@code JobConfig.configHash()})
+ * @param configSha256  the job configuration's hash ({@code JobConfig.configHash(long)})
  * @param summary       the summary, null on error
  * @param inputTokens   document tokens (without the prompt template); 0 when unknown
  * @param outputTokens  tokens of the final summary (without a stop token)
