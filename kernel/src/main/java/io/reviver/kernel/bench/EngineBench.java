@@ -247,7 +247,9 @@ public final class EngineBench {
     /** Mean seconds per decode step of {@code b} sequences with full caches after {@code context}-token prompts. */
     private static double decodeSeconds(LlamaModel m, int b, int context, double seconds) {
         LlamaConfig c = m.config();
-        int maxSteps = Math.max(8, c.contextLength() - context - 1);
+        // at most 512 steps (more than the timing needs at these speeds): caches sized to the whole context would
+        // hold 16 × 4,096 positions of a 1B model (4 GiB) at B = 16
+        int maxSteps = Math.max(8, Math.min(512, c.contextLength() - context - 1));
         KvCache[] caches = new KvCache[b];
         int[] pos = new int[b];
         LlamaModel.State prefill = m.newState(Math.min(256, context));

@@ -26,7 +26,7 @@ import org.apache.logging.log4j.Logger;
 /**
  * {@link AttentionBackend} running each op as an Aparapi kernel on one OpenCL device: the host side of
  * {@link AttentionKernel}, {@link SketchInsertKernel} and {@link SketchReconstructKernel} (range sizing,
- * explicit put/get, timing, dispose).
+ * transfers, timing, dispose).
  *
  * <p>Open it with {@link #open(BackendChoice)}; the platform and device are logged at start-up. After every
  * execution the op checks {@link Kernel#isRunningCL()}: Aparapi silently falls back to a Java thread pool when
@@ -36,14 +36,18 @@ import org.apache.logging.log4j.Logger;
  * the {@link JavaAttentionBackend} from then on.
  *
  * <p>Not thread-safe: one instance per thread; calls into Aparapi are serialised across instances (see
- * {@code DEVICE_LOCK}). Buffers: attention's keys and values are handed to Aparapi as the
- * caller's own arrays, so no host copy is made and Aparapi keeps reusing the device buffer while the caller passes
- * the same array (the model's per-thread gather arrays); a different array costs a new device buffer. The sketch
- * ops copy their tables, counts and vectors into kernel-owned arrays (and an insert copies the tables back): a
- * press passes a different table per (layer, head) on every call. Every call transfers the whole of each input
- * array. Small index arrays, scratch and outputs are kernel-owned arrays that grow geometrically and are reused
- * across calls. The kernels keep a reference to the
- * last arrays passed until the next call or {@link #close()}.
+ * {@code DEVICE_LOCK}). Buffers: the kernels run in Aparapi's automatic transfer mode, where every array the
+ * kernel reads is written to the device and every array it writes is read back inside the one native call that
+ * also holds the arrays pinned. Explicit mode ({@code put}/{@code get}) is not used: on a shared-memory (CPU) device
+ * Aparapi builds each buffer on its array's address at execution time ({@code CL_MEM_USE_HOST_PTR}), and an
+ * explicit {@code get} pins the array again later, so a collection that moved the array in between would copy
+ * from the buffer at the old address (read from Aparapi's native source; not reproduced here, where a stress test
+ * passed in both modes). Attention's keys and values are handed to Aparapi as the
+ * caller's own arrays, so no host copy is made. The sketch ops copy their tables, counts and vectors into
+ * kernel-owned arrays (and an insert copies the tables back): a press passes a different table per (layer, head)
+ * on every call. Small index arrays, scratch and outputs are kernel-owned arrays that grow geometrically and are
+ * reused across calls. The kernels keep a reference to the last arrays passed until the next call or
+ * {@link #close()}.
  */
 public final class OpenClAttentionBackend implements AttentionBackend {
 
@@ -90,9 +94,6 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         this.requested = requested;
         this.device = device;
         this.localSize = localSize;
-        for (Kernel k : kernels()) {
-            k.setExplicit(true);
-        }
         attend.partial = new float[localSize];
         attendSketch.partial = new float[localSize];
         if (device == null) {
@@ -191,7 +192,6 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.pass = 1;
         k.vagueLength = copy(k.vagueLength, zeros, zeros.length);
         k.slotOffset = copy(k.slotOffset, zeros, zeros.length);
-        k.put(k.vagueLength).put(k.slotOffset);
         if (!execute(Op.ATTEND, k, size(batch.pairs(), batch.kvMul(), localSize), localSize)) {
             reference.attend(batch, out, weights);
             return;
@@ -244,9 +244,7 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.codes = ensureInts(k.codes, size(slots, shape.depth(), 1));
         k.reconKeys = ensure(k.reconKeys, size(slots, shape.headSize(), 1));
         k.reconValues = ensure(k.reconValues, size(slots, shape.headSize(), 1));
-        k.put(k.keyTables).put(k.valueTables).put(k.seeds).put(k.sketchOf).put(k.vagueStart).put(k.vagueLength)
-            .put(k.slotOffset).put(k.slotPair).put(k.positions);
-        // Pass 0 reconstructs each sketched token once; pass 1 attends (buffers stay on the device in between).
+        // Pass 0 reconstructs each sketched token once (into kernel-owned arrays); pass 1 attends.
         k.pass = 0;
         boolean ran = slots == 0 || execute(Op.ATTEND_WITH_SKETCH, k, size(slots, localSize, 1), localSize);
         k.pass = 1;
@@ -277,15 +275,11 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.weightOffset = copy(k.weightOffset, wOff, p);
         k.weights = ensure(k.weights, wOff[p]);
         k.out = ensure(k.out, b.outputLength());
-        k.put(k.queries).put(k.keys).put(k.values).put(k.valid).put(k.blockStart).put(k.blockLength)
-            .put(k.weightOffset);
     }
 
     private static void readAttention(AttentionKernel k, AttentionBatch b, float[] out, float[] weights, int nWeights) {
-        k.get(k.out);
         System.arraycopy(k.out, 0, out, 0, b.outputLength());
         if (weights != null) {
-            k.get(k.weights);
             System.arraycopy(k.weights, 0, weights, 0, nWeights);
         }
     }
@@ -328,15 +322,12 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.positions = copy(k.positions, positions, positions.length);
         k.x = copy(k.x, x, x.length);
         k.codes = ensureInts(k.codes, size(positions.length, shape.depth(), 1));
-        k.put(k.tables).put(k.counts).put(k.seeds).put(k.tokenStart).put(k.tokenCount).put(k.positions).put(k.x);
         if (!execute(op, k, size(s, shape.depth(), localSize), localSize)) {
             reference.sketchInsert(shape, tables, counts, seeds, tokenStart, tokenCount, positions, x);
             return;
         }
-        k.get(k.tables);
         System.arraycopy(k.tables, 0, tables, 0, tables.length);
         if (mean) {
-            k.get(k.counts);
             System.arraycopy(k.counts, 0, counts, 0, counts.length);
         }
         time(op, t0);
@@ -375,12 +366,10 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         k.positions = copy(k.positions, positions, m);
         k.codes = ensureInts(k.codes, size(m, shape.depth(), 1));
         k.out = ensure(k.out, m * shape.headSize());
-        k.put(k.tables).put(k.counts).put(k.seeds).put(k.sketchOf).put(k.positions);
         if (!execute(op, k, size(m, localSize, 1), localSize)) {
             reference.sketchReconstruct(shape, tables, counts, seeds, sketchOf, positions, m, out);
             return;
         }
-        k.get(k.out);
         System.arraycopy(k.out, 0, out, 0, m * shape.headSize());
         time(op, t0);
     }
@@ -406,11 +395,9 @@ public final class OpenClAttentionBackend implements AttentionBackend {
         if (k.hashes.length < n) {
             k.hashes = new long[n];
         }
-        k.put(k.seeds).put(k.rows).put(k.positions);
         if (isOnJava(Op.HASH) || !execute(Op.HASH, k, roundUp(n, localSize), localSize)) {
             throw new BackendUnavailableException("hash kernel did not run as OpenCL: " + lastReason);
         }
-        k.get(k.hashes);
         return Arrays.copyOf(k.hashes, n);
     }
 

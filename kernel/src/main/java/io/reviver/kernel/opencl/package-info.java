@@ -1,7 +1,7 @@
 /**
  * The OpenCL attention backend, written in Java with Aparapi — the only package that imports Aparapi.
  * {@link io.reviver.kernel.opencl.OpenClAttentionBackend} is the host side (device discovery and logging, range
- * sizing, explicit buffer transfers, fall-back detection, disposal) of one {@code *Kernel} class per device body:
+ * sizing, buffer transfers, fall-back detection, disposal) of one {@code *Kernel} class per device body:
  * {@link io.reviver.kernel.opencl.AttentionKernel} (attention over exact and sketch-reconstructed tokens),
  * {@link io.reviver.kernel.opencl.SketchInsertKernel}, {@link io.reviver.kernel.opencl.SketchReconstructKernel}
  * (both estimators: SIGNED, and MEAN with a bucket-count table) and a hash probe for tests. Their reference is {@link io.reviver.kernel.attention.JavaAttentionBackend}.

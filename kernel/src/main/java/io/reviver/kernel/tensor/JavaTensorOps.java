@@ -4,6 +4,7 @@ import io.reviver.modelstore.gguf.Dequantizer;
 import io.reviver.modelstore.gguf.GgmlType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +40,20 @@ import org.apache.logging.log4j.Logger;
  * order with the same reduction points (once per panel) on all of these routes, so on a given path results do
  * not depend on the thread count, and a mat-vec equals the matching row of a prefill product bit for bit.
  *
+ * <p>Q8_0 on the VECTOR path (when the preferred float vector is 8 or 16 lanes) runs on the matrix's
+ * {@linkplain QuantizedMatrix#q8Packed() heap copy} instead, with its own accumulation scheme, again the same on
+ * every route: per output element, per block of 32 columns, {@code s = Σ_j q_j·x_j} as a chain of vector FMAs from
+ * zero over the block's lane groups, then {@code acc = fma(s, d_block, acc)} in block order, and one lane reduction
+ * at the end of the row. For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1},
+ * activation rows are copied in blocks of {@value #Q8_ACT_BLOCK} to a stride one cache line longer than a row
+ * (rows a multiple of 4 KiB apart would compete for the same L1 sets); then, per block of {@value #Q8_ROW_BLOCK}
+ * weight rows (kept in L2), each group of 4 activation rows sweeps the block one column panel of
+ * {@value #Q8_PANEL_BLOCKS} quant blocks at a time (the activation panel stays in L1), taking one weight row
+ * against 4 activation rows (each int8 lane group converted once for 4 products) and parking the 4 accumulators in
+ * a per-thread scratch between panels (storing and reloading a vector does not change it). Measured and not kept
+ * (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a second accumulator,
+ * weight panels pre-converted to floats, and panels without a row block.
+ *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
  * others. Thread-safe: concurrent calls share the pool.
@@ -59,6 +74,12 @@ public final class JavaTensorOps implements TensorOps {
     static final int ROW_TILE = 4;
     /** Columns decoded per panel; a multiple of every block size (32, 256). */
     static final int PANEL = 1024;
+    /** Q8_0 packed path: activation rows copied together (a multiple of 4). */
+    private static final int Q8_ACT_BLOCK = 16;
+    /** Q8_0 packed path: weight rows swept by each group of 4 activation rows before the next block of them. */
+    private static final int Q8_ROW_BLOCK = 64;
+    /** Q8_0 packed path: blocks (of 32 columns) per column panel. */
+    static final int Q8_PANEL_BLOCKS = 32;
     /** Below this many multiply-adds a product runs on the calling thread only (hand-off would dominate). */
     private static final long INLINE_WORK = 1L << 15;
 
@@ -236,6 +257,13 @@ public final class JavaTensorOps implements TensorOps {
 
     /** Computes output rows {@code [r0, r1)} for all {@code n} activation rows. */
     private void range(QuantizedMatrix w, float[] x, int n, float[] out, int r0, int r1) {
+        if (vector && FUSED && w.type() == GgmlType.Q8_0) {
+            QuantizedMatrix.Q8Packed packed = w.q8Packed();
+            if (packed != null) {
+                q8Range(packed, w.rows(), w.cols(), x, n, out, r0, r1);
+                return;
+            }
+        }
         int rows = w.rows();
         int cols = w.cols();
         int panel = Math.min(cols, PANEL);
@@ -285,6 +313,170 @@ public final class JavaTensorOps implements TensorOps {
             }
             r += tile;
         }
+    }
+
+    // ---- Q8_0 on its packed heap copy (VECTOR, FUSED): see the class comment for the accumulation scheme.
+
+    /** Output rows {@code [r0, r1)} for all {@code n} activation rows of a packed Q8_0 matrix (rows, cols). */
+    private static void q8Range(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n, float[] out,
+                                int r0, int r1) {
+        byte[] q = w.quants();
+        float[] d = w.scales();
+        int blocks = cols / 32;
+        if (n == 1) {
+            for (int r = r0; r < r1; r++) {
+                out[r] = q8Row(q, d, r * blocks, blocks, x, 0);
+            }
+            return;
+        }
+        int lanes = F.length();
+        // a block of activation rows is copied with a stride one cache line longer than a row: rows cols·4 bytes
+        // apart (a multiple of 4 KiB for usual widths) would all compete for the same L1 sets
+        int stride = cols + 16;
+        Q8Scratch scratch = Q8_SCRATCH.get();
+        float[] xs = scratch.activations(Math.min(n, Q8_ACT_BLOCK) * stride); // (activation row, stride)
+        float[] acc = scratch.accumulators(Q8_ROW_BLOCK * 4 * lanes); // (weight row, activation row of 4, lane)
+        for (int t0 = 0; t0 < n; t0 += Q8_ACT_BLOCK) {
+            int tn = Math.min(Q8_ACT_BLOCK, n - t0);
+            for (int t = 0; t < tn; t++) {
+                System.arraycopy(x, (t0 + t) * cols, xs, t * stride, cols);
+            }
+            // a block of weight rows stays in L2 while each group of 4 activation rows sweeps it one column panel
+            // at a time (the panel of 4 activation rows stays in L1); accumulators are parked in between
+            for (int rb = r0; rb < r1; rb += Q8_ROW_BLOCK) {
+                int rn = Math.min(Q8_ROW_BLOCK, r1 - rb);
+                for (int g = 0; g < tn; g += 4) {
+                    int gn = Math.min(4, tn - g);
+                    Arrays.fill(acc, 0, rn * 4 * lanes, 0f);
+                    for (int k0 = 0; k0 < blocks; k0 += Q8_PANEL_BLOCKS) {
+                        int k1 = Math.min(blocks, k0 + Q8_PANEL_BLOCKS);
+                        for (int i = 0; i < rn; i++) {
+                            int blk = (rb + i) * blocks;
+                            int a = i * 4 * lanes;
+                            if (gn == 4) {
+                                q8Panel4(q, d, blk, k0, k1, xs, g * stride, stride, acc, a);
+                            } else {
+                                for (int u = 0; u < gn; u++) {
+                                    q8Panel1(q, d, blk, k0, k1, xs, (g + u) * stride, acc, a + u * lanes);
+                                }
+                            }
+                        }
+                    }
+                    for (int i = 0; i < rn; i++) {
+                        for (int u = 0; u < gn; u++) {
+                            out[(t0 + g + u) * rows + rb + i] = FloatVector.fromArray(F, acc, (4 * i + u) * lanes)
+                                .reduceLanes(VectorOperators.ADD);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Per-thread scratch of the packed Q8_0 path (no garbage per call). */
+    private static final ThreadLocal<Q8Scratch> Q8_SCRATCH = ThreadLocal.withInitial(Q8Scratch::new);
+
+    /** Growable scratch arrays; each thread owns one. */
+    private static final class Q8Scratch {
+        private float[] activations = new float[0];
+        private float[] accumulators = new float[0];
+
+        float[] activations(int length) {
+            if (activations.length < length) {
+                activations = new float[length];
+            }
+            return activations;
+        }
+
+        float[] accumulators(int length) {
+            if (accumulators.length < length) {
+                accumulators = new float[length];
+            }
+            return accumulators;
+        }
+    }
+
+    /** {@link #F} int8 quants at {@code q[p]} as float lanes. */
+    private static FloatVector q8Lanes(byte[] q, int p) {
+        return (FloatVector) ByteVector.fromArray(B, q, p).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * One packed Q8_0 row (its first block is {@code blk}) · x[xo, xo + 32·blocks), in registers. (Unrolling two
+     * blocks per iteration, with one or two accumulators, was measured no faster or slower on JDK 17.)
+     */
+    private static float q8Row(byte[] q, float[] d, int blk, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++) {
+            int p = (blk + k) * 32;
+            int c = xo + k * 32;
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += F.length()) {
+                s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, d[blk + k]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Blocks {@code [k0, k1)} of one packed Q8_0 row (first block {@code blk}) against the activation row at
+     * {@code x[xo]}, continuing the accumulator parked at {@code acc[a]} and parking it again: the same operations
+     * as that stretch of {@link #q8Row}.
+     */
+    private static void q8Panel1(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
+                                 int a) {
+        FloatVector a0 = FloatVector.fromArray(F, acc, a);
+        for (int k = k0; k < k1; k++) {
+            int p = (blk + k) * 32;
+            int c = xo + k * 32;
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += F.length()) {
+                s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j), s);
+            }
+            a0 = s.fma(FloatVector.broadcast(F, d[blk + k]), a0);
+        }
+        a0.intoArray(acc, a);
+    }
+
+    /**
+     * {@link #q8Panel1} for the 4 activation rows at {@code x[xo + i·stride]}, i &lt; 4, whose accumulators are
+     * parked at {@code acc[a + i·lanes]}: each int8 lane group is converted once for 4 products.
+     */
+    private static void q8Panel4(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int stride,
+                                 float[] acc, int a) {
+        int lanes = F.length();
+        FloatVector a0 = FloatVector.fromArray(F, acc, a);
+        FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
+        FloatVector a2 = FloatVector.fromArray(F, acc, a + 2 * lanes);
+        FloatVector a3 = FloatVector.fromArray(F, acc, a + 3 * lanes);
+        int x1 = xo + stride;
+        int x2 = xo + 2 * stride;
+        int x3 = xo + 3 * stride;
+        for (int k = k0; k < k1; k++) {
+            int p = (blk + k) * 32;
+            int c = k * 32;
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int j = 0; j < 32; j += lanes) {
+                FloatVector wv = q8Lanes(q, p + j);
+                s0 = wv.fma(FloatVector.fromArray(F, x, xo + c + j), s0);
+                s1 = wv.fma(FloatVector.fromArray(F, x, x1 + c + j), s1);
+                s2 = wv.fma(FloatVector.fromArray(F, x, x2 + c + j), s2);
+                s3 = wv.fma(FloatVector.fromArray(F, x, x3 + c + j), s3);
+            }
+            FloatVector dv = FloatVector.broadcast(F, d[blk + k]);
+            a0 = s0.fma(dv, a0);
+            a1 = s1.fma(dv, a1);
+            a2 = s2.fma(dv, a2);
+            a3 = s3.fma(dv, a3);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + lanes);
+        a2.intoArray(acc, a + 2 * lanes);
+        a3.intoArray(acc, a + 3 * lanes);
     }
 
     // ---- dot products of decoded panels with activations. Per row: one accumulator, columns in order, so

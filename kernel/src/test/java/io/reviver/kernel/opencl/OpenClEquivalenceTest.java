@@ -166,7 +166,7 @@ class OpenClEquivalenceTest {
     @Test
     void reusedBuffersSeeNewDataAndSizes() {
         // Small, then larger (buffers grow), then the small batch again after editing its arrays in place (the
-        // same Java arrays: Aparapi reuses their device buffers, so the explicit put must refresh them).
+        // same Java arrays: Aparapi may reuse their device buffers, so every call must transfer them again).
         AttentionBatch small = AttentionFixtures.batch(71, 64, 2, new int[] {5, 9}, 0);
         AttentionBatch large = AttentionFixtures.batch(72, 64, 2, new int[] {300, 1, 77}, 2);
         compareAttention(small, null);
@@ -188,6 +188,49 @@ class OpenClEquivalenceTest {
             REF.sketchInsert(shape, tablesRef, new int[] {4}, new int[] {0}, new int[] {10}, pos, x);
         }
         assertExact(tablesRef, tablesCl, "insert twice");
+    }
+
+    @Test
+    void resultsHoldWhileTheCollectorMovesArrays() throws Exception {
+        // A second thread allocates and forces collections while this one runs the ops, so arrays move between
+        // and around calls: every result must still equal the reference's. (A stress test: it also passed with
+        // the explicit put/get transfers the backend used before.)
+        AttentionBatch b = AttentionFixtures.batch(81, 64, 4, new int[] {200, 37, 512}, 3);
+        SketchedTokens sk = AttentionFixtures.sketched(82, b, new CountSketchShape(3, 64, 64), new int[] {90, 0, 300},
+            REF);
+        CountSketchShape shape = new CountSketchShape(2, 32, 64);
+        float[] x = AttentionFixtures.randomFloats(new Random(83), 40 * 64, 1f);
+        int[] pos = new int[40];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = 3 * i + 1;
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread churn = new Thread(() -> {
+            List<byte[]> keep = new ArrayList<>();
+            while (!stop.get()) {
+                keep.add(new byte[1 << 16]);
+                if (keep.size() > 64) {
+                    keep.clear();
+                    System.gc();
+                }
+            }
+        }, "gc-churn");
+        churn.setDaemon(true);
+        churn.start();
+        try {
+            for (int round = 0; round < 150; round++) {
+                compareAttention(b, round % 2 == 0 ? null : sk);
+                float[] tablesCl = new float[shape.tableLength()];
+                float[] tablesRef = new float[shape.tableLength()];
+                cl.sketchInsert(shape, tablesCl, new int[] {round}, new int[] {0}, new int[] {40}, pos, x);
+                REF.sketchInsert(shape, tablesRef, new int[] {round}, new int[] {0}, new int[] {40}, pos, x);
+                assertExact(tablesRef, tablesCl, "insert, round " + round);
+            }
+        } finally {
+            stop.set(true);
+            churn.join();
+        }
+        assertTrue(cl.status().openCl(), cl.status().toString());
     }
 
     @Test

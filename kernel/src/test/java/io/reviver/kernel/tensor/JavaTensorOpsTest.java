@@ -218,7 +218,7 @@ class JavaTensorOpsTest {
     @EnumSource(GgmlType.class)
     void prefillRowsEqualSeparateMatVecs(GgmlType type) {
         int cols = 2304;
-        int n = 9;
+        int n = 19; // Q8_0: two activation blocks (16 + 3), groups of 4 and single rows, a partial column panel
         QuantizedMatrix w = randomMatrix(type, ROWS, cols, 77 + type.id());
         float[] x = randomActivations(n, cols, 78);
         for (JavaTensorOps ops : List.of(scalar, vector)) {
