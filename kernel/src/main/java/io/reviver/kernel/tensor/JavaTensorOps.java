@@ -49,7 +49,8 @@ import org.apache.logging.log4j.Logger;
  * (rows a multiple of 4 KiB apart would compete for the same L1 sets); then, per block of {@value #Q8_ROW_BLOCK}
  * weight rows (kept in L2), each group of 4 activation rows sweeps the block one column panel of
  * {@value #Q8_PANEL_BLOCKS} quant blocks at a time (the activation panel stays in L1), taking one weight row
- * against 4 activation rows (each int8 lane group converted once for 4 products) and parking the 4 accumulators in
+ * against 4 activation rows (each int8 lane group converted once for 4 products; a remainder of 3 rows is
+ * padded with a zero row, one of 2 or 1 has its own kernel) and parking the accumulators in
  * a per-thread scratch between panels (storing and reloading a vector does not change it). Measured and not kept
  * (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a second accumulator,
  * weight panels pre-converted to floats, and panels without a row block.
@@ -334,12 +335,15 @@ public final class JavaTensorOps implements TensorOps {
         // apart (a multiple of 4 KiB for usual widths) would all compete for the same L1 sets
         int stride = cols + 16;
         Q8Scratch scratch = Q8_SCRATCH.get();
-        float[] xs = scratch.activations(Math.min(n, Q8_ACT_BLOCK) * stride); // (activation row, stride)
+        float[] xs = scratch.activations(Math.min((n + 3) & ~3, Q8_ACT_BLOCK) * stride); // (activation row, stride)
         float[] acc = scratch.accumulators(Q8_ROW_BLOCK * 4 * lanes); // (weight row, activation row of 4, lane)
         for (int t0 = 0; t0 < n; t0 += Q8_ACT_BLOCK) {
             int tn = Math.min(Q8_ACT_BLOCK, n - t0);
             for (int t = 0; t < tn; t++) {
                 System.arraycopy(x, (t0 + t) * cols, xs, t * stride, cols);
+            }
+            if (tn % 4 == 3) {
+                Arrays.fill(xs, tn * stride, (tn + 1) * stride, 0f);
             }
             // a block of weight rows stays in L2 while each group of 4 activation rows sweeps it one column panel
             // at a time (the panel of 4 activation rows stays in L1); accumulators are parked in between
@@ -353,12 +357,12 @@ public final class JavaTensorOps implements TensorOps {
                         for (int i = 0; i < rn; i++) {
                             int blk = (rb + i) * blocks;
                             int a = i * 4 * lanes;
-                            if (gn == 4) {
+                            if (gn >= 3) { // a group of 3 takes the zero row after it as its fourth
                                 q8Panel4(q, d, blk, k0, k1, xs, g * stride, stride, acc, a);
+                            } else if (gn == 2) {
+                                q8Panel2(q, d, blk, k0, k1, xs, g * stride, stride, acc, a);
                             } else {
-                                for (int u = 0; u < gn; u++) {
-                                    q8Panel1(q, d, blk, k0, k1, xs, (g + u) * stride, acc, a + u * lanes);
-                                }
+                                q8Panel1(q, d, blk, k0, k1, xs, g * stride, acc, a);
                             }
                         }
                     }
@@ -437,6 +441,31 @@ public final class JavaTensorOps implements TensorOps {
             a0 = s.fma(FloatVector.broadcast(F, d[blk + k]), a0);
         }
         a0.intoArray(acc, a);
+    }
+
+    /** {@link #q8Panel4} for 2 activation rows. */
+    private static void q8Panel2(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int stride,
+                                 float[] acc, int a) {
+        int lanes = F.length();
+        FloatVector a0 = FloatVector.fromArray(F, acc, a);
+        FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
+        int x1 = xo + stride;
+        for (int k = k0; k < k1; k++) {
+            int p = (blk + k) * 32;
+            int c = k * 32;
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            for (int j = 0; j < 32; j += lanes) {
+                FloatVector wv = q8Lanes(q, p + j);
+                s0 = wv.fma(FloatVector.fromArray(F, x, xo + c + j), s0);
+                s1 = wv.fma(FloatVector.fromArray(F, x, x1 + c + j), s1);
+            }
+            FloatVector dv = FloatVector.broadcast(F, d[blk + k]);
+            a0 = s0.fma(dv, a0);
+            a1 = s1.fma(dv, a1);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + lanes);
     }
 
     /**
