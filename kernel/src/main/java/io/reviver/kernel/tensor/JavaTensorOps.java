@@ -45,15 +45,15 @@ import org.apache.logging.log4j.Logger;
  * every route: per output element, per block of 32 columns, {@code s = Σ_j q_j·x_j} as a chain of vector FMAs from
  * zero over the block's lane groups, then {@code acc = fma(s, d_block, acc)} in block order, and one lane reduction
  * at the end of the row. For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1},
- * activation rows are copied in blocks of {@value #Q8_ACT_BLOCK} to a stride one cache line longer than a row
- * (rows a multiple of 4 KiB apart would compete for the same L1 sets); then, per block of {@value #Q8_ROW_BLOCK}
- * weight rows (kept in L2), each group of 4 activation rows sweeps the block one column panel of
- * {@value #Q8_PANEL_BLOCKS} quant blocks at a time (the activation panel stays in L1), taking one weight row
- * against 4 activation rows (each int8 lane group converted once for 4 products; a remainder of 3 rows is
- * padded with a zero row, one of 2 or 1 has its own kernel) and parking the accumulators in
- * a per-thread scratch between panels (storing and reloading a vector does not change it). Measured and not kept
- * (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a second accumulator,
- * weight panels pre-converted to floats, and panels without a row block.
+ * activation rows are copied in blocks of {@value #Q8_ACT_BLOCK}, each group of 4 interleaved lane group by lane
+ * group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead of
+ * four); then, per block of {@value #Q8_ROW_BLOCK} weight rows (kept in L2), each group sweeps the block one column
+ * panel of {@value #Q8_PANEL_BLOCKS} quant blocks at a time (the group's panel stays in L1), taking one weight row
+ * against the group's 4 activation rows (each int8 lane group converted once for 4 products; a partial group of 3
+ * is padded with a zero row, one of 2 or 1 has its own kernel) and parking the accumulators in a per-thread
+ * scratch between panels (storing and reloading a vector does not change it). Measured and not kept (JDK 17,
+ * AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a second accumulator, weight panels
+ * pre-converted to floats, panels without a row block, and activation rows kept apart (a stride per row).
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
@@ -331,19 +331,27 @@ public final class JavaTensorOps implements TensorOps {
             return;
         }
         int lanes = F.length();
-        // a block of activation rows is copied with a stride one cache line longer than a row: rows cols·4 bytes
-        // apart (a multiple of 4 KiB for usual widths) would all compete for the same L1 sets
-        int stride = cols + 16;
         Q8Scratch scratch = Q8_SCRATCH.get();
-        float[] xs = scratch.activations(Math.min((n + 3) & ~3, Q8_ACT_BLOCK) * stride); // (activation row, stride)
+        // each group of 4 activation rows is interleaved lane group by lane group, (group, column / lanes, row in
+        // group, lane): a kernel then reads its 4 rows at fixed offsets from one index (one bounds check instead of
+        // four, one stream instead of four); missing rows of a last partial group are zeros
+        int group = cols * 4;
+        float[] xs = scratch.activations(Math.min((n + 3) & ~3, Q8_ACT_BLOCK) * cols);
         float[] acc = scratch.accumulators(Q8_ROW_BLOCK * 4 * lanes); // (weight row, activation row of 4, lane)
         for (int t0 = 0; t0 < n; t0 += Q8_ACT_BLOCK) {
             int tn = Math.min(Q8_ACT_BLOCK, n - t0);
-            for (int t = 0; t < tn; t++) {
-                System.arraycopy(x, (t0 + t) * cols, xs, t * stride, cols);
-            }
-            if (tn % 4 == 3) {
-                Arrays.fill(xs, tn * stride, (tn + 1) * stride, 0f);
+            for (int t = 0; t < ((tn + 3) & ~3); t++) {
+                int dst = (t >> 2) * group + (t & 3) * lanes;
+                if (t < tn) {
+                    int src = (t0 + t) * cols;
+                    for (int c = 0; c < cols; c += lanes) {
+                        FloatVector.fromArray(F, x, src + c).intoArray(xs, dst + 4 * c);
+                    }
+                } else {
+                    for (int c = 0; c < cols; c += lanes) {
+                        FloatVector.zero(F).intoArray(xs, dst + 4 * c);
+                    }
+                }
             }
             // a block of weight rows stays in L2 while each group of 4 activation rows sweeps it one column panel
             // at a time (the panel of 4 activation rows stays in L1); accumulators are parked in between
@@ -358,11 +366,11 @@ public final class JavaTensorOps implements TensorOps {
                             int blk = (rb + i) * blocks;
                             int a = i * 4 * lanes;
                             if (gn >= 3) { // a group of 3 takes the zero row after it as its fourth
-                                q8Panel4(q, d, blk, k0, k1, xs, g * stride, stride, acc, a);
+                                q8Panel4(q, d, blk, k0, k1, xs, (g >> 2) * group, acc, a);
                             } else if (gn == 2) {
-                                q8Panel2(q, d, blk, k0, k1, xs, g * stride, stride, acc, a);
+                                q8Panel2(q, d, blk, k0, k1, xs, (g >> 2) * group, acc, a);
                             } else {
-                                q8Panel1(q, d, blk, k0, k1, xs, g * stride, acc, a);
+                                q8Panel1(q, d, blk, k0, k1, xs, (g >> 2) * group, 4, acc, a);
                             }
                         }
                     }
@@ -424,41 +432,41 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /**
-     * Blocks {@code [k0, k1)} of one packed Q8_0 row (first block {@code blk}) against the activation row at
-     * {@code x[xo]}, continuing the accumulator parked at {@code acc[a]} and parking it again: the same operations
-     * as that stretch of {@link #q8Row}.
+     * Blocks {@code [k0, k1)} of one packed Q8_0 row (first block {@code blk}) against one activation row whose lane
+     * group c (columns {@code [c·lanes, (c + 1)·lanes)}) starts at {@code x[xo + c·spread·lanes]}, continuing the
+     * accumulator parked at {@code acc[a]} and parking it again: the same operations as that stretch of
+     * {@link #q8Row} (which is this with spread 1).
      */
-    private static void q8Panel1(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
-                                 int a) {
+    private static void q8Panel1(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int spread,
+                                 float[] acc, int a) {
         FloatVector a0 = FloatVector.fromArray(F, acc, a);
         for (int k = k0; k < k1; k++) {
             int p = (blk + k) * 32;
-            int c = xo + k * 32;
+            int c = xo + k * 32 * spread;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 32; j += F.length()) {
-                s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j), s);
+                s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j * spread), s);
             }
             a0 = s.fma(FloatVector.broadcast(F, d[blk + k]), a0);
         }
         a0.intoArray(acc, a);
     }
 
-    /** {@link #q8Panel4} for 2 activation rows. */
-    private static void q8Panel2(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int stride,
-                                 float[] acc, int a) {
+    /** {@link #q8Panel4} for the first 2 activation rows of an interleaved group. */
+    private static void q8Panel2(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
+                                 int a) {
         int lanes = F.length();
         FloatVector a0 = FloatVector.fromArray(F, acc, a);
         FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
-        int x1 = xo + stride;
         for (int k = k0; k < k1; k++) {
             int p = (blk + k) * 32;
-            int c = k * 32;
+            int c = xo + k * 128;
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = s0;
             for (int j = 0; j < 32; j += lanes) {
                 FloatVector wv = q8Lanes(q, p + j);
-                s0 = wv.fma(FloatVector.fromArray(F, x, xo + c + j), s0);
-                s1 = wv.fma(FloatVector.fromArray(F, x, x1 + c + j), s1);
+                s0 = wv.fma(FloatVector.fromArray(F, x, c + 4 * j), s0);
+                s1 = wv.fma(FloatVector.fromArray(F, x, c + 4 * j + lanes), s1);
             }
             FloatVector dv = FloatVector.broadcast(F, d[blk + k]);
             a0 = s0.fma(dv, a0);
@@ -469,32 +477,31 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /**
-     * {@link #q8Panel1} for the 4 activation rows at {@code x[xo + i·stride]}, i &lt; 4, whose accumulators are
-     * parked at {@code acc[a + i·lanes]}: each int8 lane group is converted once for 4 products.
+     * {@link #q8Panel1} for the 4 activation rows of an interleaved group starting at {@code x[xo]} (lane group c of
+     * row i at {@code xo + (4c + i)·lanes}), whose accumulators are parked at {@code acc[a + i·lanes]}: each int8
+     * lane group is converted once for 4 products.
      */
-    private static void q8Panel4(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int stride,
-                                 float[] acc, int a) {
+    private static void q8Panel4(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
+                                 int a) {
         int lanes = F.length();
         FloatVector a0 = FloatVector.fromArray(F, acc, a);
         FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
         FloatVector a2 = FloatVector.fromArray(F, acc, a + 2 * lanes);
         FloatVector a3 = FloatVector.fromArray(F, acc, a + 3 * lanes);
-        int x1 = xo + stride;
-        int x2 = xo + 2 * stride;
-        int x3 = xo + 3 * stride;
         for (int k = k0; k < k1; k++) {
             int p = (blk + k) * 32;
-            int c = k * 32;
+            int c = xo + k * 128;
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = s0;
             FloatVector s2 = s0;
             FloatVector s3 = s0;
             for (int j = 0; j < 32; j += lanes) {
                 FloatVector wv = q8Lanes(q, p + j);
-                s0 = wv.fma(FloatVector.fromArray(F, x, xo + c + j), s0);
-                s1 = wv.fma(FloatVector.fromArray(F, x, x1 + c + j), s1);
-                s2 = wv.fma(FloatVector.fromArray(F, x, x2 + c + j), s2);
-                s3 = wv.fma(FloatVector.fromArray(F, x, x3 + c + j), s3);
+                int e = c + 4 * j;
+                s0 = wv.fma(FloatVector.fromArray(F, x, e), s0);
+                s1 = wv.fma(FloatVector.fromArray(F, x, e + lanes), s1);
+                s2 = wv.fma(FloatVector.fromArray(F, x, e + 2 * lanes), s2);
+                s3 = wv.fma(FloatVector.fromArray(F, x, e + 3 * lanes), s3);
             }
             FloatVector dv = FloatVector.broadcast(F, d[blk + k]);
             a0 = s0.fma(dv, a0);
