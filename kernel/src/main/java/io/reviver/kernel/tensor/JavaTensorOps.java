@@ -47,13 +47,13 @@ import org.apache.logging.log4j.Logger;
  * at the end of the row. For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1},
  * activation rows are copied in blocks of {@value #Q8_ACT_BLOCK}, each group of 4 interleaved lane group by lane
  * group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead of
- * four); then, per block of {@value #Q8_ROW_BLOCK} weight rows (kept in L2), each group sweeps the block one column
- * panel of {@value #Q8_PANEL_BLOCKS} quant blocks at a time (the group's panel stays in L1), taking one weight row
- * against the group's 4 activation rows (each int8 lane group converted once for 4 products; a partial group of 3
- * is padded with a zero row, one of 2 or 1 has its own kernel) and parking the accumulators in a per-thread
- * scratch between panels (storing and reloading a vector does not change it). Measured and not kept (JDK 17,
- * AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a second accumulator, weight panels
- * pre-converted to floats, panels without a row block, and activation rows kept apart (a stride per row).
+ * four); then each weight row is read once, in order, and taken against every group in turn (each int8 lane group
+ * converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 or 1 has its own
+ * kernel). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
+ * registers), a second accumulator, weight panels pre-converted to floats, activation rows kept apart (a stride
+ * per row), and column panels with accumulators parked between them (L1-resident activations gained at most a
+ * few percent on compute-bound products, and the jumps between weight rows made memory-bound ones up to 2.6×
+ * slower).
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
@@ -77,10 +77,6 @@ public final class JavaTensorOps implements TensorOps {
     static final int PANEL = 1024;
     /** Q8_0 packed path: activation rows copied together (a multiple of 4). */
     private static final int Q8_ACT_BLOCK = 16;
-    /** Q8_0 packed path: weight rows swept by each group of 4 activation rows before the next block of them. */
-    private static final int Q8_ROW_BLOCK = 64;
-    /** Q8_0 packed path: blocks (of 32 columns) per column panel. */
-    static final int Q8_PANEL_BLOCKS = 32;
     /** Below this many multiply-adds a product runs on the calling thread only (hand-off would dominate). */
     private static final long INLINE_WORK = 1L << 15;
 
@@ -337,7 +333,7 @@ public final class JavaTensorOps implements TensorOps {
         // four, one stream instead of four); missing rows of a last partial group are zeros
         int group = cols * 4;
         float[] xs = scratch.activations(Math.min((n + 3) & ~3, Q8_ACT_BLOCK) * cols);
-        float[] acc = scratch.accumulators(Q8_ROW_BLOCK * 4 * lanes); // (weight row, activation row of 4, lane)
+        float[] acc = scratch.accumulators(4 * lanes); // (activation row of the group, lane)
         for (int t0 = 0; t0 < n; t0 += Q8_ACT_BLOCK) {
             int tn = Math.min(Q8_ACT_BLOCK, n - t0);
             for (int t = 0; t < ((tn + 3) & ~3); t++) {
@@ -353,35 +349,36 @@ public final class JavaTensorOps implements TensorOps {
                     }
                 }
             }
-            // a block of weight rows stays in L2 while each group of 4 activation rows sweeps it one column panel
-            // at a time (the panel of 4 activation rows stays in L1); accumulators are parked in between
-            for (int rb = r0; rb < r1; rb += Q8_ROW_BLOCK) {
-                int rn = Math.min(Q8_ROW_BLOCK, r1 - rb);
+            // each weight row, read once and in order (streaming from memory), against every group in turn (the
+            // row stays in L1; the groups stream from L2)
+            for (int r = r0; r < r1; r++) {
+                int blk = r * blocks;
                 for (int g = 0; g < tn; g += 4) {
                     int gn = Math.min(4, tn - g);
-                    Arrays.fill(acc, 0, rn * 4 * lanes, 0f);
-                    for (int k0 = 0; k0 < blocks; k0 += Q8_PANEL_BLOCKS) {
-                        int k1 = Math.min(blocks, k0 + Q8_PANEL_BLOCKS);
-                        for (int i = 0; i < rn; i++) {
-                            int blk = (rb + i) * blocks;
-                            int a = i * 4 * lanes;
-                            if (gn >= 3) { // a group of 3 takes the zero row after it as its fourth
-                                q8Panel4(q, d, blk, k0, k1, xs, (g >> 2) * group, acc, a);
-                            } else if (gn == 2) {
-                                q8Panel2(q, d, blk, k0, k1, xs, (g >> 2) * group, acc, a);
-                            } else {
-                                q8Panel1(q, d, blk, k0, k1, xs, (g >> 2) * group, 4, acc, a);
-                            }
-                        }
-                    }
-                    for (int i = 0; i < rn; i++) {
-                        for (int u = 0; u < gn; u++) {
-                            out[(t0 + g + u) * rows + rb + i] = FloatVector.fromArray(F, acc, (4 * i + u) * lanes)
-                                .reduceLanes(VectorOperators.ADD);
-                        }
+                    Arrays.fill(acc, 0, 4 * lanes, 0f);
+                    q8Group(q, d, blk, 0, blocks, xs, (g >> 2) * group, gn, acc, 0);
+                    for (int u = 0; u < gn; u++) {
+                        out[(t0 + g + u) * rows + r] = FloatVector.fromArray(F, acc, u * lanes)
+                            .reduceLanes(VectorOperators.ADD);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Blocks {@code [k0, k1)} of one packed Q8_0 row against the first {@code gn} (1 to 4) rows of the interleaved
+     * group at {@code x[xo]}, accumulators parked at {@code acc[a + i·lanes]}; a group of 3 is computed as 4 (its
+     * fourth row is zeros).
+     */
+    private static void q8Group(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int gn, float[] acc,
+                                int a) {
+        if (gn >= 3) {
+            q8Panel4(q, d, blk, k0, k1, x, xo, acc, a);
+        } else if (gn == 2) {
+            q8Panel2(q, d, blk, k0, k1, x, xo, acc, a);
+        } else {
+            q8Panel1(q, d, blk, k0, k1, x, xo, 4, acc, a);
         }
     }
 
