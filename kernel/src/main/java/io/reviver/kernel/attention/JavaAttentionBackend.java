@@ -18,6 +18,9 @@ public final class JavaAttentionBackend implements AttentionBackend {
     private float[] rowScales = new float[0];  // (depth) sign (SIGNED) or bucket count (MEAN) of each row
     private float[] vagueKeys = new float[0];  // (m_p, headSize) reconstructed keys of one pair
     private float[] vagueValues = new float[0]; // (m_p, headSize) reconstructed values of one pair
+    private float[] bucketMeans = new float[0]; // like the tables: one MEAN d = 1 reconstruction per bucket
+    private int[] bucketStamps = new int[0];    // (buckets) the reconstruction call that filled bucketMeans there
+    private int stamp;                          // the current reconstruction call
 
     @Override
     public BackendStatus status() {
@@ -148,9 +151,48 @@ public final class JavaAttentionBackend implements AttentionBackend {
     public void sketchReconstruct(CountSketchShape shape, float[] tables, int[] counts, int[] seeds, int[] sketchOf,
                                   int[] positions, int m, float[] out) {
         shape.checkReconstruct(tables, counts, seeds, sketchOf, positions, m, out);
+        if (shape.mode() == SketchMode.MEAN && shape.depth() == 1) {
+            reconstructMeanDepth1(shape, tables, counts, seeds, sketchOf, positions, m, out);
+            return;
+        }
         for (int i = 0; i < m; i++) {
             int s = sketchOf[i];
             reconstructOne(shape, tables, counts, s, seeds[s], positions[i], out, i * shape.headSize());
+        }
+    }
+
+    /**
+     * MEAN with one row: every position in a bucket gets the same reconstruction, so each bucket used by this call
+     * is computed once (exactly as {@link #reconstructOne} computes it) and copied to its positions: the press
+     * reconstructs every vague token at every decode step, many per bucket.
+     */
+    private void reconstructMeanDepth1(CountSketchShape shape, float[] tables, int[] counts, int[] seeds,
+                                       int[] sketchOf, int[] positions, int m, float[] out) {
+        int hs = shape.headSize();
+        int buckets = tables.length / hs;
+        bucketMeans = grow(bucketMeans, tables.length);
+        bucketStamps = growInts(bucketStamps, buckets);
+        if (++stamp == 0) { // wrapped: forget every stamp
+            Arrays.fill(bucketStamps, 0);
+            stamp = 1;
+        }
+        for (int i = 0; i < m; i++) {
+            int s = sketchOf[i];
+            int bucket = SketchHash.bucket(seeds[s], 0, positions[i], shape.width());
+            int off = shape.offset(s, 0, bucket);
+            int b = off / hs;
+            if (bucketStamps[b] != stamp) {
+                int n = counts[shape.countIndex(s, 0, bucket)];
+                for (int c = 0; c < hs; c++) {
+                    double sum = 0; // the arithmetic of reconstructOne with d = 1
+                    if (n != 0) {
+                        sum += (double) tables[off + c] / (float) n;
+                    }
+                    bucketMeans[off + c] = (float) (sum / 1);
+                }
+                bucketStamps[b] = stamp;
+            }
+            System.arraycopy(bucketMeans, off, out, i * hs, hs);
         }
     }
 

@@ -44,12 +44,13 @@ import org.apache.logging.log4j.Logger;
  * {@linkplain QuantizedMatrix#q8Packed() heap copy} instead, with its own accumulation scheme, again the same on
  * every route: per output element, per block of 32 columns, {@code s = Σ_j q_j·x_j} as a chain of vector FMAs from
  * zero over the block's lane groups, then {@code acc = fma(s, d_block, acc)} in block order, and one lane reduction
- * at the end of the row. For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1},
- * activation rows are copied in blocks of {@value #Q8_ACT_BLOCK}, each group of 4 interleaved lane group by lane
- * group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead of
- * four); then each weight row is read once, in order, and taken against every group in turn (each int8 lane group
- * converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 or 1 has its own
- * kernel). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
+ * at the end of the row. For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1} the
+ * activation rows are first regrouped once per call (shared by all tasks), each group of 4 interleaved lane group
+ * by lane group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead
+ * of four); then each task takes its weight rows in blocks of about {@value #Q8_ROW_BLOCK_BYTES} bytes, read once
+ * from memory in order and kept in L2 while every group sweeps them, a whole weight row against a group at a time
+ * (each int8 lane group converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 or 1
+ * has its own kernel). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
  * registers), a second accumulator, weight panels pre-converted to floats, activation rows kept apart (a stride
  * per row), and column panels with accumulators parked between them (L1-resident activations gained at most a
  * few percent on compute-bound products, and the jumps between weight rows made memory-bound ones up to 2.6×
@@ -75,8 +76,8 @@ public final class JavaTensorOps implements TensorOps {
     static final int ROW_TILE = 4;
     /** Columns decoded per panel; a multiple of every block size (32, 256). */
     static final int PANEL = 1024;
-    /** Q8_0 packed path: activation rows copied together (a multiple of 4). */
-    private static final int Q8_ACT_BLOCK = 16;
+    /** Q8_0 packed path: bytes of weight rows kept in L2 while every group of activation rows sweeps them. */
+    private static final int Q8_ROW_BLOCK_BYTES = 128 << 10;
     /** Below this many multiply-adds a product runs on the calling thread only (hand-off would dominate). */
     private static final long INLINE_WORK = 1L << 15;
 
@@ -184,20 +185,23 @@ public final class JavaTensorOps implements TensorOps {
             throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
                 + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
         }
+        QuantizedMatrix.Q8Packed packed = vector && FUSED && w.type() == GgmlType.Q8_0 ? w.q8Packed() : null;
+        // the packed Q8_0 path reads several activation rows interleaved, prepared once for all tasks
+        float[] xIn = packed != null && n > 1 ? interleaveGroups(x, n, cols) : x;
         int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
         int tasks = workers == null || (long) rows * cols * n < INLINE_WORK ? 1 : Math.min(threads, tiles);
         if (tasks == 1) {
-            range(w, x, n, out, 0, rows);
+            range(w, packed, xIn, n, out, 0, rows);
             return;
         }
         Future<?>[] pending = new Future<?>[tasks - 1];
         for (int i = 1; i < tasks; i++) {
             int r0 = rangeStart(i, tasks, tiles, rows);
             int r1 = rangeStart(i + 1, tasks, tiles, rows);
-            pending[i - 1] = workers.submit(() -> range(w, x, n, out, r0, r1));
+            pending[i - 1] = workers.submit(() -> range(w, packed, xIn, n, out, r0, r1));
         }
         try {
-            range(w, x, n, out, 0, rangeStart(1, tasks, tiles, rows));
+            range(w, packed, xIn, n, out, 0, rangeStart(1, tasks, tiles, rows));
         } finally {
             join(pending, w.name());
         }
@@ -253,13 +257,11 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /** Computes output rows {@code [r0, r1)} for all {@code n} activation rows. */
-    private void range(QuantizedMatrix w, float[] x, int n, float[] out, int r0, int r1) {
-        if (vector && FUSED && w.type() == GgmlType.Q8_0) {
-            QuantizedMatrix.Q8Packed packed = w.q8Packed();
-            if (packed != null) {
-                q8Range(packed, w.rows(), w.cols(), x, n, out, r0, r1);
-                return;
-            }
+    private void range(QuantizedMatrix w, QuantizedMatrix.Q8Packed packed, float[] x, int n, float[] out, int r0,
+                       int r1) {
+        if (packed != null) {
+            q8Range(packed, w.rows(), w.cols(), x, n, out, r0, r1);
+            return;
         }
         int rows = w.rows();
         int cols = w.cols();
@@ -314,7 +316,10 @@ public final class JavaTensorOps implements TensorOps {
 
     // ---- Q8_0 on its packed heap copy (VECTOR, FUSED): see the class comment for the accumulation scheme.
 
-    /** Output rows {@code [r0, r1)} for all {@code n} activation rows of a packed Q8_0 matrix (rows, cols). */
+    /**
+     * Output rows {@code [r0, r1)} for all {@code n} activation rows of a packed Q8_0 matrix (rows, cols); for
+     * {@code n > 1}, x is {@link #interleaveGroups interleaved}.
+     */
     private static void q8Range(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n, float[] out,
                                 int r0, int r1) {
         byte[] q = w.quants();
@@ -327,43 +332,52 @@ public final class JavaTensorOps implements TensorOps {
             return;
         }
         int lanes = F.length();
-        Q8Scratch scratch = Q8_SCRATCH.get();
-        // each group of 4 activation rows is interleaved lane group by lane group, (group, column / lanes, row in
-        // group, lane): a kernel then reads its 4 rows at fixed offsets from one index (one bounds check instead of
-        // four, one stream instead of four); missing rows of a last partial group are zeros
-        int group = cols * 4;
-        float[] xs = scratch.activations(Math.min((n + 3) & ~3, Q8_ACT_BLOCK) * cols);
-        float[] acc = scratch.accumulators(4 * lanes); // (activation row of the group, lane)
-        for (int t0 = 0; t0 < n; t0 += Q8_ACT_BLOCK) {
-            int tn = Math.min(Q8_ACT_BLOCK, n - t0);
-            for (int t = 0; t < ((tn + 3) & ~3); t++) {
-                int dst = (t >> 2) * group + (t & 3) * lanes;
-                if (t < tn) {
-                    int src = (t0 + t) * cols;
-                    for (int c = 0; c < cols; c += lanes) {
-                        FloatVector.fromArray(F, x, src + c).intoArray(xs, dst + 4 * c);
-                    }
-                } else {
-                    for (int c = 0; c < cols; c += lanes) {
-                        FloatVector.zero(F).intoArray(xs, dst + 4 * c);
-                    }
-                }
-            }
-            // each weight row, read once and in order (streaming from memory), against every group in turn (the
-            // row stays in L1; the groups stream from L2)
-            for (int r = r0; r < r1; r++) {
-                int blk = r * blocks;
-                for (int g = 0; g < tn; g += 4) {
-                    int gn = Math.min(4, tn - g);
+        int group = 4 * cols;
+        float[] acc = Q8_SCRATCH.get().accumulators(4 * lanes); // (activation row of the group, lane)
+        // a block of weight rows (about Q8_ROW_BLOCK_BYTES, read once from memory, in order) stays in L2 while every
+        // group of 4 activation rows sweeps it, a whole weight row at a time against the group
+        int rowBlock = Math.max(1, Q8_ROW_BLOCK_BYTES / (cols + 4 * blocks));
+        for (int rb = r0; rb < r1; rb += rowBlock) {
+            int re = Math.min(r1, rb + rowBlock);
+            for (int g = 0; g < n; g += 4) {
+                int gn = Math.min(4, n - g);
+                int xo = (g >> 2) * group;
+                for (int r = rb; r < re; r++) {
                     Arrays.fill(acc, 0, 4 * lanes, 0f);
-                    q8Group(q, d, blk, 0, blocks, xs, (g >> 2) * group, gn, acc, 0);
+                    q8Group(q, d, r * blocks, 0, blocks, x, xo, gn, acc, 0);
                     for (int u = 0; u < gn; u++) {
-                        out[(t0 + g + u) * rows + r] = FloatVector.fromArray(F, acc, u * lanes)
+                        out[(g + u) * rows + r] = FloatVector.fromArray(F, acc, u * lanes)
                             .reduceLanes(VectorOperators.ADD);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The n activation rows (n, cols) regrouped for the packed Q8_0 kernels, in the calling thread's scratch: each
+     * group of 4 rows interleaved lane group by lane group, (group, cols / lanes, row in group, lanes), so a kernel
+     * reads its 4 rows at fixed offsets from one index (one bounds check and one stream instead of four); the
+     * missing rows of a last partial group are zeros.
+     */
+    private static float[] interleaveGroups(float[] x, int n, int cols) {
+        int lanes = F.length();
+        int padded = (n + 3) & ~3;
+        float[] xs = Q8_SCRATCH.get().activations(padded * cols);
+        for (int t = 0; t < padded; t++) {
+            int dst = (t >> 2) * 4 * cols + (t & 3) * lanes;
+            if (t < n) {
+                int src = t * cols;
+                for (int c = 0; c < cols; c += lanes) {
+                    FloatVector.fromArray(F, x, src + c).intoArray(xs, dst + 4 * c);
+                }
+            } else {
+                for (int c = 0; c < cols; c += lanes) {
+                    FloatVector.zero(F).intoArray(xs, dst + 4 * c);
+                }
+            }
+        }
+        return xs;
     }
 
     /**
