@@ -3,7 +3,9 @@ package io.reviver.kernel.model;
 import io.reviver.kernel.tensor.QuantizedMatrix;
 import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.modelstore.gguf.GgufTensorInfo;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,6 +24,16 @@ import java.util.Optional;
  */
 public record LlamaWeights(QuantizedMatrix tokenEmbedding, Layer[] layers, float[] outputNorm, QuantizedMatrix output,
                            float[] ropeFreqs) {
+
+    /** Every matrix the forward pass multiplies by (each layer's seven, then the output), in that order. */
+    public List<QuantizedMatrix> productMatrices() {
+        List<QuantizedMatrix> all = new ArrayList<>();
+        for (Layer l : layers) {
+            all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()));
+        }
+        all.add(output);
+        return all;
+    }
 
     /**
      * One decoder block. Llama names: wq/wk/wv/wo attention projections, w1 = gate, w3 = up, w2 = down.

@@ -236,6 +236,21 @@ public final class JavaTensorOps implements TensorOps {
         }
     }
 
+    /**
+     * Builds now, instead of on the first product, whatever heap copy this backend computes {@code w}'s products on
+     * (the packed Q8_0 copy on the VECTOR path), so a caller can account for it and keep it out of the first
+     * request's time.
+     *
+     * @return bytes of heap that copy holds (0 when the products run on the encoded bytes directly)
+     */
+    public long prepare(QuantizedMatrix w) {
+        if (!vector || !FUSED || w.type() != GgmlType.Q8_0) {
+            return 0;
+        }
+        QuantizedMatrix.Q8Packed p = w.q8Packed();
+        return p == null ? 0 : p.quants().length + 4L * p.scales().length;
+    }
+
     @Override
     public void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off) {
         if (row < 0 || row >= w.rows()) {

@@ -10,6 +10,7 @@ import io.reviver.kernel.model.LlamaWeights;
 import io.reviver.kernel.model.TensorSource;
 import io.reviver.kernel.opencl.OpenClAttentionBackend;
 import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.QuantizedMatrix;
 import io.reviver.modelstore.gguf.GgufFile;
 import io.reviver.modelstore.tokenizer.Tokenizer;
 import io.reviver.modelstore.tokenizer.Tokenizers;
@@ -33,8 +34,11 @@ public final class ModelReplica implements AutoCloseable {
     private final JavaTensorOps ops;
     private final LlamaModel model;
     private final Tokenizer tokenizer;
+    private final long heapWeights; // bytes of heap the weight products' copies hold
 
-    private ModelReplica(Path file, GgufFile gguf, JavaTensorOps ops, LlamaModel model, Tokenizer tokenizer) {
+    private ModelReplica(Path file, GgufFile gguf, JavaTensorOps ops, LlamaModel model, Tokenizer tokenizer,
+                         long heapWeights) {
+        this.heapWeights = heapWeights;
         this.file = file;
         this.gguf = gguf;
         this.ops = ops;
@@ -72,6 +76,7 @@ public final class ModelReplica implements AutoCloseable {
             ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
             LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), gguf.tensor("token_embd.weight"));
             LlamaWeights weights = LlamaWeights.load(TensorSource.of(gguf), config, ops);
+            long heapWeights = prepareWeights(file, weights, ops);
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
             if (attention != BackendChoice.JAVA) {
                 backends = new ArrayList<>();
@@ -81,7 +86,7 @@ public final class ModelReplica implements AutoCloseable {
                 LOG.info("attention backend {}: {}", attention.configName(), backends.get(0).status());
             }
             LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), 1, backends);
-            return new ModelReplica(file, gguf, ops, model, tokenizer);
+            return new ModelReplica(file, gguf, ops, model, tokenizer, heapWeights);
         } catch (RuntimeException e) {
             if (backends != null) {
                 backends.forEach(AttentionBackend::close);
@@ -92,6 +97,32 @@ public final class ModelReplica implements AutoCloseable {
             gguf.close();
             throw e;
         }
+    }
+
+    /** Heap the JVM must leave for everything but the weight copies (Spark, scratch, the KV memory's first use). */
+    static final long HEAP_RESERVE = 256L << 20;
+
+    /**
+     * Builds the weight products' heap copies now (packed Q8_0: about 1.06 × the file's Q8_0 bytes), so the first
+     * document's time does not include them, and checks the heap can hold them.
+     *
+     * @throws IllegalStateException if the JVM's maximum heap is below the copies plus {@link #HEAP_RESERVE}
+     */
+    private static long prepareWeights(Path file, LlamaWeights weights, JavaTensorOps ops) {
+        long needed = 0;
+        for (QuantizedMatrix m : weights.productMatrices()) {
+            needed += ops.prepare(m);
+        }
+        long max = Runtime.getRuntime().maxMemory();
+        if (needed + HEAP_RESERVE > max) {
+            throw new IllegalStateException("model " + file.getFileName() + ": the weight products keep "
+                + (needed >> 20) + " MiB of its Q8_0 weights on the heap, but this JVM's maximum heap is "
+                + (max >> 20) + " MiB; give executors at least " + ((needed + HEAP_RESERVE) >> 20)
+                + " MiB plus the KV memory (spark.executor.memory)");
+        }
+        LOG.info("model {}: weight products keep {} MiB on the heap (packed Q8_0), maximum heap {} MiB",
+            file.getFileName(), needed >> 20, max >> 20);
+        return needed;
     }
 
     private BatchEngine engine; // created on first use, guarded by this
@@ -106,6 +137,13 @@ public final class ModelReplica implements AutoCloseable {
      */
     public synchronized BatchEngine engine(long kvBudgetBytes, int maxBatch, int prefillChunk) {
         if (engine == null) {
+            long max = Runtime.getRuntime().maxMemory();
+            if (heapWeights + kvBudgetBytes + HEAP_RESERVE > max) {
+                LOG.warn("the executor's maximum heap ({} MiB) is below the model's weight copies ({} MiB) plus "
+                    + "kv-memory ({} MiB) plus {} MiB: a full KV memory would run out of heap; raise "
+                    + "spark.executor.memory or lower kv-memory", max >> 20, heapWeights >> 20, kvBudgetBytes >> 20,
+                    HEAP_RESERVE >> 20);
+            }
             engine = new BatchEngine(model, new BatchEngine.Config(kvBudgetBytes, maxBatch, prefillChunk));
         }
         return engine;
