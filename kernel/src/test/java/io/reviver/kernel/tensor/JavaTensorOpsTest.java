@@ -255,6 +255,18 @@ class JavaTensorOpsTest {
     }
 
     @Test
+    void prepareReportsTheHeapCopyOfQ8OnTheVectorPath() {
+        QuantizedMatrix q8 = randomMatrix(GgmlType.Q8_0, ROWS, 256, 3);
+        // int8 quants plus one float scale per 32 columns, when the vector path packs Q8_0 (8 or 16 float lanes)
+        long packed = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8
+            ? (long) ROWS * 256 + 4L * ROWS * (256 / 32) : 0;
+        assertEquals(packed, vector.prepare(q8));
+        assertEquals(packed, vector.prepare(q8), "a second call finds the same copy");
+        assertEquals(0, scalar.prepare(q8));
+        assertEquals(0, vector.prepare(randomMatrix(GgmlType.F32, ROWS, 256, 4)));
+    }
+
+    @Test
     void badShapesAreRejected() {
         QuantizedMatrix w = randomMatrix(GgmlType.Q8_0, ROWS, 64, 1);
         for (JavaTensorOps ops : List.of(scalar, vector)) {

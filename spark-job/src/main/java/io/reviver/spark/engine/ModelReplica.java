@@ -114,15 +114,25 @@ public final class ModelReplica implements AutoCloseable {
             needed += ops.prepare(m);
         }
         long max = Runtime.getRuntime().maxMemory();
-        if (needed + HEAP_RESERVE > max) {
-            throw new IllegalStateException("model " + file.getFileName() + ": the weight products keep "
-                + (needed >> 20) + " MiB of its Q8_0 weights on the heap, but this JVM's maximum heap is "
-                + (max >> 20) + " MiB; give executors at least " + ((needed + HEAP_RESERVE) >> 20)
-                + " MiB plus the KV memory (spark.executor.memory)");
-        }
+        requireHeap(file.getFileName().toString(), needed, max);
         LOG.info("model {}: weight products keep {} MiB on the heap (packed Q8_0), maximum heap {} MiB",
             file.getFileName(), needed >> 20, max >> 20);
         return needed;
+    }
+
+    /**
+     * Checks that a JVM whose maximum heap is {@code maxHeap} bytes can hold {@code weightCopies} bytes of weight
+     * copies plus {@link #HEAP_RESERVE}.
+     *
+     * @throws IllegalStateException naming the model, both figures and the heap to give executors, if it cannot
+     */
+    static void requireHeap(String model, long weightCopies, long maxHeap) {
+        if (weightCopies + HEAP_RESERVE > maxHeap) {
+            throw new IllegalStateException("model " + model + ": the weight products keep " + (weightCopies >> 20)
+                + " MiB of its Q8_0 weights on the heap, but this JVM's maximum heap is " + (maxHeap >> 20)
+                + " MiB; give executors at least " + ((weightCopies + HEAP_RESERVE) >> 20)
+                + " MiB plus the KV memory (spark.executor.memory)");
+        }
     }
 
     private BatchEngine engine; // created on first use, guarded by this
