@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One loaded model in one JVM: the mapped GGUF file, the weight-product backend, the decoder and the tokenizer.
+ * One loaded model in one JVM: the mapped GGUF file, the weight-product backend (with its heap copies of the Q8_0
+ * weights, built at load, see {@link JavaTensorOps#prepare}), the decoder and the tokenizer.
  * Immutable and thread-safe (every task brings its own state and KV cache); shared by all tasks of an executor
  * through {@link ReplicaCache}. {@link #close()} releases the backend's threads and the file mapping.
  */
