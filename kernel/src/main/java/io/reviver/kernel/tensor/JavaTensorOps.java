@@ -4,7 +4,6 @@ import io.reviver.modelstore.gguf.Dequantizer;
 import io.reviver.modelstore.gguf.GgmlType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -342,13 +341,12 @@ public final class JavaTensorOps implements TensorOps {
         int blocks = cols / 32;
         if (n == 1) {
             for (int r = r0; r < r1; r++) {
-                out[r] = q8Row(q, d, r * blocks, blocks, x, 0);
+                out[r] = q8Row(q, d, r * blocks, blocks, x, 0, 1);
             }
             return;
         }
-        int lanes = F.length();
         int group = 4 * cols;
-        float[] acc = Q8_SCRATCH.get().accumulators(4 * lanes); // (activation row of the group, lane)
+        float[] sums = Q8_SCRATCH.get().sums; // (activation row of the group)
         // a block of weight rows (about Q8_ROW_BLOCK_BYTES, read once from memory, in order) stays in L2 while every
         // group of 4 activation rows sweeps it, a whole weight row at a time against the group
         int rowBlock = Math.max(1, Q8_ROW_BLOCK_BYTES / (cols + 4 * blocks));
@@ -358,11 +356,16 @@ public final class JavaTensorOps implements TensorOps {
                 int gn = Math.min(4, n - g);
                 int xo = (g >> 2) * group;
                 for (int r = rb; r < re; r++) {
-                    Arrays.fill(acc, 0, 4 * lanes, 0f);
-                    q8Group(q, d, r * blocks, 0, blocks, x, xo, gn, acc, 0);
+                    int blk = r * blocks;
+                    if (gn >= 3) { // a group of 3 takes the zero row after it as its fourth
+                        q8Rows4(q, d, blk, blocks, x, xo, sums);
+                    } else if (gn == 2) {
+                        q8Rows2(q, d, blk, blocks, x, xo, sums);
+                    } else {
+                        sums[0] = q8Row(q, d, blk, blocks, x, xo, 4);
+                    }
                     for (int u = 0; u < gn; u++) {
-                        out[(g + u) * rows + r] = FloatVector.fromArray(F, acc, u * lanes)
-                            .reduceLanes(VectorOperators.ADD);
+                        out[(g + u) * rows + r] = sums[u];
                     }
                 }
             }
@@ -395,42 +398,19 @@ public final class JavaTensorOps implements TensorOps {
         return xs;
     }
 
-    /**
-     * Blocks {@code [k0, k1)} of one packed Q8_0 row against the first {@code gn} (1 to 4) rows of the interleaved
-     * group at {@code x[xo]}, accumulators parked at {@code acc[a + i·lanes]}; a group of 3 is computed as 4 (its
-     * fourth row is zeros).
-     */
-    private static void q8Group(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int gn, float[] acc,
-                                int a) {
-        if (gn >= 3) {
-            q8Panel4(q, d, blk, k0, k1, x, xo, acc, a);
-        } else if (gn == 2) {
-            q8Panel2(q, d, blk, k0, k1, x, xo, acc, a);
-        } else {
-            q8Panel1(q, d, blk, k0, k1, x, xo, 4, acc, a);
-        }
-    }
-
     /** Per-thread scratch of the packed Q8_0 path (no garbage per call). */
     private static final ThreadLocal<Q8Scratch> Q8_SCRATCH = ThreadLocal.withInitial(Q8Scratch::new);
 
     /** Growable scratch arrays; each thread owns one. */
     private static final class Q8Scratch {
         private float[] activations = new float[0];
-        private float[] accumulators = new float[0];
+        final float[] sums = new float[4]; // one weight row's sums against the rows of a group
 
         float[] activations(int length) {
             if (activations.length < length) {
                 activations = new float[length];
             }
             return activations;
-        }
-
-        float[] accumulators(int length) {
-            if (accumulators.length < length) {
-                accumulators = new float[length];
-            }
-            return accumulators;
         }
     }
 
@@ -440,51 +420,31 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /**
-     * One packed Q8_0 row (its first block is {@code blk}) · x[xo, xo + 32·blocks), in registers. (Unrolling two
-     * blocks per iteration was measured no faster on JDK 17; with a second accumulator, slower.)
+     * One packed Q8_0 row (its first block is {@code blk}) · one activation row whose lane group c (columns
+     * {@code [c·lanes, (c + 1)·lanes)}) starts at {@code x[xo + c·spread·lanes]}: spread 1 for a plain row, 4 for
+     * a row of an interleaved group. In registers. (Unrolling two blocks per iteration was measured no faster on
+     * JDK 17; with a second accumulator, slower.)
      */
-    private static float q8Row(byte[] q, float[] d, int blk, int blocks, float[] x, int xo) {
+    private static float q8Row(byte[] q, float[] d, int blk, int blocks, float[] x, int xo, int spread) {
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++) {
-            int p = (blk + k) * 32;
-            int c = xo + k * 32;
-            FloatVector s = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += F.length()) {
-                s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j), s);
-            }
-            acc = s.fma(FloatVector.broadcast(F, d[blk + k]), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Blocks {@code [k0, k1)} of one packed Q8_0 row (first block {@code blk}) against one activation row whose lane
-     * group c (columns {@code [c·lanes, (c + 1)·lanes)}) starts at {@code x[xo + c·spread·lanes]}, continuing the
-     * accumulator parked at {@code acc[a]} and parking it again: the same operations as that stretch of
-     * {@link #q8Row} (which is this with spread 1).
-     */
-    private static void q8Panel1(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, int spread,
-                                 float[] acc, int a) {
-        FloatVector a0 = FloatVector.fromArray(F, acc, a);
-        for (int k = k0; k < k1; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 32 * spread;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 32; j += F.length()) {
                 s = q8Lanes(q, p + j).fma(FloatVector.fromArray(F, x, c + j * spread), s);
             }
-            a0 = s.fma(FloatVector.broadcast(F, d[blk + k]), a0);
+            acc = s.fma(FloatVector.broadcast(F, d[blk + k]), acc);
         }
-        a0.intoArray(acc, a);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #q8Panel4} for the first 2 activation rows of an interleaved group. */
-    private static void q8Panel2(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
-                                 int a) {
+    /** {@link #q8Rows4} for the first 2 activation rows of an interleaved group, into {@code sums[0..1]}. */
+    private static void q8Rows2(byte[] q, float[] d, int blk, int blocks, float[] x, int xo, float[] sums) {
         int lanes = F.length();
-        FloatVector a0 = FloatVector.fromArray(F, acc, a);
-        FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
-        for (int k = k0; k < k1; k++) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;
             FloatVector s0 = FloatVector.zero(F);
@@ -498,23 +458,22 @@ public final class JavaTensorOps implements TensorOps {
             a0 = s0.fma(dv, a0);
             a1 = s1.fma(dv, a1);
         }
-        a0.intoArray(acc, a);
-        a1.intoArray(acc, a + lanes);
+        sums[0] = a0.reduceLanes(VectorOperators.ADD);
+        sums[1] = a1.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * {@link #q8Panel1} for the 4 activation rows of an interleaved group starting at {@code x[xo]} (lane group c of
-     * row i at {@code xo + (4c + i)·lanes}), whose accumulators are parked at {@code acc[a + i·lanes]}: each int8
-     * lane group is converted once for 4 products.
+     * {@link #q8Row} for the 4 activation rows of an interleaved group starting at {@code x[xo]} (lane group c of
+     * row i at {@code xo + (4c + i)·lanes}), into {@code sums[0..3]}: each int8 lane group is converted once for 4
+     * products, and every sum is accumulated exactly as {@link #q8Row} accumulates it.
      */
-    private static void q8Panel4(byte[] q, float[] d, int blk, int k0, int k1, float[] x, int xo, float[] acc,
-                                 int a) {
+    private static void q8Rows4(byte[] q, float[] d, int blk, int blocks, float[] x, int xo, float[] sums) {
         int lanes = F.length();
-        FloatVector a0 = FloatVector.fromArray(F, acc, a);
-        FloatVector a1 = FloatVector.fromArray(F, acc, a + lanes);
-        FloatVector a2 = FloatVector.fromArray(F, acc, a + 2 * lanes);
-        FloatVector a3 = FloatVector.fromArray(F, acc, a + 3 * lanes);
-        for (int k = k0; k < k1; k++) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;
             FloatVector s0 = FloatVector.zero(F);
@@ -535,10 +494,10 @@ public final class JavaTensorOps implements TensorOps {
             a2 = s2.fma(dv, a2);
             a3 = s3.fma(dv, a3);
         }
-        a0.intoArray(acc, a);
-        a1.intoArray(acc, a + lanes);
-        a2.intoArray(acc, a + 2 * lanes);
-        a3.intoArray(acc, a + 3 * lanes);
+        sums[0] = a0.reduceLanes(VectorOperators.ADD);
+        sums[1] = a1.reduceLanes(VectorOperators.ADD);
+        sums[2] = a2.reduceLanes(VectorOperators.ADD);
+        sums[3] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     // ---- dot products of decoded panels with activations. Per row: one accumulator, columns in order, so
