@@ -96,11 +96,9 @@ public final class EngineBench {
 
     /** Weight bytes one decode step reads: every layer matrix and the output matrix (not the embedding row). */
     static long decodeBytes(LlamaWeights w) {
-        long b = w.output().data().capacity();
-        for (LlamaWeights.Layer l : w.layers()) {
-            b += l.wq().data().capacity() + l.wk().data().capacity() + l.wv().data().capacity()
-                + l.wo().data().capacity() + l.w1().data().capacity() + l.w2().data().capacity()
-                + l.w3().data().capacity();
+        long b = 0;
+        for (QuantizedMatrix m : w.productMatrices()) {
+            b += m.data().capacity();
         }
         return b;
     }
