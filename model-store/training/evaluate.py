@@ -67,8 +67,7 @@ class CachedRunner:
             x = x + b.wo(y)
             h = b.ffn_norm(x)
             x = x + b.w2(F.silu(b.w1(h)) * b.w3(h))
-        out = net.embed.weight if net.head is None else net.head.weight
-        return (net.norm(x) @ out.T)[0]
+        return (net.norm(x) @ net.output_weight().T)[0]
 
     def greedy(self, prompt_ids, max_new, stop_ids=()):
         cache = {}

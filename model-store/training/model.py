@@ -112,8 +112,11 @@ class Llama(nn.Module):
         x = self.embed(ids)
         for b in self.blocks:
             x = b(x, cos, sin, mask)
-        out = self.embed.weight if self.head is None else self.head.weight
-        return self.norm(x) @ out.T
+        return self.norm(x) @ self.output_weight().T
+
+    def output_weight(self):
+        """The output projection (vocab, dim): the token embedding when tied."""
+        return self.embed.weight if self.head is None else self.head.weight
 
     def n_params(self):
         return sum(p.numel() for p in self.parameters())

@@ -53,7 +53,6 @@ MIX6_0 = [("text", 0.15), ("copy", 0.45), ("passkey", 0.25), ("multikey", 0.15)]
 MIX6 = [("text", 0.20), ("copy", 0.15), ("passkey", 0.25), ("multikey", 0.20), ("facts", 0.20)]
 STAGES_V6 = [(128, 1400, 4096, MIX6_0), (256, 700, 4096, MIX6), (512, 450, 4096, MIX6), (1024, 100, 4096, MIX6),
              (2048, 130, 4096, MIX6)]
-DIM6, HIDDEN6 = 192, 512  # the v2-v5 shape: 6 heads of 32, 2 KV heads
 RECIPES = {"v3": STAGES_V3, "v4": STAGES_V4, "v6": STAGES_V6}
 # optimiser and copy-data settings per recipe: peak lr, weight decay, distinct copy spans (min, max length)
 SETTINGS = {"v3": dict(lr=2e-3, wd=0.05, copy=(8, 64, False)), "v4": dict(lr=2e-3, wd=0.05, copy=(8, 64, False)),
@@ -61,10 +60,8 @@ SETTINGS = {"v3": dict(lr=2e-3, wd=0.05, copy=(8, 64, False)), "v4": dict(lr=2e-
 N_MERGES = 3800
 
 
-def model_config(vocab, recipe="v4"):
-    if recipe == "v6":
-        return M.Config(vocab=vocab, dim=DIM6, n_layers=4, n_heads=DIM6 // 32, n_kv_heads=2, hidden_dim=HIDDEN6,
-                        context_length=2048)
+def model_config(vocab):
+    """The shape of every recipe (v6 trains it afresh): 4 layers, dim 192, 6 heads of 32, 2 KV heads."""
     return M.Config(vocab=vocab, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, hidden_dim=512,
                     context_length=2048)
 
@@ -136,7 +133,7 @@ def main():
     text_ids = []
     for _, t in train_s:
         text_ids.extend(tok.encode(t) + [tok.eos])
-    cfg = model_config(len(tok), a.recipe)
+    cfg = model_config(len(tok))
     net = M.Llama(cfg)
     settings = SETTINGS[a.recipe]
     opt = torch.optim.AdamW(net.parameters(), lr=settings["lr"], betas=(0.9, 0.95), weight_decay=settings["wd"])
