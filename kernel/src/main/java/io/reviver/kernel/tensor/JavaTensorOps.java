@@ -48,8 +48,8 @@ import org.apache.logging.log4j.Logger;
  * by lane group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead
  * of four); then each task takes its weight rows in blocks of about {@value #Q8_ROW_BLOCK_BYTES} bytes, read once
  * from memory in order and kept in L2 while every group sweeps them, a whole weight row against a group at a time
- * (each int8 lane group converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 or 1
- * has its own kernel). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
+ * (each int8 lane group converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2
+ * has its own kernel, and a single row runs the mat-vec kernel over its interleaved lanes). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
  * registers), a second accumulator, weight panels pre-converted to floats, activation rows kept apart (a stride
  * per row), and column panels with accumulators parked between them (L1-resident activations gained 1–3% on
  * compute-bound products, and the jumps between weight rows slowed memory-bound ones: in a 1B-shaped model, B=2
