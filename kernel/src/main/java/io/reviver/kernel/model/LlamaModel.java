@@ -235,7 +235,7 @@ public final class LlamaModel implements AutoCloseable {
             // 9. SwiGLU FFN and residual: x += (silu(xb·W1ᵀ) ⊙ (xb·W3ᵀ))·W2ᵀ.
             ops.matmul(w.w1(), s.xb, n, s.hb);
             ops.matmul(w.w3(), s.xb, n, s.hb2);
-            swiGlu(s.hb, s.hb2, n * hiddenDim);
+            el.swiGlu(s.hb, s.hb2, n * hiddenDim);
             ops.matmul(w.w2(), s.hb, n, s.proj);
             addInPlace(s.x, s.proj, n * dim);
         }
@@ -517,10 +517,7 @@ public final class LlamaModel implements AutoCloseable {
                 int qOff = (row0 + t) * qDim + h * hs;
                 if (keysT != null) {
                     // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
-                    java.util.Arrays.fill(scores, 0, len, 0f);
-                    for (int c = 0; c < hs; c++) {
-                        el.axpy(s.q[qOff + c] * scale, keysT, c * count, scores, 0, len);
-                    }
+                    el.transposedDots(s.q, qOff, scale, keysT, count, hs, scores, 0, len);
                     if (!ascending) {
                         for (int j = 0; j < len; j++) {
                             if (positions[j] > queryPos) {
@@ -534,13 +531,8 @@ public final class LlamaModel implements AutoCloseable {
                             ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
                     }
                 }
-                softmax(scores, len);
-                java.util.Arrays.fill(s.att, qOff, qOff + hs, 0f);
-                for (int j = 0; j < len; j++) {
-                    if (scores[j] != 0f) {
-                        el.axpy(scores[j], values, j * hs, s.att, qOff, hs);
-                    }
-                }
+                el.softmax(scores, 0, len);
+                el.weightedRows(scores, 0, len, values, hs, s.att, qOff);
                 if (observe) {
                     int row = (h - kvHead * kvMul) * count;
                     System.arraycopy(scores, 0, observed, row, len);
@@ -611,32 +603,6 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < dim; i++) {
                 out[o + i] = x[o + i] * inv * w[i];
             }
-        }
-    }
-
-    /** In-place softmax of {@code x[0, len)}: subtracts the max before exponentiating; sums in double. */
-    static void softmax(float[] x, int len) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < len; i++) {
-            max = Math.max(max, x[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < len; i++) {
-            float e = (float) Math.exp(x[i] - max);
-            x[i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < len; i++) {
-            x[i] *= inv;
-        }
-    }
-
-    /** {@code gate[i] = silu(gate[i]) · up[i]} with {@code silu(z) = z / (1 + e^−z)}. */
-    private static void swiGlu(float[] gate, float[] up, int len) {
-        for (int i = 0; i < len; i++) {
-            float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
         }
     }
 

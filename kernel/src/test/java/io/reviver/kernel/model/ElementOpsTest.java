@@ -48,4 +48,132 @@ class ElementOpsTest {
             }
         }
     }
+
+    /**
+     * softmax and swiGlu on both paths against float64 with {@link Math#exp}: relative error at most 4e-7 per
+     * element (a few float roundings plus the vector exponential's 1 ulp); −∞ entries give exactly 0, an offset
+     * leaves the neighbours untouched, and lengths around the lane counts cover the scalar tails.
+     */
+    @Test
+    void softmaxAndSwiGluMatchDoubleReference() {
+        SplittableRandom r = new SplittableRandom(12);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            for (int n : new int[] {1, 3, 7, 8, 15, 16, 17, 31, 64, 100, 257, 2048}) {
+                float[] x = new float[n + 4];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (r.nextGaussian() * 6);
+                }
+                if (n > 2) {
+                    x[2 + n / 2] = Float.NEGATIVE_INFINITY; // a masked entry
+                }
+                float[] in = x.clone();
+                ops.softmax(x, 2, n);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) {
+                    max = Math.max(max, in[2 + i]);
+                }
+                double sum = 0; // the contract subtracts the max in float; the rest is exact here
+                for (int i = 0; i < n; i++) {
+                    sum += Math.exp(in[2 + i] - max);
+                }
+                for (int i = 0; i < x.length; i++) {
+                    if (i < 2 || i >= 2 + n) {
+                        assertEquals(in[i], x[i], ops.describe() + " softmax touched index " + i);
+                    } else if (in[i] == Float.NEGATIVE_INFINITY) {
+                        assertEquals(0f, x[i], ops.describe() + " softmax of -inf");
+                    } else {
+                        double expected = Math.exp(in[i] - max) / sum;
+                        assertEquals(expected, x[i], 4e-7 * expected + 1e-30, ops.describe() + " softmax n=" + n);
+                    }
+                }
+                float[] gate = new float[n];
+                float[] up = new float[n];
+                for (int i = 0; i < n; i++) {
+                    gate[i] = (float) (r.nextGaussian() * 4);
+                    up[i] = (float) r.nextGaussian();
+                }
+                float[] g0 = gate.clone();
+                ops.swiGlu(gate, up, n);
+                for (int i = 0; i < n; i++) {
+                    double expected = g0[i] / (1 + Math.exp(-g0[i])) * up[i];
+                    assertEquals(expected, gate[i], 4e-7 * Math.abs(expected) + 1e-30,
+                        ops.describe() + " swiGlu n=" + n + " gate " + g0[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * The attention kernels on both paths against float64: transposed dots for lengths around the position blocks
+     * (4 vectors, 1 vector, scalar tail), weighted rows for widths that are whole 8-vector chunks (64, 128), a
+     * partial chunk (72, 48) and not a lane multiple (7), with zero weights skipped. Tolerance: the float
+     * summation bound {@code terms · 6e-8 · Σ|term|}.
+     */
+    @Test
+    void attentionKernelsMatchDoubleReference() {
+        SplittableRandom r = new SplittableRandom(13);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            for (int rows : new int[] {7, 64, 128}) {
+                for (int len : new int[] {1, 5, 8, 31, 32, 33, 70, 257}) {
+                    int stride = len + 3;
+                    float[] q = new float[rows + 2];
+                    float[] kT = new float[rows * stride];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = (float) r.nextGaussian();
+                    }
+                    for (int i = 0; i < kT.length; i++) {
+                        kT[i] = (float) r.nextGaussian();
+                    }
+                    float[] out = new float[len + 2];
+                    out[len + 1] = 42f;
+                    ops.transposedDots(q, 2, 0.125f, kT, stride, rows, out, 1, len);
+                    for (int j = 0; j < len; j++) {
+                        double e = 0;
+                        double abs = 0;
+                        for (int c = 0; c < rows; c++) {
+                            double term = (double) (q[2 + c] * 0.125f) * kT[c * stride + j];
+                            e += term;
+                            abs += Math.abs(term);
+                        }
+                        assertEquals(e, out[1 + j], rows * 6e-8 * abs + 1e-7,
+                            ops.describe() + " transposedDots rows=" + rows + " len=" + len + " j=" + j);
+                    }
+                    assertEquals(42f, out[len + 1], "transposedDots wrote past len");
+                }
+            }
+            for (int width : new int[] {7, 48, 64, 72, 128}) {
+                for (int len : new int[] {1, 2, 9, 100}) {
+                    float[] p = new float[len + 1];
+                    for (int j = 0; j < p.length; j++) {
+                        p[j] = j % 3 == 1 ? 0f : (float) r.nextDouble();
+                    }
+                    float[] v = new float[len * width];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) r.nextGaussian();
+                    }
+                    if (len / 2 % 3 == 0) { // p[1 + len / 2] is a zero weight: its row must not be read
+                        v[(len / 2) * width] = Float.NaN;
+                    }
+                    float[] out = new float[width + 2];
+                    java.util.Arrays.fill(out, 9f);
+                    ops.weightedRows(p, 1, len, v, width, out, 1);
+                    for (int i = 0; i < width; i++) {
+                        double e = 0;
+                        double abs = 0;
+                        for (int j = 0; j < len; j++) {
+                            if (p[1 + j] != 0f) {
+                                double term = (double) p[1 + j] * v[j * width + i];
+                                e += term;
+                                abs += Math.abs(term);
+                            }
+                        }
+                        assertEquals(e, out[1 + i], len * 6e-8 * abs + 1e-7,
+                            ops.describe() + " weightedRows width=" + width + " len=" + len + " i=" + i);
+                    }
+                    assertEquals(9f, out[0], "weightedRows wrote before its offset");
+                    assertEquals(9f, out[width + 1], "weightedRows wrote past its width");
+                }
+            }
+        }
+    }
 }
