@@ -240,22 +240,7 @@ public abstract class ElementOps {
             int lanes = S.length();
             int j = 0;
             for (; j + 4 * lanes <= len; j += 4 * lanes) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int c = 0; c < rows; c++) {
-                    FloatVector qc = FloatVector.broadcast(S, q[qOff + c] * scale);
-                    int b = c * stride + j;
-                    a0 = FloatVector.fromArray(S, kT, b).fma(qc, a0);
-                    a1 = FloatVector.fromArray(S, kT, b + lanes).fma(qc, a1);
-                    a2 = FloatVector.fromArray(S, kT, b + 2 * lanes).fma(qc, a2);
-                    a3 = FloatVector.fromArray(S, kT, b + 3 * lanes).fma(qc, a3);
-                }
-                a0.intoArray(out, outOff + j);
-                a1.intoArray(out, outOff + j + lanes);
-                a2.intoArray(out, outOff + j + 2 * lanes);
-                a3.intoArray(out, outOff + j + 3 * lanes);
+                dots4(q, qOff, scale, kT, stride, rows, j, out, outOff + j);
             }
             for (; j + lanes <= len; j += lanes) {
                 FloatVector a0 = FloatVector.zero(S);
@@ -284,39 +269,7 @@ public abstract class ElementOps {
             int lanes = S.length();
             int c0 = 0;
             for (; c0 + 8 * lanes <= width; c0 += 8 * lanes) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                FloatVector a4 = a0;
-                FloatVector a5 = a0;
-                FloatVector a6 = a0;
-                FloatVector a7 = a0;
-                for (int j = 0; j < len; j++) {
-                    float w = p[pOff + j];
-                    if (w == 0f) {
-                        continue;
-                    }
-                    FloatVector pw = FloatVector.broadcast(S, w);
-                    int b = j * width + c0;
-                    a0 = FloatVector.fromArray(S, v, b).fma(pw, a0);
-                    a1 = FloatVector.fromArray(S, v, b + lanes).fma(pw, a1);
-                    a2 = FloatVector.fromArray(S, v, b + 2 * lanes).fma(pw, a2);
-                    a3 = FloatVector.fromArray(S, v, b + 3 * lanes).fma(pw, a3);
-                    a4 = FloatVector.fromArray(S, v, b + 4 * lanes).fma(pw, a4);
-                    a5 = FloatVector.fromArray(S, v, b + 5 * lanes).fma(pw, a5);
-                    a6 = FloatVector.fromArray(S, v, b + 6 * lanes).fma(pw, a6);
-                    a7 = FloatVector.fromArray(S, v, b + 7 * lanes).fma(pw, a7);
-                }
-                int o = outOff + c0;
-                a0.intoArray(out, o);
-                a1.intoArray(out, o + lanes);
-                a2.intoArray(out, o + 2 * lanes);
-                a3.intoArray(out, o + 3 * lanes);
-                a4.intoArray(out, o + 4 * lanes);
-                a5.intoArray(out, o + 5 * lanes);
-                a6.intoArray(out, o + 6 * lanes);
-                a7.intoArray(out, o + 7 * lanes);
+                weightedChunk8(p, pOff, len, v, width, c0, out, outOff + c0);
             }
             if (c0 < width) {
                 int rest = width - c0;
@@ -327,6 +280,70 @@ public abstract class ElementOps {
                     }
                 }
             }
+        }
+
+        /** Positions {@code [j, j + 4·lanes)} of {@link #transposedDots} into {@code out[o, …)} (see weightedChunk8). */
+        private static void dots4(float[] q, int qOff, float scale, float[] kT, int stride, int rows, int j,
+                                  float[] out, int o) {
+            int lanes = S.length();
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int c = 0; c < rows; c++) {
+                FloatVector qc = FloatVector.broadcast(S, q[qOff + c] * scale);
+                int b = c * stride + j;
+                a0 = FloatVector.fromArray(S, kT, b).fma(qc, a0);
+                a1 = FloatVector.fromArray(S, kT, b + lanes).fma(qc, a1);
+                a2 = FloatVector.fromArray(S, kT, b + 2 * lanes).fma(qc, a2);
+                a3 = FloatVector.fromArray(S, kT, b + 3 * lanes).fma(qc, a3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
+        }
+
+        /**
+         * Columns {@code [c0, c0 + 8·lanes)} of {@link #weightedRows} into {@code out[o, …)}. A method of its own:
+         * inlined into a larger caller, C2 ran out of inlining budget and left these FMAs on the Vector API's
+         * Java fallback (seen in a JFR profile of prefill).
+         */
+        private static void weightedChunk8(float[] p, int pOff, int len, float[] v, int width, int c0, float[] out,
+                                           int o) {
+            int lanes = S.length();
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            for (int j = 0; j < len; j++) {
+                float w = p[pOff + j];
+                if (w == 0f) {
+                    continue;
+                }
+                FloatVector pw = FloatVector.broadcast(S, w);
+                int b = j * width + c0;
+                a0 = FloatVector.fromArray(S, v, b).fma(pw, a0);
+                a1 = FloatVector.fromArray(S, v, b + lanes).fma(pw, a1);
+                a2 = FloatVector.fromArray(S, v, b + 2 * lanes).fma(pw, a2);
+                a3 = FloatVector.fromArray(S, v, b + 3 * lanes).fma(pw, a3);
+                a4 = FloatVector.fromArray(S, v, b + 4 * lanes).fma(pw, a4);
+                a5 = FloatVector.fromArray(S, v, b + 5 * lanes).fma(pw, a5);
+                a6 = FloatVector.fromArray(S, v, b + 6 * lanes).fma(pw, a6);
+                a7 = FloatVector.fromArray(S, v, b + 7 * lanes).fma(pw, a7);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
+            a4.intoArray(out, o + 4 * lanes);
+            a5.intoArray(out, o + 5 * lanes);
+            a6.intoArray(out, o + 6 * lanes);
+            a7.intoArray(out, o + 7 * lanes);
         }
 
         @Override
