@@ -476,7 +476,7 @@ public final class LlamaModel implements AutoCloseable {
         final int count = cache.entryCount(layer, kvHead);
         float[] keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
         float[] values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)
-        float[] scores = s.headScratch(s.scoreScratch, kvHead, count);      // (count)
+        float[] scores = s.headScratch(s.scoreScratch, kvHead, kvMul * count); // (kvMul, count)
         int[] positions = s.positionScratch(kvHead, count);                  // (count)
         cache.gather(layer, kvHead, keys, values, positions);
         final boolean observe = cache.observesAttention();
@@ -513,30 +513,33 @@ public final class LlamaModel implements AutoCloseable {
             } else {
                 len = count;
             }
-            for (int h = kvHead * kvMul; h < (kvHead + 1) * kvMul; h++) {
-                int qOff = (row0 + t) * qDim + h * hs;
+            int qGroup = (row0 + t) * qDim + kvHead * kvMul * hs; // the group's kvMul queries, hs apart
+            if (keysT != null) {
+                // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
+                el.transposedDots(s.q, qGroup, hs, kvMul, scale, keysT, count, hs, scores, 0, count, len);
+            }
+            for (int hi = 0; hi < kvMul; hi++) {
+                int qOff = qGroup + hi * hs;
+                int so = hi * count;
                 if (keysT != null) {
-                    // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
-                    el.transposedDots(s.q, qOff, scale, keysT, count, hs, scores, 0, len);
                     if (!ascending) {
                         for (int j = 0; j < len; j++) {
                             if (positions[j] > queryPos) {
-                                scores[j] = Float.NEGATIVE_INFINITY;
+                                scores[so + j] = Float.NEGATIVE_INFINITY;
                             }
                         }
                     }
                 } else {
                     for (int j = 0; j < len; j++) {
-                        scores[j] = ascending || positions[j] <= queryPos
+                        scores[so + j] = ascending || positions[j] <= queryPos
                             ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
                     }
                 }
-                el.softmax(scores, 0, len);
-                el.weightedRows(scores, 0, len, values, hs, s.att, qOff);
+                el.softmax(scores, so, len);
+                el.weightedRows(scores, so, len, values, hs, s.att, qOff);
                 if (observe) {
-                    int row = (h - kvHead * kvMul) * count;
-                    System.arraycopy(scores, 0, observed, row, len);
-                    java.util.Arrays.fill(observed, row + len, row + count, 0f);
+                    System.arraycopy(scores, so, observed, so, len);
+                    java.util.Arrays.fill(observed, so + len, so + count, 0f);
                 }
             }
             if (observe) {
@@ -660,7 +663,7 @@ public final class LlamaModel implements AutoCloseable {
         int segments;             // segments of the current forward pass
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
-        final float[][] scoreScratch; // per KV head: (positions)
+        final float[][] scoreScratch; // per KV head: (kvMul, positions)
         final float[][] observedScratch; // per KV head: (kvMul, positions) weights reported to the cache
         final int[][] positionScratch;   // per KV head: (positions) absolute positions of the gathered entries
         final float[][] keyTScratch;     // per KV head: (headSize, positions) transposed keys for prefill

@@ -106,7 +106,7 @@ class ElementOpsTest {
     /**
      * The attention kernels on both paths against float64: transposed dots for lengths around the position blocks
      * (4 vectors, 1 vector, scalar tail), weighted rows for widths that are whole 8-vector chunks (64, 128), a
-     * partial chunk (72, 48) and not a lane multiple (7), with zero weights skipped. Tolerance: the float
+     * partial chunk (72, 48) and not a lane multiple (7), with zero weights among the others. Tolerance: the float
      * summation bound {@code terms · 6e-8 · Σ|term|}.
      */
     @Test
@@ -151,9 +151,6 @@ class ElementOpsTest {
                     for (int i = 0; i < v.length; i++) {
                         v[i] = (float) r.nextGaussian();
                     }
-                    if (len / 2 % 3 == 0) { // p[1 + len / 2] is a zero weight: its row must not be read
-                        v[(len / 2) * width] = Float.NaN;
-                    }
                     float[] out = new float[width + 2];
                     java.util.Arrays.fill(out, 9f);
                     ops.weightedRows(p, 1, len, v, width, out, 1);
@@ -161,17 +158,48 @@ class ElementOpsTest {
                         double e = 0;
                         double abs = 0;
                         for (int j = 0; j < len; j++) {
-                            if (p[1 + j] != 0f) {
-                                double term = (double) p[1 + j] * v[j * width + i];
-                                e += term;
-                                abs += Math.abs(term);
-                            }
+                            double term = (double) p[1 + j] * v[j * width + i];
+                            e += term;
+                            abs += Math.abs(term);
                         }
                         assertEquals(e, out[1 + i], len * 6e-8 * abs + 1e-7,
                             ops.describe() + " weightedRows width=" + width + " len=" + len + " i=" + i);
                     }
                     assertEquals(9f, out[0], "weightedRows wrote before its offset");
                     assertEquals(9f, out[width + 1], "weightedRows wrote past its width");
+                }
+            }
+        }
+    }
+
+    /** The several-heads form gives every head's scores bit for bit as the one-head form does, on both paths. */
+    @Test
+    void transposedDotsOfSeveralHeadsEqualOneHeadAtATime() {
+        SplittableRandom r = new SplittableRandom(14);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            for (int heads = 1; heads <= 5; heads++) {
+                for (int len : new int[] {3, 32, 45, 100}) {
+                    int rows = 64;
+                    int stride = len + 1;
+                    float[] q = new float[1 + heads * rows];
+                    float[] kT = new float[rows * stride];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = (float) r.nextGaussian();
+                    }
+                    for (int i = 0; i < kT.length; i++) {
+                        kT[i] = (float) r.nextGaussian();
+                    }
+                    int outStride = len + 2;
+                    float[] together = new float[heads * outStride];
+                    ops.transposedDots(q, 1, rows, heads, 0.125f, kT, stride, rows, together, 0, outStride, len);
+                    for (int h = 0; h < heads; h++) {
+                        float[] alone = new float[len];
+                        ops.transposedDots(q, 1 + h * rows, 0.125f, kT, stride, rows, alone, 0, len);
+                        for (int j = 0; j < len; j++) {
+                            assertEquals(alone[j], together[h * outStride + j],
+                                ops.describe() + " heads=" + heads + " h=" + h + " len=" + len + " j=" + j);
+                        }
+                    }
                 }
             }
         }
