@@ -356,7 +356,7 @@ public final class JavaTensorOps implements TensorOps {
             int re = Math.min(r1, rb + rowBlock);
             for (int g = 0; g < n; g += 4) {
                 int gn = Math.min(4, n - g);
-                int xo = (g >> 2) * group;
+                int xo = Q8Scratch.OFFSET + (g >> 2) * group;
                 for (int r = rb; r < re; r++) {
                     int blk = r * blocks;
                     if (gn >= 3) { // a group of 3 takes the zero row after it as its fourth
@@ -378,14 +378,14 @@ public final class JavaTensorOps implements TensorOps {
      * The n activation rows (n, cols) regrouped for the packed Q8_0 kernels, in the calling thread's scratch: each
      * group of 4 rows interleaved lane group by lane group, (group, cols / lanes, row in group, lanes), so a kernel
      * reads its 4 rows at fixed offsets from one index (one bounds check and one stream instead of four); the
-     * missing rows of a last partial group are zeros.
+     * missing rows of a last partial group are zeros. They start at float {@link Q8Scratch#OFFSET} of the array.
      */
     private static float[] interleaveGroups(float[] x, int n, int cols) {
         int lanes = F.length();
         int padded = (n + 3) & ~3;
         float[] xs = Q8_SCRATCH.get().activations(padded * cols);
         for (int t = 0; t < padded; t++) {
-            int dst = (t >> 2) * 4 * cols + (t & 3) * lanes;
+            int dst = Q8Scratch.OFFSET + (t >> 2) * 4 * cols + (t & 3) * lanes;
             if (t < n) {
                 int src = t * cols;
                 for (int c = 0; c < cols; c += lanes) {
@@ -403,14 +403,53 @@ public final class JavaTensorOps implements TensorOps {
     /** Per-thread scratch of the packed Q8_0 path (no garbage per call). */
     private static final ThreadLocal<Q8Scratch> Q8_SCRATCH = ThreadLocal.withInitial(Q8Scratch::new);
 
-    /** Growable scratch arrays; each thread owns one. */
+    /**
+     * Growable scratch arrays; each thread owns one. The interleaved activations start at {@link #OFFSET}, which puts
+     * them on a 64-byte boundary when the array is a G1 humongous object: G1 places those at the start of a heap
+     * region, so their address is known modulo 64. The 4-row kernel reads them with one 256-bit load per FMA, and on
+     * this machine (AMD EPYC, AVX2) it ran 8–18% faster on aligned than on 16-byte-offset activations (ad-hoc
+     * harness, 1 thread, 4 shifts × 2 runs), because half of the offset loads straddle two cache lines. So under G1
+     * the array is made at least humongous-sized (half a region); under other collectors nothing is assumed.
+     * Only speed depends on this, never results.
+     */
     private static final class Q8Scratch {
+        /** Floats before the interleaved activations (see the class comment). */
+        static final int OFFSET;
+        /** Smallest length of the activations array (a G1 humongous object), or 0. */
+        static final int MIN_LENGTH;
+
+        static {
+            int offset = 0;
+            int min = 0;
+            String how;
+            try {
+                com.sun.management.HotSpotDiagnosticMXBean vm = java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+                if (Boolean.parseBoolean(vm.getVMOption("UseG1GC").getValue())) {
+                    long region = Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
+                    int base = sun.misc.Unsafe.ARRAY_FLOAT_BASE_OFFSET;
+                    offset = ((64 - base % 64) % 64) / Float.BYTES;
+                    min = (int) Math.min(Integer.MAX_VALUE - 64, region / 2 / Float.BYTES + 1);
+                    how = "G1 regions of " + (region >> 10) + " KiB: activation scratch of at least " + (min >> 18)
+                        + " MiB per thread, activations at float " + offset;
+                } else {
+                    how = "not G1: activation alignment unknown";
+                }
+            } catch (RuntimeException | LinkageError e) {
+                how = "alignment unknown (" + e + ")";
+            }
+            OFFSET = offset;
+            MIN_LENGTH = min;
+            LOG.debug("packed Q8_0 scratch: {}", how);
+        }
+
         private float[] activations = new float[0];
         final float[] sums = new float[4]; // one weight row's sums against the rows of a group
 
+        /** An array holding at least {@code length} floats from {@link #OFFSET}. */
         float[] activations(int length) {
-            if (activations.length < length) {
-                activations = new float[length];
+            if (activations.length < OFFSET + length) {
+                activations = new float[Math.max(OFFSET + length, MIN_LENGTH)];
             }
             return activations;
         }
