@@ -140,20 +140,29 @@ public final class EngineBench {
                 + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);
             json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
                 + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep, gbs, gbs / mem));
-            // prefill
+            // prefill, twice: the first run (after a 64-token warm-up) still pays for compilation and first-touch
+            // allocation; the second is what an executor sees from its second document on, and is the figure
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
             LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
             float[] logits = new float[c.vocabSize()];
             m.prefill(st, m.newCache(Math.min(64, prefillTokens)), java.util.Arrays.copyOf(prompt,
                 Math.min(64, prefillTokens)), 0, null, logits); // warm-up
-            long t0 = System.nanoTime();
-            m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
-            double sec = (System.nanoTime() - t0) / 1e9;
+            double[] runs = new double[2];
+            for (int run = 0; run < runs.length; run++) {
+                long t0 = System.nanoTime();
+                m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
+                runs[run] = (System.nanoTime() - t0) / 1e9;
+            }
+            double sec = runs[1];
             double gflops = prefillFlops(c, prefillTokens) / sec / 1e9;
-            log.printf(Locale.ROOT, "prefill %d tokens: %.1f s, %.1f GFLOP/s = %.1f%% of the FMA peak (goal 50%%)%n",
-                prefillTokens, sec, gflops, 100 * gflops / fma);
+            double firstGflops = prefillFlops(c, prefillTokens) / runs[0] / 1e9;
+            log.printf(Locale.ROOT, "prefill %d tokens: %.1f s, %.1f GFLOP/s = %.1f%% of the FMA peak (goal 50%%); "
+                + "the first run: %.1f s, %.1f%%%n", prefillTokens, sec, gflops, 100 * gflops / fma, runs[0],
+                100 * firstGflops / fma);
             json.append(String.format(Locale.ROOT, "  \"prefill\": {\"tokens\": %d, \"seconds\": %.3f, \"gflops\": "
-                + "%.3f, \"fraction_of_fma_peak\": %.4f, \"goal\": 0.50},%n", prefillTokens, sec, gflops, gflops / fma));
+                + "%.3f, \"fraction_of_fma_peak\": %.4f, \"goal\": 0.50, \"first_run_seconds\": %.3f, "
+                + "\"first_run_fraction_of_fma_peak\": %.4f},%n", prefillTokens, sec, gflops, gflops / fma, runs[0],
+                firstGflops / fma));
             // batched decode
             json.append("  \"batched_decode\": [");
             double base = 0;
