@@ -55,7 +55,12 @@ import org.apache.logging.log4j.Logger;
  * registers), a second accumulator across blocks, weight panels pre-converted to floats, activation rows kept apart (a stride
  * per row), and column panels with accumulators parked between them (L1-resident activations gained 1–3% on
  * compute-bound products, and the jumps between weight rows slowed memory-bound ones: in a 1B-shaped model, B=2
- * decode ran at 0.94× B=1 with panels and 1.32× without).
+ * decode ran at 0.94× B=1 with panels and 1.32× without), two weight rows per mat-vec (two streams: 14 against
+ * 21 GB/s), one 256-bit byte load converted in four parts (28 against 42 GFLOP/s), and weight row blocks of 256 KiB
+ * to 1 MiB (within noise). Activations quantised to int8 per block, multiplied as int16 (llama.cpp's scheme for
+ * Q8_0), ran the mat-vec about 1.2× faster in a harness; not adopted: a first int8 form of the 4-row kernel ran at
+ * 10–14 GFLOP/s against the float one's 42 (not pursued further), and with int8 only on the mat-vec a sequence's
+ * results would depend on how many sequences share its step.
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
