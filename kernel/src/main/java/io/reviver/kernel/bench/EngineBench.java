@@ -145,10 +145,10 @@ public final class EngineBench {
             // by one low probe)
             double memAfter = MatmulBench.memoryBandwidth(pool, threads);
             double mem = Math.max(memBefore, memAfter);
-            log.printf(Locale.ROOT, "memory read probed again after decode B=1: %.2f GB/s; the peak used is %.2f GB/s%n",
-                memAfter, mem);
-            json.append(String.format(Locale.ROOT, "  \"memory_peak_gbs\": %.3f,%n  \"memory_probes_gbs\": [%.3f, %.3f],%n",
-                mem, memBefore, memAfter));
+            log.printf(Locale.ROOT, "memory read probed again after decode B=1: %.2f GB/s; the peak used is "
+                + "%.2f GB/s%n", memAfter, mem);
+            json.append(String.format(Locale.ROOT, "  \"memory_peak_gbs\": %.3f,%n"
+                + "  \"memory_probes_gbs\": [%.3f, %.3f],%n", mem, memBefore, memAfter));
             double gbs = bytes / perStep / 1e9;
             log.printf(Locale.ROOT, "decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the bandwidth peak "
                 + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);

@@ -45,14 +45,17 @@ import org.apache.logging.log4j.Logger;
  * starting with a product, then FMAs): {@code s} over the even lane groups and {@code t} over the odd ones, then
  * {@code acc = fma(s + t, d_block, acc)} in block order, and one lane reduction at the end of the row. (Two short
  * chains instead of one of four FMAs: the multiply-adds of a block no longer wait on each other. Measured in an
- * ad-hoc harness, 1 thread: the mat-vec from 10.1 to 12 GB/s, the 4-row kernel from about 36 to 42–44 GFLOP/s.) For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1} the
- * activation rows are first regrouped once per call (shared by all tasks), each group of 4 interleaved lane group
- * by lane group (a kernel reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead
- * of four); then each task takes its weight rows in blocks of about {@value #Q8_ROW_BLOCK_BYTES} bytes, read once
- * from memory in order and kept in L2 while every group sweeps them, a whole weight row against a group at a time
- * (each int8 lane group converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2
- * has its own kernel, and a single row runs the mat-vec kernel over its interleaved lanes). Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in
- * registers), a second accumulator across blocks, weight panels pre-converted to floats, activation rows kept apart (a stride
+ * ad-hoc harness, 1 thread: the mat-vec from 10.1 to 12 GB/s, the 4-row kernel from about 36 to 42–44 GFLOP/s.)
+ * For {@code n = 1} each weight row is one such loop in registers. For {@code n > 1} the activation rows are first
+ * regrouped once per call (shared by all tasks), each group of 4 interleaved lane group by lane group (a kernel
+ * reads its 4 rows at fixed offsets from one index: one bounds check and one stream instead of four); then each
+ * task takes its weight rows in blocks of about {@value #Q8_ROW_BLOCK_BYTES} bytes, read once from memory in order
+ * and kept in L2 while every group sweeps them, a whole weight row against a group at a time (each int8 lane group
+ * converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 has its own kernel, and
+ * a single row runs the mat-vec kernel over its interleaved lanes).
+ *
+ * <p>Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a
+ * second accumulator across blocks, weight panels pre-converted to floats, activation rows kept apart (a stride
  * per row), and column panels with accumulators parked between them (L1-resident activations gained 1–3% on
  * compute-bound products, and the jumps between weight rows slowed memory-bound ones: in a 1B-shaped model, B=2
  * decode ran at 0.94× B=1 with panels and 1.32× without), two weight rows per mat-vec (two streams: 14 against
