@@ -6,7 +6,7 @@
 #   reviver_app_jar        path of reviver-spark-job-*.jar
 #   reviver_spark_home     spark-job/target/spark-home: jars/ = the job jar and every runtime dependency (Spark included)
 #   reviver_jvm_flags      the driver JVM flags from conf/spark-defaults.conf (Java 17 --add-opens, Vector API)
-# Sourcing it also preloads the JVM's signal-chaining library (see below) into every JVM started from here on.
+# Sourcing it also preloads the JVM's signal-chaining library (deploy/jsig.sh) into every JVM started from here on.
 REVIVER_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 reviver_app_jar() {
@@ -45,18 +45,5 @@ reviver_jvm_flags() {
     sed -n 's/^spark\.driver\.extraJavaOptions[[:space:]]\{1,\}//p' "$REVIVER_HOME/conf/spark-defaults.conf"
 }
 
-# OpenCL (PoCL) loads LLVM, which installs its own SIGSEGV/SIGBUS/SIGILL handlers over the JVM's; the JVM uses those
-# signals internally, and -Xcheck:jni reports "SIGSEGV handler modified!" once an OpenCL kernel has compiled. HotSpot's
-# documented remedy is its signal-chaining library preloaded into the process: the JVM's handlers stay in place and
-# the library's are chained behind them (with it, -Xcheck:jni no longer reports the modification). Preloaded here
-# for the local JVMs and, through the environment they inherit, the standalone cluster's executors.
-reviver_jsig() {
-    local java_bin
-    java_bin="$(readlink -f "$(command -v java)" 2>/dev/null || true)"
-    [[ -n "$java_bin" && -f "$(dirname "$(dirname "$java_bin")")/lib/libjsig.so" ]] \
-        && echo "$(dirname "$(dirname "$java_bin")")/lib/libjsig.so"
-    return 0
-}
-if [[ -n "$(reviver_jsig)" && "${LD_PRELOAD:-}" != *libjsig.so* ]]; then
-    export LD_PRELOAD="$(reviver_jsig)${LD_PRELOAD:+:$LD_PRELOAD}"
-fi
+# shellcheck source=deploy/jsig.sh
+source "$REVIVER_HOME/deploy/jsig.sh"
