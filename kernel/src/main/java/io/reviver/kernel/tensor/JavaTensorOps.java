@@ -438,8 +438,8 @@ public final class JavaTensorOps implements TensorOps {
                     int base = sun.misc.Unsafe.ARRAY_FLOAT_BASE_OFFSET;
                     offset = ((64 - base % 64) % 64) / Float.BYTES;
                     min = (int) Math.min(Integer.MAX_VALUE - 64, region / 2 / Float.BYTES + 1);
-                    how = "G1 regions of " + (region >> 10) + " KiB: activation scratch of at least " + (min >> 18)
-                        + " MiB per thread, activations at float " + offset;
+                    how = "G1 regions of " + (region >> 10) + " KiB: activation scratch of at least "
+                        + ((long) min * Float.BYTES >> 10) + " KiB per thread, activations at float " + offset;
                 } else {
                     how = "not G1: activation alignment unknown";
                 }
