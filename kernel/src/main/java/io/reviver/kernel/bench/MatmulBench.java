@@ -2,6 +2,7 @@ package io.reviver.kernel.bench;
 
 import io.reviver.kernel.tensor.JavaTensorOps;
 import io.reviver.kernel.tensor.QuantizedMatrix;
+import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.modelstore.gguf.GgmlType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,8 @@ import org.apache.logging.log4j.Logger;
  *       Q6_K, F32: GB/s of weight bytes
  *       read, and the ratio to the memory-bandwidth peak (a vectorised sum over a 128 MiB float array with the
  *       same thread count);</li>
- *   <li>prefill (n = 64): GFLOP/s (2·rows·cols·n per call) and the ratio to the FMA peak (a register-resident
+ *   <li>prefill (n = 64, {@link TensorOps.Rows#PROMPT} rows): GFLOP/s (2·rows·cols·n per call) and the ratio to
+ *       the FMA peak (a register-resident
  *       {@code FloatVector.fma} loop with 8 independent accumulators per thread).</li>
  * </ul>
  * Usage: {@code MatmulBench <out.json> [threads] [VECTOR|SCALAR]}; writes one JSON object. Matrices are seeded
@@ -98,7 +100,7 @@ public final class MatmulBench {
         }
         float[] out = new float[PREFILL_N * rowsW]; // (PREFILL_N, rowsW)
         double matVecSec = timePerCall(() -> ops.matmul(w, x, 1, out));
-        double prefillSec = timePerCall(() -> ops.matmul(w, x, PREFILL_N, out));
+        double prefillSec = timePerCall(() -> ops.matmul(w, x, PREFILL_N, out, TensorOps.Rows.PROMPT));
         double gbs = w.data().capacity() / matVecSec / 1e9;
         double gflops = 2.0 * rowsW * cols * PREFILL_N / prefillSec / 1e9;
         double perTokenRatio = prefillSec / PREFILL_N / matVecSec;

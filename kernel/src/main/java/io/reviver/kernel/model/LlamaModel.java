@@ -120,7 +120,9 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Runs {@code n} tokens {@code tokens[off, off + n)} at positions {@code [startPos, startPos + n)} through
      * the decoder, appending their keys and values to {@code cache} (which must hold exactly {@code startPos}
-     * positions), and writes logits.
+     * positions), and writes logits. The n rows are one prompt's: their products take
+     * {@link TensorOps.Rows#PROMPT}'s route, so they may differ from running the tokens one at a time by float
+     * rounding (never by the thread count).
      *
      * @param state     scratch with {@code maxBatch ≥ n}
      * @param logits    if {@code allRows}: (n, vocabSize) row-major, the logits of every token; otherwise
@@ -138,7 +140,7 @@ public final class LlamaModel implements AutoCloseable {
         state.segments = 1;
         state.segStart[0] = 0;
         state.segStart[1] = n;
-        forwardRows(state, tokens, off, n, logits, allRows);
+        forwardRows(state, tokens, off, n, logits, allRows, TensorOps.Rows.PROMPT);
     }
 
     /**
@@ -171,7 +173,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         state.segments = b;
         state.segStart[b] = b;
-        forwardRows(state, tokens, 0, b, logits, true);
+        forwardRows(state, tokens, 0, b, logits, true, TensorOps.Rows.INDEPENDENT);
     }
 
     /**
@@ -179,7 +181,8 @@ public final class LlamaModel implements AutoCloseable {
      * in segments (runs of rows of one sequence at consecutive positions: a prefill batch is one segment, a
      * multi-sequence decode step one segment per sequence).
      */
-    private void forwardRows(State s, int[] tokens, int off, int n, float[] logits, boolean allRows) {
+    private void forwardRows(State s, int[] tokens, int off, int n, float[] logits, boolean allRows,
+                             TensorOps.Rows kind) {
         final LlamaConfig c = config;
         final int dim = c.dim();
         final int qDim = c.qDim();
@@ -202,9 +205,9 @@ public final class LlamaModel implements AutoCloseable {
             rmsNorm(s.xb, s.x, w.attnNorm(), n, dim);
 
             // 3. QKV projections for the whole batch (+ bias for Qwen2): q = xb·Wqᵀ, k = xb·Wkᵀ, v = xb·Wvᵀ.
-            ops.matmul(w.wq(), s.xb, n, s.q);
-            ops.matmul(w.wk(), s.xb, n, s.k);
-            ops.matmul(w.wv(), s.xb, n, s.v);
+            ops.matmul(w.wq(), s.xb, n, s.q, kind);
+            ops.matmul(w.wk(), s.xb, n, s.k, kind);
+            ops.matmul(w.wv(), s.xb, n, s.v, kind);
             if (w.bq() != null) {
                 addBias(s.q, w.bq(), n, qDim);
                 addBias(s.k, w.bk(), n, kvDim);
@@ -226,17 +229,17 @@ public final class LlamaModel implements AutoCloseable {
             attention(s, l);
 
             // 7. Output projection and residual: x += att·Woᵀ.
-            ops.matmul(w.wo(), s.att, n, s.proj);
+            ops.matmul(w.wo(), s.att, n, s.proj, kind);
             addInPlace(s.x, s.proj, n * dim);
 
             // 8. FFN pre-norm: xb = RMSNorm(x) · ffn_norm.
             rmsNorm(s.xb, s.x, w.ffnNorm(), n, dim);
 
             // 9. SwiGLU FFN and residual: x += (silu(xb·W1ᵀ) ⊙ (xb·W3ᵀ))·W2ᵀ.
-            ops.matmul(w.w1(), s.xb, n, s.hb);
-            ops.matmul(w.w3(), s.xb, n, s.hb2);
+            ops.matmul(w.w1(), s.xb, n, s.hb, kind);
+            ops.matmul(w.w3(), s.xb, n, s.hb2, kind);
             el.swiGlu(s.hb, s.hb2, n * hiddenDim);
-            ops.matmul(w.w2(), s.hb, n, s.proj);
+            ops.matmul(w.w2(), s.hb, n, s.proj, kind);
             addInPlace(s.x, s.proj, n * dim);
         }
 
@@ -246,7 +249,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (allRows) {
             rmsNorm(s.xb, s.x, weights.outputNorm(), n, dim);
-            ops.matmul(weights.output(), s.xb, n, logits);
+            ops.matmul(weights.output(), s.xb, n, logits, kind);
         } else {
             System.arraycopy(s.x, (n - 1) * dim, s.lastRow, 0, dim);
             rmsNorm(s.lastRow, s.lastRow, weights.outputNorm(), 1, dim);

@@ -20,6 +20,33 @@ public interface TensorOps extends AutoCloseable {
      */
     void matmul(QuantizedMatrix w, float[] x, int n, float[] out);
 
+    /**
+     * {@link #matmul(QuantizedMatrix, float[], int, float[])} for rows of the given kind. The default ignores the
+     * kind, which always satisfies both contracts below.
+     *
+     * @param rows {@link Rows#INDEPENDENT} keeps {@link #matmul}'s contract; {@link Rows#PROMPT} lets the backend
+     *             trade bit-identity with the mat-vec for speed
+     */
+    default void matmul(QuantizedMatrix w, float[] x, int n, float[] out, Rows rows) {
+        matmul(w, x, n, out);
+    }
+
+    /** What the rows of a product are, and so which rounding guarantee its caller needs. */
+    enum Rows {
+        /**
+         * Rows of independent sequences (a multi-sequence decode step): each output row is bit-identical to the
+         * mat-vec of its activation row whatever {@code n}, so a sequence's results never depend on what shares its
+         * step. This is {@link #matmul(QuantizedMatrix, float[], int, float[])}'s contract.
+         */
+        INDEPENDENT,
+        /**
+         * Rows of one prompt (prefill): a backend may compute many rows on a faster route whose float rounding
+         * differs from the mat-vec's. Results stay deterministic: for a given route they depend neither on the
+         * thread count nor on the other rows, and the backend documents when it takes which route.
+         */
+        PROMPT
+    }
+
     /** Dequantises row {@code row} of {@code w} into {@code out[off, off + cols)} (embedding look-up). */
     void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off);
 
