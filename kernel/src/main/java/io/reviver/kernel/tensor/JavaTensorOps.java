@@ -97,8 +97,12 @@ public final class JavaTensorOps implements TensorOps {
     static final int PANEL = 1024;
     /** Q8_0 packed path: bytes of weight rows kept in L2 while every group of activation rows sweeps them. */
     private static final int Q8_ROW_BLOCK_BYTES = 128 << 10;
-    /** Fewest activation rows a {@link Rows#PROMPT} product needs to take the prompt route. */
-    static final int PROMPT_MIN_ROWS = 16;
+    /**
+     * Fewest activation rows a {@link Rows#PROMPT} product needs to take the prompt route: where it overtook the
+     * 4-row kernel in the harness (8,192 × 2,048, 2 threads: 75 against 83 GFLOP/s at 16 rows, 87 against 85 at 32,
+     * 99 against 84 at 64).
+     */
+    static final int PROMPT_MIN_ROWS = 32;
     /** Prompt route: weight rows decoded to floats together (an even number). */
     private static final int PROMPT_ROW_BLOCK = 32;
     /** Prompt route: activation rows that meet one decoded row block before the next is decoded. */

@@ -216,10 +216,10 @@ class JavaTensorOpsTest {
 
     /**
      * The prompt route (packed Q8_0, VECTOR, n ≥ {@link JavaTensorOps#PROMPT_MIN_ROWS}): within the oracle's
-     * tolerance; bit-identical over 1, 2 and 3 threads and for a row whatever the other rows (n = 16 against the
-     * first 16 of 263: 263 crosses a token block and ends in a partial group; 37 rows leave an odd last pair); and
-     * actually a different route (its rounding differs somewhere from the INDEPENDENT product, which it equals
-     * below 16 rows and for every other type or path).
+     * tolerance; bit-identical over 1, 2 and 3 threads and for a row whatever the other rows (n = the minimum
+     * against the first rows of 263: 263 crosses a token block and ends in a partial group; 37 rows leave an odd
+     * last pair); and actually a different route (its rounding differs somewhere from the INDEPENDENT product, which
+     * it equals below the minimum and for every other type or path).
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -237,20 +237,21 @@ class JavaTensorOpsTest {
                     other.matmul(w, x, 263, again, TensorOps.Rows.PROMPT);
                     assertArrayEquals(big, again, type + " " + path + ": " + other.describe() + " vs 3 threads");
                 }
-                float[] small = new float[16 * ROWS];
-                ops(path).matmul(w, x, 16, small, TensorOps.Rows.PROMPT);
-                assertArrayEquals(java.util.Arrays.copyOf(big, 16 * ROWS), small, type + " " + path + ": n=16");
-                float[] independent = new float[16 * ROWS];
-                ops(path).matmul(w, x, 16, independent);
+                int min = JavaTensorOps.PROMPT_MIN_ROWS;
+                float[] small = new float[min * ROWS];
+                ops(path).matmul(w, x, min, small, TensorOps.Rows.PROMPT);
+                assertArrayEquals(java.util.Arrays.copyOf(big, min * ROWS), small, type + " " + path + ": n=" + min);
+                float[] independent = new float[min * ROWS];
+                ops(path).matmul(w, x, min, independent);
                 boolean promptRoute = type == GgmlType.Q8_0 && path == JavaTensorOps.Path.VECTOR
                     && jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8; // the packed Q8_0 path
                 assertEquals(!promptRoute, java.util.Arrays.equals(small, independent),
                     type + " " + path + ": prompt route taken " + promptRoute);
-                float[] fewer = new float[15 * ROWS];
-                float[] fewerIndependent = new float[15 * ROWS];
-                ops(path).matmul(w, x, 15, fewer, TensorOps.Rows.PROMPT);
-                ops(path).matmul(w, x, 15, fewerIndependent);
-                assertArrayEquals(fewerIndependent, fewer, type + " " + path + ": 15 rows stay on the exact route");
+                float[] fewer = new float[(min - 1) * ROWS];
+                float[] fewerIndependent = new float[(min - 1) * ROWS];
+                ops(path).matmul(w, x, min - 1, fewer, TensorOps.Rows.PROMPT);
+                ops(path).matmul(w, x, min - 1, fewerIndependent);
+                assertArrayEquals(fewerIndependent, fewer, type + " " + path + ": fewer rows stay on the exact route");
             }
         }
     }
