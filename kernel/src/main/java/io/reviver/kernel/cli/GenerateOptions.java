@@ -68,7 +68,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         "  --seed S             sampling seed, a 64-bit integer (default 42)",
         "  --threads N          compute threads (default: available processors)",
         "  --backend B          java | java-scalar (default java)",
-        "  --batch-size N       prompt tokens per prefill pass (default 32)",
+        "  --batch-size N       prompt tokens per prefill pass (default 128)",
         "  --no-bos             do not prepend the BOS token",
         "  --press SPEC         KV-cache press: full, streaming_llm, h2o, snapkv, tova, knorm, kvreviver, kvzip,",
         "                       compactor, with options as name:key=value,... (default full)",
@@ -114,7 +114,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         long seed = 42;
         int threads = defaultThreads;
         Backend backend = Backend.JAVA;
-        int batch = 32;
+        int batch = 128;
         boolean addBos = true;
         boolean verbose = false;
         String press = "full";

@@ -81,7 +81,7 @@ public final class JobConfigKeys {
             throw new IllegalArgumentException("is not a backend; use one of java, opencl, opencl-or-java");
         });
     public static final ConfigKey<Integer> PREFILL_BATCH = new ConfigKey<>("prefill-batch",
-        "prompt tokens per prefill forward pass", "32", ConfigKey.intIn(1, 4096));
+        "prompt tokens per prefill forward pass", "128", ConfigKey.intIn(1, 4096));
     public static final ConfigKey<Double> TEMPERATURE = new ConfigKey<>("temperature",
         "sampling temperature; 0 = greedy", "0", s -> {
             double v = ConfigKey.number().apply(s);
