@@ -65,7 +65,8 @@ import org.apache.logging.log4j.Logger;
  * routes by float rounding only; its results depend neither on the thread count nor on the other rows.
  *
  * <p>Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a
- * second accumulator across blocks, weight panels pre-converted to floats, activation rows kept apart (a stride
+ * second accumulator across blocks, weight panels pre-converted to floats under the exact scheme (the prompt
+ * route keeps them: it drops that scheme), activation rows kept apart (a stride
  * per row), and column panels with accumulators parked between them (L1-resident activations gained 1–3% on
  * compute-bound products, and the jumps between weight rows slowed memory-bound ones: in a 1B-shaped model, B=2
  * decode ran at 0.94× B=1 with panels and 1.32× without), two weight rows per mat-vec (two streams: 14 against
@@ -73,7 +74,10 @@ import org.apache.logging.log4j.Logger;
  * to 1 MiB (within noise). Activations quantised to int8 per block, multiplied as int16 (llama.cpp's scheme for
  * Q8_0), ran the mat-vec about 1.2× faster in a harness; not adopted: a first int8 form of the 4-row kernel ran at
  * 10–14 GFLOP/s against the float one's 42 (not pursued further), and with int8 only on the mat-vec a sequence's
- * results would depend on how many sequences share its step.
+ * results would depend on how many sequences share its step. A quant layout unpacked by shifts from one 32-byte
+ * load (instead of 4 sign-extending 8-byte loads) ran the mat-vec 25% faster from L2 but left the decode of a
+ * 1B-shaped model within noise (15.2 against 15.4 tokens/s), and so did row chunks taken dynamically by the
+ * threads instead of one fixed range each.
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
