@@ -10,7 +10,6 @@ import random
 import sys
 
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -35,11 +34,7 @@ def main():
     with torch.no_grad():
         for kind, T in (("copy", 128), ("passkey", 128), ("multikey", 256), ("passkey", 512)):
             seqs = [train.make_sequence(rng, kind, T, tok, filler, [0] * 10000, (12, 32, True)) for _ in range(16)]
-            ids = torch.tensor([s[0] for s in seqs])
-            ans = torch.tensor([s[1] for s in seqs], dtype=torch.float32)[:, 1:]
-            logits = net(ids[:, :-1])
-            y = ids[:, 1:]
-            ce = F.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1), reduction="none").view(16, T)
+            logits, y, ce, ans, _ = train.batch_losses(net, seqs, cfg.vocab)
             acc = ((logits.argmax(-1) == y).float() * ans).sum() / ans.sum()
             print("step %s %s@%d: answer loss %.3f, token accuracy %.3f"
                   % (st["step"], kind, T, ((ce * ans).sum() / ans.sum()).item(), acc.item()))

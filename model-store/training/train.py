@@ -114,6 +114,19 @@ def make_sequence(rng, kind, T, tok, filler, text_ids, copy=(8, 64, False)):
     return ids + [tok.pad] * pad, ans + [0] * pad, loss + [0] * pad
 
 
+def batch_losses(net, seqs, vocab):
+    """Runs a batch of `make_sequence` results through `net`: returns (logits of the inputs (B, T, vocab), next-token
+    targets (B, T), per-token cross-entropy (B, T), answer mask (B, T), language-model mask (B, T)), the masks as
+    float 0/1 over the target positions."""
+    ids = torch.tensor([s[0] for s in seqs])
+    ans = torch.tensor([s[1] for s in seqs], dtype=torch.float32)[:, 1:]
+    lmask = torch.tensor([s[2] for s in seqs], dtype=torch.float32)[:, 1:]
+    x, y = ids[:, :-1], ids[:, 1:]
+    logits = net(x)
+    ce = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1), reduction="none").view(y.shape)
+    return logits, y, ce, ans, lmask
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(corpus.ROOT, "work-cache", "train"))
@@ -163,15 +176,10 @@ def main():
                 rng = random.Random("train/%d/%d" % (a.seed, step))
                 kinds = rng.choices([k for k, _ in mix], weights=[w for _, w in mix], k=B)
                 seqs = [make_sequence(rng, k, T, tok, filler, text_ids, settings["copy"]) for k in kinds]
-                ids = torch.tensor([s[0] for s in seqs])
-                ans = torch.tensor([s[1] for s in seqs], dtype=torch.float32)[:, 1:]
-                lmask = torch.tensor([s[2] for s in seqs], dtype=torch.float32)[:, 1:]
-                x, y = ids[:, :-1], ids[:, 1:]
                 for g in opt.param_groups:
                     g["lr"] = lr_at(step, total, peak=peak, hold=hold)
                 t0 = time.time()
-                logits = net(x)
-                ce = F.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1), reduction="none").view(B, T)
+                _, _, ce, ans, lmask = batch_losses(net, seqs, cfg.vocab)
                 lm = (ce * lmask).sum() / lmask.sum()
                 an = (ce * ans).sum() / ans.sum().clamp(min=1)
                 loss = lm + an
