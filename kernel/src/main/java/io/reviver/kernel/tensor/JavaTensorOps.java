@@ -58,8 +58,8 @@ import org.apache.logging.log4j.Logger;
  * bit-identity for speed: weight rows are decoded to floats with their block scales applied (into a per-thread
  * scratch, once per token block of {@value #PROMPT_TOKEN_BLOCK} rows) and each output element is one
  * multiply-add chain over those floats in column order, two weight rows × 4 activation rows at a time. The
- * 4-row kernel above spends a conversion, a load and a scale step per 4 multiply-adds; this one spends 6 loads per
- * 8 and nothing else. On this machine (AMD EPYC, AVX2, 2 threads, ad-hoc harness, 2,048 activation rows) it ran
+ * 4-row kernel above spends a load on every multiply-add, plus a conversion per 4 and the block-scale steps; this
+ * one spends 6 loads per 8 multiply-adds and nothing else. On this machine (AMD EPYC, AVX2, 2 threads, ad-hoc harness, 2,048 activation rows) it ran
  * at 115 GFLOP/s against 84 on an 8,192 × 2,048 weight matrix and 115 against 68 on a 2,048 × 8,192 one (where
  * token blocks lifted it from 104: the activations no longer fit the L3 cache). It differs from the other
  * routes by float rounding only; its results depend neither on the thread count nor on the other rows.
@@ -230,9 +230,9 @@ public final class JavaTensorOps implements TensorOps {
             throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
                 + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
         }
+        Objects.requireNonNull(kind, "kind");
         QuantizedMatrix.Q8Packed packed = vector && FUSED && w.type() == GgmlType.Q8_0 ? w.q8Packed() : null;
-        boolean prompt = packed != null && Objects.requireNonNull(kind, "kind") == Rows.PROMPT
-            && n >= PROMPT_MIN_ROWS;
+        boolean prompt = packed != null && kind == Rows.PROMPT && n >= PROMPT_MIN_ROWS;
         // the packed Q8_0 path reads several activation rows interleaved, prepared once for all tasks
         float[] xIn = packed != null && n > 1 ? interleaveGroups(x, n, cols) : x;
         int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
@@ -497,8 +497,9 @@ public final class JavaTensorOps implements TensorOps {
      * with every load of an iteration hoisted, so nothing spills on AVX2.
      *
      * <p>The {@code long} loop index is deliberate: C2 unrolls an {@code int} loop this small, schedules the
-     * unrolled iterations' loads first and spills the accumulators (46 against 59 GFLOP/s, ad-hoc harness, one
-     * thread, AMD EPYC); it does not unroll this form.
+     * unrolled iterations' loads first and spills the accumulators (46 GFLOP/s, ad-hoc harness, one thread, AMD
+     * EPYC; 61 with unrolling switched off by a JVM flag). It does not unroll this form: 51 GFLOP/s with the two
+     * weight rows apart, 59 with them interleaved (one stream, one address register fewer).
      */
     private static void promptPair(float[] wp, int wo, int cols, float[] x, int xo, float[] sums) {
         int lanes = F.length();

@@ -11,7 +11,9 @@ public interface TensorOps extends AutoCloseable {
     String describe();
 
     /**
-     * {@code out[t, r] = Σ_c W[r, c] · x[t, c]} for {@code t ∈ [0, n)}, i.e. {@code out = x · Wᵀ}.
+     * {@code out[t, r] = Σ_c W[r, c] · x[t, c]} for {@code t ∈ [0, n)}, i.e. {@code out = x · Wᵀ}. Each output row
+     * is bit-identical to the mat-vec ({@code n = 1}) of its activation row, whatever {@code n} and the thread
+     * count.
      *
      * @param w   weights (rows, cols)
      * @param x   activations (n, cols) row-major, read from offset 0
