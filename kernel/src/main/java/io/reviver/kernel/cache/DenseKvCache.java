@@ -4,9 +4,10 @@ import java.util.Arrays;
 
 /**
  * Uncompressed KV cache: every position of every layer in two flat float arrays of shape
- * (nLayers, capacity, kvDim). Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated up front, or
- * taken from a {@link FloatArrayPool} and given back by {@link #release()}. Only positions below a layer's length
- * are ever read, so recycled arrays need no clearing.
+ * (nLayers, nKvHeads, capacity, headSize), so that one KV head's positions lie contiguous and attention reads them
+ * in place ({@link #inPlace}) as one stream. Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes, allocated
+ * up front, or taken from a {@link FloatArrayPool} and given back by {@link #release()}. Only positions below a
+ * layer's length are ever read, so recycled arrays need no clearing.
  */
 public final class DenseKvCache implements KvCache {
 
@@ -15,8 +16,8 @@ public final class DenseKvCache implements KvCache {
     private final int headSize;
     private final int kvDim;
     private final int capacity;
-    private float[] keys;   // (nLayers, capacity, kvDim) row-major; null once released
-    private float[] values; // (nLayers, capacity, kvDim) row-major; null once released
+    private float[] keys;   // (nLayers, nKvHeads, capacity, headSize) row-major; null once released
+    private float[] values; // (nLayers, nKvHeads, capacity, headSize) row-major; null once released
     private final FloatArrayPool pool; // where the arrays came from, or null
     private final int[] length;   // (nLayers): positions held per layer
 
@@ -80,9 +81,9 @@ public final class DenseKvCache implements KvCache {
         return length[layer];
     }
 
-    /** Offset of (layer, position, 0) in the flat arrays. */
-    private int rowOffset(int layer, int position) {
-        return (layer * capacity + position) * kvDim;
+    /** Offset of (layer, kvHead, position, 0) in the flat arrays. */
+    private int headOffset(int layer, int kvHead, int position) {
+        return ((layer * nKvHeads + kvHead) * capacity + position) * headSize;
     }
 
     @Override
@@ -96,9 +97,11 @@ public final class DenseKvCache implements KvCache {
             throw new IllegalStateException("layer " + layer + ": position " + position + " exceeds the cache capacity "
                 + capacity);
         }
-        int off = rowOffset(layer, position);
-        System.arraycopy(key, keyOff, keys, off, kvDim);
-        System.arraycopy(value, valueOff, values, off, kvDim);
+        for (int h = 0; h < nKvHeads; h++) {
+            int off = headOffset(layer, h, position);
+            System.arraycopy(key, keyOff + h * headSize, keys, off, headSize);
+            System.arraycopy(value, valueOff + h * headSize, values, off, headSize);
+        }
         length[layer] = position + 1;
     }
 
@@ -118,6 +121,19 @@ public final class DenseKvCache implements KvCache {
             positions[p] = p;
         }
         return n;
+    }
+
+    /** Every held position of the head, in place: contiguous rows of {@code headSize} floats. */
+    @Override
+    public InPlace inPlace(int layer, int kvHead) {
+        checkLayer(layer);
+        if (kvHead < 0 || kvHead >= nKvHeads) {
+            throw new IllegalArgumentException("kvHead " + kvHead + " outside [0, " + nKvHeads + ")");
+        }
+        if (keys == null) {
+            throw new IllegalStateException("cache released");
+        }
+        return new InPlace(keys, values, headOffset(layer, kvHead, 0), headSize, length[layer]);
     }
 
     /** Bytes of the keys and values held ({@code 2 · positions · kvDim · 4} summed over layers). */
@@ -152,10 +168,7 @@ public final class DenseKvCache implements KvCache {
             throw new IllegalArgumentException("layer " + layer + ": range [" + from + ", " + to
                 + ") outside the " + length[layer] + " positions held");
         }
-        int headOff = kvHead * headSize;
-        for (int p = from; p < to; p++) {
-            System.arraycopy(src, rowOffset(layer, p) + headOff, out, outOff + (p - from) * headSize, headSize);
-        }
+        System.arraycopy(src, headOffset(layer, kvHead, from), out, outOff, (to - from) * headSize);
     }
 
     /** Forgets the positions ≥ {@code newLength} of every layer (a scoring pass's appended tokens). */

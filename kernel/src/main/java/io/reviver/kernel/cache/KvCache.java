@@ -52,6 +52,23 @@ public interface KvCache {
      */
     int gather(int layer, int kvHead, float[] keys, float[] values, int[] positions);
 
+    /**
+     * This cache's entries for one KV head where it keeps them, when it holds them as positions {@code 0, 1, …,
+     * count − 1} in arrays of its own (a dense cache): attention then reads them in place instead of
+     * {@link #gather}ing a copy. Null (the default) when entries must be gathered. The view is valid until the
+     * cache next changes; readers must not write through it.
+     */
+    default InPlace inPlace(int layer, int kvHead) {
+        return null;
+    }
+
+    /**
+     * One KV head's entries in place: entry j (position j, for j below {@code count}) has its key at
+     * {@code keys[offset + j·stride, + headSize)} and its value at {@code values[offset + j·stride, + headSize)}.
+     */
+    record InPlace(float[] keys, float[] values, int offset, int stride, int count) {
+    }
+
     /** Whether the forward pass must report attention weights through {@link #observeAttention}. */
     default boolean observesAttention() {
         return false;

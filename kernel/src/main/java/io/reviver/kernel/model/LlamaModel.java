@@ -476,16 +476,34 @@ public final class LlamaModel implements AutoCloseable {
                 cache.observeQuery(layer, kvHead, startPos + t, s.q, (row0 + t) * qDim + kvHead * kvMul * hs);
             }
         }
-        final int count = cache.entryCount(layer, kvHead);
-        float[] keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
-        float[] values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)
+        // Entry j's key and value are at keys[kvOff + j·stride] and values[kvOff + j·stride], headSize floats each.
+        // A dense cache is read in place (its head's positions are one contiguous stream); other caches, and the
+        // attention backends, get a gathered copy. Both go through the same arithmetic below.
+        KvCache.InPlace view = backends == null ? cache.inPlace(layer, kvHead) : null;
+        final int count = view != null ? view.count() : cache.entryCount(layer, kvHead);
+        final float[] keys;
+        final float[] values;
+        final int kvOff;
+        final int stride;
+        int[] positions = null; // (count) absolute positions of gathered entries; null in place (positions 0, 1, …)
+        if (view != null) {
+            keys = view.keys();
+            values = view.values();
+            kvOff = view.offset();
+            stride = view.stride();
+        } else {
+            keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
+            values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)
+            positions = s.positionScratch(kvHead, count);
+            cache.gather(layer, kvHead, keys, values, positions);
+            kvOff = 0;
+            stride = hs;
+        }
         float[] scores = s.headScratch(s.scoreScratch, kvHead, kvMul * count); // (kvMul, count)
-        int[] positions = s.positionScratch(kvHead, count);                  // (count)
-        cache.gather(layer, kvHead, keys, values, positions);
         final boolean observe = cache.observesAttention();
         float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null; // (kvMul, count)
         boolean ascending = true;
-        for (int j = 1; j < count && ascending; j++) {
+        for (int j = 1; positions != null && j < count && ascending; j++) {
             ascending = positions[j] > positions[j - 1];
         }
         if (backends != null && (ascending || n == 1)) {
@@ -499,8 +517,9 @@ public final class LlamaModel implements AutoCloseable {
         if (n >= TRANSPOSE_MIN_ROWS) {
             keysT = s.headScratch(s.keyTScratch, kvHead, hs * count); // (headSize, count)
             for (int j = 0; j < count; j++) {
+                int k = kvOff + j * stride;
                 for (int c = 0; c < hs; c++) {
-                    keysT[c * count + j] = keys[j * hs + c];
+                    keysT[c * count + j] = keys[k + c];
                 }
             }
         }
@@ -508,7 +527,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             final int queryPos = startPos + t;
             final int len;
-            if (ascending) {
+            if (positions == null) {
+                len = Math.min(count, queryPos + 1);
+            } else if (ascending) {
                 while (visible < count && positions[visible] <= queryPos) {
                     visible++;
                 }
@@ -520,26 +541,22 @@ public final class LlamaModel implements AutoCloseable {
             if (keysT != null) {
                 // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
                 el.transposedDots(s.q, qGroup, hs, kvMul, scale, keysT, count, hs, scores, 0, count, len);
+            } else {
+                // one dot product per entry and head, each key read once for the group's heads
+                el.headDots(s.q, qGroup, kvMul, hs, scale, keys, kvOff, stride, len, scores, 0, count);
             }
             for (int hi = 0; hi < kvMul; hi++) {
                 int qOff = qGroup + hi * hs;
                 int so = hi * count;
-                if (keysT != null) {
-                    if (!ascending) {
-                        for (int j = 0; j < len; j++) {
-                            if (positions[j] > queryPos) {
-                                scores[so + j] = Float.NEGATIVE_INFINITY;
-                            }
-                        }
-                    }
-                } else {
+                if (!ascending) {
                     for (int j = 0; j < len; j++) {
-                        scores[so + j] = ascending || positions[j] <= queryPos
-                            ? el.dot(s.q, qOff, keys, j * hs, hs) * scale : Float.NEGATIVE_INFINITY;
+                        if (positions[j] > queryPos) {
+                            scores[so + j] = Float.NEGATIVE_INFINITY;
+                        }
                     }
                 }
                 el.softmax(scores, so, len);
-                el.weightedRows(scores, so, len, values, hs, s.att, qOff);
+                el.weightedRows(scores, so, len, values, kvOff, stride, hs, s.att, qOff);
                 if (observe) {
                     System.arraycopy(scores, so, observed, so, len);
                     java.util.Arrays.fill(observed, so + len, so + count, 0f);

@@ -1,5 +1,6 @@
 package io.reviver.kernel.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
@@ -167,6 +168,56 @@ class ElementOpsTest {
                     }
                     assertEquals(9f, out[0], "weightedRows wrote before its offset");
                     assertEquals(9f, out[width + 1], "weightedRows wrote past its width");
+                    // the same rows in place in a wider array: bit for bit the same
+                    int stride = width + 11;
+                    float[] wide = new float[5 + len * stride];
+                    for (int j = 0; j < len; j++) {
+                        System.arraycopy(v, j * width, wide, 5 + j * stride, width);
+                    }
+                    float[] strided = new float[width + 2];
+                    java.util.Arrays.fill(strided, 9f);
+                    ops.weightedRows(p, 1, len, wide, 5, stride, width, strided, 1);
+                    assertArrayEquals(out, strided, ops.describe() + " strided weightedRows width=" + width
+                        + " len=" + len);
+                }
+            }
+        }
+    }
+
+    /**
+     * headDots equals {@link ElementOps#dot} times the scale bit for bit, for every head count (4 is the vector
+     * path's shared-key kernel), widths on and off the lane count, and strided keys.
+     */
+    @Test
+    void headDotsEqualOneDotAtATime() {
+        SplittableRandom r = new SplittableRandom(15);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            for (int heads = 1; heads <= 5; heads++) {
+                for (int width : new int[] {7, 64, 128}) {
+                    for (int len : new int[] {1, 3, 33}) {
+                        int kStride = width + 3;
+                        float[] q = new float[2 + heads * width];
+                        float[] k = new float[4 + len * kStride];
+                        for (int i = 0; i < q.length; i++) {
+                            q[i] = (float) r.nextGaussian();
+                        }
+                        for (int i = 0; i < k.length; i++) {
+                            k[i] = (float) r.nextGaussian();
+                        }
+                        int outStride = len + 2;
+                        float[] out = new float[1 + heads * outStride];
+                        java.util.Arrays.fill(out, 42f);
+                        ops.headDots(q, 2, heads, width, 0.125f, k, 4, kStride, len, out, 1, outStride);
+                        for (int h = 0; h < heads; h++) {
+                            for (int j = 0; j < len; j++) {
+                                float expected = ops.dot(q, 2 + h * width, k, 4 + j * kStride, width) * 0.125f;
+                                assertEquals(expected, out[1 + h * outStride + j], 0f, ops.describe() + " heads="
+                                    + heads + " width=" + width + " len=" + len + " h=" + h + " j=" + j);
+                            }
+                            assertEquals(42f, out[1 + h * outStride + len], "headDots wrote past len");
+                        }
+                        assertEquals(42f, out[0], "headDots wrote before its offset");
+                    }
                 }
             }
         }
