@@ -3,8 +3,8 @@ package io.reviver.kernel.cache;
 /**
  * Per-sequence store of attention keys and values. Keys are stored after RoPE. The forward pass, for each layer,
  * first {@link #append}s the K/V rows of the new positions and then, per KV head, reads the entries to attend over
- * in place ({@link #inPlace}, a dense cache) or {@link #gather}s them: every position for a dense cache; for a compressed cache the exact entries it kept plus, for a
- * reversible press, entries reconstructed from its sketch.
+ * in place ({@link #inPlace}, a dense cache) or {@link #gather}s them: every position for a dense cache; for a
+ * compressed cache the exact entries it kept plus, for a reversible press, entries reconstructed from its sketch.
  *
  * <p>Contract: positions of a layer are appended in order {@code 0, 1, 2, …} ({@code position ==
  * length(layer)}); {@link #length} reports how many were appended (the next position), not how many are held.
