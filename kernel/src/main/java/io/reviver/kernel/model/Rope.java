@@ -1,5 +1,9 @@
 package io.reviver.kernel.model;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Rotary position embedding for one model: the per-pair inverse frequencies, and the rotation of q/k heads.
  * Pair {@code i} of a head (elements {@code (2i, 2i+1)} for {@link RopeLayout#NORMAL}, {@code (i, i + ropeDim/2)}
@@ -73,6 +77,22 @@ public final class Rope {
      */
     public void rotate(float[] vec, int off, int nHeads, int headSize, float[] cos, float[] sin) {
         int half = ropeDim / 2;
+        if (VECTOR && half % S.length() == 0) {
+            for (int h = 0; h < nHeads; h++) {
+                if (layout == RopeLayout.NORMAL) {
+                    rotateNormal(vec, off + h * headSize, half, cos, sin);
+                } else {
+                    rotateNeox(vec, off + h * headSize, half, cos, sin);
+                }
+            }
+            return;
+        }
+        rotateScalar(vec, off, nHeads, headSize, cos, sin);
+    }
+
+    /** The plain loop {@link #rotate} computes, pair by pair; the reference for the vector forms. */
+    void rotateScalar(float[] vec, int off, int nHeads, int headSize, float[] cos, float[] sin) {
+        int half = ropeDim / 2;
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * headSize;
             for (int i = 0; i < half; i++) {
@@ -84,6 +104,58 @@ public final class Rope {
                 vec[a] = x0 * cos[i] - x1 * sin[i];
                 vec[b] = x0 * sin[i] + x1 * cos[i];
             }
+        }
+    }
+
+    /** Whether the vector forms run (a float vector of at least 4 lanes); results never depend on it. */
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 4;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Lane i takes lane i / 2, and lane lanes/2 + i / 2: the cos or sin of each lane's pair, low and high half. */
+    private static final VectorShuffle<Float> PAIRS_LOW = VectorShuffle.fromOp(S, i -> i / 2);
+    private static final VectorShuffle<Float> PAIRS_HIGH = VectorShuffle.fromOp(S, i -> S.length() / 2 + i / 2);
+    /** Lane i takes lane i ^ 1: each pair's other element. */
+    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(S, i -> i ^ 1);
+    /** −1 on the first element of a pair, +1 on the second. */
+    private static final FloatVector SIGNS = FloatVector.fromArray(S, signs(S.length()), 0);
+
+    private static float[] signs(int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = (i & 1) == 0 ? -1f : 1f;
+        }
+        return f;
+    }
+
+    /**
+     * NORMAL layout, vectorised: {@code out = x·cos + swap(x)·(±sin)}, per element the same two products and one
+     * sum as the scalar loop ({@code x0·c − x1·s} as {@code x0·c + x1·(−s)}, and {@code x0·s + x1·c} added in the
+     * other order), so bit-identical to it. Multiplying by ±1 is exact.
+     */
+    private static void rotateNormal(float[] vec, int base, int half, float[] cos, float[] sin) {
+        int lanes = S.length();
+        for (int i = 0; i < half; i += lanes) { // pairs [i, i + lanes): elements [2i, 2i + 2·lanes)
+            FloatVector c = FloatVector.fromArray(S, cos, i);
+            FloatVector sn = FloatVector.fromArray(S, sin, i);
+            int e = base + 2 * i;
+            FloatVector x = FloatVector.fromArray(S, vec, e);
+            x.mul(c.rearrange(PAIRS_LOW)).add(x.rearrange(SWAP).mul(sn.rearrange(PAIRS_LOW).mul(SIGNS)))
+                .intoArray(vec, e);
+            FloatVector y = FloatVector.fromArray(S, vec, e + lanes);
+            y.mul(c.rearrange(PAIRS_HIGH)).add(y.rearrange(SWAP).mul(sn.rearrange(PAIRS_HIGH).mul(SIGNS)))
+                .intoArray(vec, e + lanes);
+        }
+    }
+
+    /** NEOX layout, vectorised: the halves as vectors, the scalar loop's products and sums in its order. */
+    private static void rotateNeox(float[] vec, int base, int half, float[] cos, float[] sin) {
+        int lanes = S.length();
+        for (int i = 0; i < half; i += lanes) {
+            FloatVector c = FloatVector.fromArray(S, cos, i);
+            FloatVector sn = FloatVector.fromArray(S, sin, i);
+            FloatVector x0 = FloatVector.fromArray(S, vec, base + i);
+            FloatVector x1 = FloatVector.fromArray(S, vec, base + half + i);
+            x0.mul(c).sub(x1.mul(sn)).intoArray(vec, base + i);
+            x0.mul(sn).add(x1.mul(c)).intoArray(vec, base + half + i);
         }
     }
 }
