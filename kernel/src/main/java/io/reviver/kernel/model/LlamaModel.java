@@ -450,10 +450,9 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Attention for the query heads of one KV head (group), all tokens of the batch, over the entries the cache
      * holds in place or gathers (every position for a dense cache; kept and reconstructed entries for a compressed
-     * one). Token t
-     * sees the entries whose position is ≤ {@code startPos + t}. When the entries' positions ascend (dense
-     * cache, or a compressed cache without reconstruction) the visible entries are a prefix and the loops stop
-     * there; otherwise invisible entries get weight 0. When the cache observes attention it receives each
+     * one). Token t sees the entries whose position is ≤ {@code startPos + t}. When the entries' positions ascend
+     * (dense cache, or a compressed cache without reconstruction) the visible entries are a prefix and the loops
+     * stop there; otherwise invisible entries get weight 0. When the cache observes attention it receives each
      * token's weights (kvMul, count).
      */
     /** Attention of one KV head for every segment (sequence) of the rows, one after the other. */
