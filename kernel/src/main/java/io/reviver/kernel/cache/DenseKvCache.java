@@ -133,7 +133,7 @@ public final class DenseKvCache implements KvCache {
         if (keys == null) {
             throw new IllegalStateException("cache released");
         }
-        return new InPlace(keys, values, headOffset(layer, kvHead, 0), headSize, length[layer]);
+        return new InPlace(keys, values, headOffset(layer, kvHead, 0), headSize, length[layer], null);
     }
 
     /** Bytes of the keys and values held ({@code 2 · positions · kvDim · 4} summed over layers). */

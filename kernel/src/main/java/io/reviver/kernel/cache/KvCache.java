@@ -3,15 +3,17 @@ package io.reviver.kernel.cache;
 /**
  * Per-sequence store of attention keys and values. Keys are stored after RoPE. The forward pass, for each layer,
  * first {@link #append}s the K/V rows of the new positions and then, per KV head, reads the entries to attend over
- * in place ({@link #inPlace}, a dense cache) or {@link #gather}s them: every position for a dense cache; for a
- * compressed cache the exact entries it kept plus, for a reversible press, entries reconstructed from its sketch.
+ * in place ({@link #inPlace}: every position of a dense cache, the exact entries of a compressed one) with, for a
+ * reversible press, the entries its sketch holds in {@link #folded} form; or it {@link #gather}s them all, the
+ * sketch's entries reconstructed one by one.
  *
  * <p>Contract: positions of a layer are appended in order {@code 0, 1, 2, …} ({@code position ==
  * length(layer)}); {@link #length} reports how many were appended (the next position), not how many are held.
  * {@link #gather} writes {@link #entryCount} entries with their absolute positions; the forward pass masks
- * causally by those positions. Implementations are not thread-safe for writes; {@link #gather} and
- * {@link #observeAttention} are called concurrently for <em>distinct</em> KV heads of one layer (the forward
- * pass attends heads in parallel), so per-head state must not be shared between heads. Violations throw
+ * causally by those positions. Implementations are not thread-safe for writes; {@link #gather}, {@link #inPlace},
+ * {@link #folded} (and the folded entries' calls) and {@link #observeAttention} are called concurrently for
+ * <em>distinct</em> KV heads of one layer (the forward pass attends heads in parallel), so per-head state must not
+ * be shared between heads. Violations throw
  * {@link IllegalArgumentException} or {@link IllegalStateException} naming layer and position.
  */
 public interface KvCache {
@@ -53,20 +55,74 @@ public interface KvCache {
     int gather(int layer, int kvHead, float[] keys, float[] values, int[] positions);
 
     /**
-     * This cache's entries for one KV head where it keeps them, when it holds them as positions {@code 0, 1, …,
-     * count − 1} in arrays of its own (a dense cache): attention then reads them in place instead of
-     * {@link #gather}ing a copy. Null (the default) when entries must be gathered. The view is valid until the
-     * cache next changes; readers must not write through it.
+     * This cache's entries for one KV head where it keeps them, when attention can read them without a copy:
+     * every entry of a dense cache, or the exact entries of a compressed cache whose other entries (if any) come
+     * from {@link #folded}. Null (the default) when entries must be {@link #gather}ed. A non-null view counts as
+     * the read of this head that {@link #gather} would have been (for {@link #observeAttention}, the entries are
+     * the view's in order, then the folded ones). The view is valid until the cache next changes; readers must not
+     * write through it.
      */
     default InPlace inPlace(int layer, int kvHead) {
         return null;
     }
 
     /**
-     * One KV head's entries in place: entry j (position j, for j below {@code count}) has its key at
-     * {@code keys[offset + j·stride, + headSize)} and its value at {@code values[offset + j·stride, + headSize)}.
+     * One KV head's entries in place: entry j (j below {@code count}) has its key at
+     * {@code keys[offset + j·stride, + headSize)}, its value at {@code values[offset + j·stride, + headSize)} and
+     * its absolute position at {@code positions[j]}, ascending; {@code positions} is null when entry j is position
+     * j.
      */
-    record InPlace(float[] keys, float[] values, int offset, int stride, int count) {
+    record InPlace(float[] keys, float[] values, int offset, int stride, int count, int[] positions) {
+    }
+
+    /**
+     * The entries of one KV head that follow its {@link #inPlace} view and that attention scores and sums in
+     * folded form instead of rebuilding them one by one (a sketch's buckets); null (the default) when there are
+     * none. Only asked after a non-null {@link #inPlace} of the same head. {@code inPlace.count + folded.count}
+     * is {@link #entryCount}.
+     */
+    default Folded folded(int layer, int kvHead) {
+        return null;
+    }
+
+    /**
+     * Entries held in a folded form, each of which attention sees as a key and a value it does not build: per
+     * query, {@link #scores} writes the scaled dot product of each query head with every entry's key, then, once
+     * the caller has turned the scores into weights, {@link #addWeightedValues} adds the weighted sum of the
+     * entries' values. Entries are in ascending position order and all lie before the forward pass that reads
+     * them (so no causal mask applies to them). Not thread-safe: one KV head's instance is used by the thread
+     * attending that head.
+     */
+    interface Folded {
+
+        /** Entries held. */
+        int count();
+
+        /** The largest position held, or −1 when empty. */
+        int lastPosition();
+
+        /** Floats of scratch {@link #scores} and {@link #addWeightedValues} need for {@code heads} query heads. */
+        int scratchFloats(int heads);
+
+        /** Ints of entry scratch the two calls need ({@link #count} × the rows of the fold). */
+        int entryInts();
+
+        /**
+         * {@code scores[scoreOff + h·scoreStride + i] = scale · q_h · k_i} for query heads {@code h < heads} (at
+         * {@code q[qOff + h·headSize]}) and entries {@code i < count}.
+         *
+         * @param scratch (≥ {@link #scratchFloats}) and {@code entries} (≥ {@link #entryInts}): filled here, read by
+         *                the {@link #addWeightedValues} call for the same query, unchanged in between
+         */
+        void scores(float[] q, int qOff, int heads, float scale, float[] scores, int scoreOff, int scoreStride,
+                    float[] scratch, int[] entries);
+
+        /**
+         * {@code out[outOff + h·headSize + c] += Σ_i weights[wOff + h·wStride + i] · v_i[c]} for query heads
+         * {@code h < heads}, after {@link #scores} for the same query with the same scratch.
+         */
+        void addWeightedValues(float[] weights, int wOff, int wStride, int heads, float[] out, int outOff,
+                               float[] scratch, int[] entries);
     }
 
     /** Whether the forward pass must report attention weights through {@link #observeAttention}. */
@@ -75,7 +131,8 @@ public interface KvCache {
     }
 
     /**
-     * Reports the softmax weights one query token gave the entries of the last {@link #gather} of this KV head.
+     * Reports the softmax weights one query token gave the entries of the last {@link #gather} (or
+     * {@link #inPlace} read, its entries then the {@link #folded} ones) of this KV head.
      *
      * @param queryPosition absolute position of the query token
      * @param weights       (kvMul, count) row-major: one row per query head of the group, each summing to 1

@@ -304,20 +304,46 @@ public final class LlamaModel implements AutoCloseable {
         return keyRotation;
     }
 
-    /** This model's RoPE applied to one key head; angles are tabulated lazily up to the largest position used. */
-    private final class TabulatedRotation implements KeyRotation {
+    /**
+     * This model's RoPE applied to one key head, and its dot form; angles (and the dot form's features) are
+     * tabulated lazily up to the largest position used.
+     */
+    private final class TabulatedRotation implements KeyRotation, KeyRotation.DotForm {
         private volatile float[][] cos = new float[0][]; // (positions, ropeDim / 2)
         private volatile float[][] sin = new float[0][];
         private volatile float[][] negSin = new float[0][];
+        private volatile float[][] features = new float[0][]; // (positions, headSize): Rope.features of each
 
         @Override
         public void rotate(float[] vec, int off, int position, boolean inverse) {
+            float[][] c = tabulated(position);
+            rope.rotate(vec, off, 1, config.headSize(), c[position], inverse ? negSin[position] : sin[position]);
+        }
+
+        @Override
+        public KeyRotation.DotForm dotForm() {
+            return this;
+        }
+
+        @Override
+        public float[] features(int position) {
+            tabulated(position);
+            return features[position];
+        }
+
+        @Override
+        public void pairProducts(float[] q, int qOff, float[] x, int xOff, float scale, float[] out, int outOff) {
+            rope.pairProducts(q, qOff, x, xOff, config.headSize(), scale, out, outOff);
+        }
+
+        /** The cosine table, grown to hold {@code position}; the other tables are published before it. */
+        private float[][] tabulated(int position) {
             float[][] c = cos;
             if (position >= c.length) {
                 grow(position + 1);
                 c = cos;
             }
-            rope.rotate(vec, off, 1, config.headSize(), c[position], inverse ? negSin[position] : sin[position]);
+            return c;
         }
 
         private synchronized void grow(int needed) {
@@ -333,6 +359,7 @@ public final class LlamaModel implements AutoCloseable {
             float[][] c = java.util.Arrays.copyOf(cos, size);
             float[][] s = java.util.Arrays.copyOf(sin, size);
             float[][] ns = java.util.Arrays.copyOf(negSin, size);
+            float[][] f = java.util.Arrays.copyOf(features, size);
             for (int p = n; p < size; p++) {
                 c[p] = new float[config.ropeDim() / 2];
                 s[p] = new float[config.ropeDim() / 2];
@@ -341,9 +368,12 @@ public final class LlamaModel implements AutoCloseable {
                 for (int i = 0; i < s[p].length; i++) {
                     ns[p][i] = -s[p][i];
                 }
+                f[p] = new float[config.headSize()];
+                rope.features(c[p], s[p], config.headSize(), f[p]);
             }
             sin = s;
             negSin = ns;
+            features = f;
             cos = c; // published last: readers check cos.length first
         }
     }
@@ -477,20 +507,25 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         // Entry j's key and value are at keys[kvOff + j·stride] and values[kvOff + j·stride], headSize floats each.
-        // A dense cache is read in place (its head's positions are one contiguous stream); other caches, and the
-        // attention backends, get a gathered copy. Both go through the same arithmetic below.
+        // A cache that can is read in place (a dense cache's head is one contiguous stream; a compressed cache's
+        // exact entries are too), the entries of its sketch following in folded form; other caches, and the
+        // attention backends, get a gathered copy of every entry. All go through the same arithmetic below.
         KvCache.InPlace view = backends == null ? cache.inPlace(layer, kvHead) : null;
-        final int count = view != null ? view.count() : cache.entryCount(layer, kvHead);
+        KvCache.Folded folded = view != null ? cache.folded(layer, kvHead) : null;
+        final int rows = view != null ? view.count() : cache.entryCount(layer, kvHead); // entries with a key row
+        final int count = rows + (folded == null ? 0 : folded.count());                // every entry
         final float[] keys;
         final float[] values;
         final int kvOff;
         final int stride;
-        int[] positions = null; // (count) absolute positions of gathered entries; null in place (positions 0, 1, …)
+        final int[] positions; // (rows) ascending absolute positions of the rows, or null for 0, 1, …
+        boolean ascending = true;
         if (view != null) {
             keys = view.keys();
             values = view.values();
             kvOff = view.offset();
             stride = view.stride();
+            positions = view.positions();
         } else {
             keys = s.headScratch(s.keyScratch, kvHead, count * hs);     // (count, headSize)
             values = s.headScratch(s.valueScratch, kvHead, count * hs); // (count, headSize)
@@ -498,52 +533,62 @@ public final class LlamaModel implements AutoCloseable {
             cache.gather(layer, kvHead, keys, values, positions);
             kvOff = 0;
             stride = hs;
+            for (int j = 1; j < count && ascending; j++) {
+                ascending = positions[j] > positions[j - 1];
+            }
         }
+        if (folded != null && folded.lastPosition() >= startPos) {
+            throw new IllegalStateException("layer " + layer + " KV head " + kvHead + ": the cache folds position "
+                + folded.lastPosition() + ", not before this forward pass's first position " + startPos);
+        }
+        float[] foldScratch = folded == null ? null : s.headScratch(s.foldScratch, kvHead, folded.scratchFloats(kvMul));
+        int[] foldEntries = folded == null ? null : s.intScratch(s.foldEntryScratch, kvHead, folded.entryInts());
         float[] scores = s.headScratch(s.scoreScratch, kvHead, kvMul * count); // (kvMul, count)
         final boolean observe = cache.observesAttention();
         float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null; // (kvMul, count)
-        boolean ascending = true;
-        for (int j = 1; positions != null && j < count && ascending; j++) {
-            ascending = positions[j] > positions[j - 1];
-        }
         if (backends != null && (ascending || n == 1)) {
             attendOnBackend(s, cache, layer, kvHead, row0, n, startPos, keys, values, positions, count, ascending,
                 observed);
             return;
         }
-        // For a batch of queries (prefill), transpose the keys once to (headSize, count) so scores are computed
+        // For a batch of queries (prefill), transpose the keys once to (headSize, rows) so scores are computed
         // along positions with vector FMAs; a single decode query keeps the per-entry dot products.
         float[] keysT = null;
         if (n >= TRANSPOSE_MIN_ROWS) {
-            keysT = s.headScratch(s.keyTScratch, kvHead, hs * count); // (headSize, count)
-            for (int j = 0; j < count; j++) {
+            keysT = s.headScratch(s.keyTScratch, kvHead, hs * rows); // (headSize, rows)
+            for (int j = 0; j < rows; j++) {
                 int k = kvOff + j * stride;
                 for (int c = 0; c < hs; c++) {
-                    keysT[c * count + j] = keys[k + c];
+                    keysT[c * rows + j] = keys[k + c];
                 }
             }
         }
-        int visible = 0; // with ascending positions: entries [0, visible) have position ≤ the query's
+        int visible = 0; // with ascending positions: rows [0, visible) have position ≤ the query's
         for (int t = 0; t < n; t++) {
             final int queryPos = startPos + t;
-            final int len;
+            final int len; // rows scored: the visible prefix (ascending positions), else every row
             if (positions == null) {
-                len = Math.min(count, queryPos + 1);
+                len = Math.min(rows, queryPos + 1);
             } else if (ascending) {
-                while (visible < count && positions[visible] <= queryPos) {
+                while (visible < rows && positions[visible] <= queryPos) {
                     visible++;
                 }
                 len = visible;
             } else {
-                len = count;
+                len = rows;
             }
+            // entries taking part in the softmax: the scored rows, or, with folded entries after them, every entry
+            final int span = folded == null ? len : count;
             int qGroup = (row0 + t) * qDim + kvHead * kvMul * hs; // the group's kvMul queries, hs apart
             if (keysT != null) {
                 // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
-                el.transposedDots(s.q, qGroup, hs, kvMul, scale, keysT, count, hs, scores, 0, count, len);
+                el.transposedDots(s.q, qGroup, hs, kvMul, scale, keysT, rows, hs, scores, 0, count, len);
             } else {
                 // one dot product per entry and head, each key read once for the group's heads
                 el.headDots(s.q, qGroup, kvMul, hs, scale, keys, kvOff, stride, len, scores, 0, count);
+            }
+            if (folded != null) {
+                folded.scores(s.q, qGroup, kvMul, scale, scores, rows, count, foldScratch, foldEntries);
             }
             for (int hi = 0; hi < kvMul; hi++) {
                 int qOff = qGroup + hi * hs;
@@ -555,12 +600,18 @@ public final class LlamaModel implements AutoCloseable {
                         }
                     }
                 }
-                el.softmax(scores, so, len);
+                if (folded != null) { // rows past the visible prefix, before the folded entries, get no weight
+                    java.util.Arrays.fill(scores, so + len, so + rows, Float.NEGATIVE_INFINITY);
+                }
+                el.softmax(scores, so, span);
                 el.weightedRows(scores, so, len, values, kvOff, stride, hs, s.att, qOff);
                 if (observe) {
-                    System.arraycopy(scores, so, observed, so, len);
-                    java.util.Arrays.fill(observed, so + len, so + count, 0f);
+                    System.arraycopy(scores, so, observed, so, span);
+                    java.util.Arrays.fill(observed, so + span, so + count, 0f);
                 }
+            }
+            if (folded != null) {
+                folded.addWeightedValues(scores, rows, count, kvMul, s.att, qGroup, foldScratch, foldEntries);
             }
             if (observe) {
                 cache.observeAttention(layer, kvHead, queryPos, observed, count);
@@ -689,6 +740,8 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] keyTScratch;     // per KV head: (headSize, positions) transposed keys for prefill
         final float[][] queryScratch;    // per KV head: (batch, kvMul, headSize) queries for an attention backend
         final float[][] outScratch;      // per KV head: (batch, kvMul, headSize) its output
+        final float[][] foldScratch;     // per KV head: the scratch of the cache's folded entries (Folded)
+        final int[][] foldEntryScratch;  // per KV head: (folded entries, sketch rows) their buckets
         private float[] batchLogits;  // (maxBatch, vocabSize), allocated on first all-rows prefill
 
         State(LlamaConfig c, int maxBatch) {
@@ -720,6 +773,8 @@ public final class LlamaModel implements AutoCloseable {
             queryScratch = new float[c.nKvHeads()][];
             keyTScratch = new float[c.nKvHeads()][];
             outScratch = new float[c.nKvHeads()][];
+            foldScratch = new float[c.nKvHeads()][];
+            foldEntryScratch = new int[c.nKvHeads()][];
         }
 
         /** Largest batch this state accepts (the prefill batch size). */
@@ -739,10 +794,15 @@ public final class LlamaModel implements AutoCloseable {
 
         /** The per-head position buffer, grown (doubling) to at least {@code size}. */
         int[] positionScratch(int kvHead, int size) {
-            int[] b = positionScratch[kvHead];
+            return intScratch(positionScratch, kvHead, size);
+        }
+
+        /** The per-head int buffer {@code slots[kvHead]}, grown (doubling) to at least {@code size}. */
+        int[] intScratch(int[][] slots, int kvHead, int size) {
+            int[] b = slots[kvHead];
             if (b == null || b.length < size) {
                 b = new int[Math.max(size, b == null ? 0 : 2 * b.length)];
-                positionScratch[kvHead] = b;
+                slots[kvHead] = b;
             }
             return b;
         }

@@ -107,6 +107,41 @@ public final class Rope {
         }
     }
 
+    /**
+     * The position features of RoPE's dot form ({@code KeyRotation.DotForm}): {@code out} (headSize) gets the
+     * cosines of the ropeDim / 2 pairs, then their sines, then 1 for each element RoPE leaves alone.
+     */
+    public void features(float[] cos, float[] sin, int headSize, float[] out) {
+        int half = ropeDim / 2;
+        System.arraycopy(cos, 0, out, 0, half);
+        System.arraycopy(sin, 0, out, half, half);
+        java.util.Arrays.fill(out, ropeDim, headSize, 1f);
+    }
+
+    /**
+     * The pair products of RoPE's dot form, scaled: for pair i with elements (a, b) of this layout,
+     * {@code out[i] = scale·(q_a x_a + q_b x_b)} and {@code out[ropeDim/2 + i] = scale·(q_b x_a − q_a x_b)}; for
+     * each element c at and beyond ropeDim, {@code out[c] = scale·q_c x_c}. Then
+     * {@code q · rotate(x, p) = out · features(p) / scale}.
+     */
+    public void pairProducts(float[] q, int qOff, float[] x, int xOff, int headSize, float scale, float[] out,
+                             int outOff) {
+        int half = ropeDim / 2;
+        for (int i = 0; i < half; i++) {
+            int a = layout == RopeLayout.NORMAL ? 2 * i : i;
+            int b = layout == RopeLayout.NORMAL ? a + 1 : a + half;
+            float qa = q[qOff + a];
+            float qb = q[qOff + b];
+            float xa = x[xOff + a];
+            float xb = x[xOff + b];
+            out[outOff + i] = scale * (qa * xa + qb * xb);
+            out[outOff + half + i] = scale * (qb * xa - qa * xb);
+        }
+        for (int c = ropeDim; c < headSize; c++) {
+            out[outOff + c] = scale * (q[qOff + c] * x[xOff + c]);
+        }
+    }
+
     /** Whether the vector forms run (a float vector of at least 4 lanes); results never depend on it. */
     private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 4;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

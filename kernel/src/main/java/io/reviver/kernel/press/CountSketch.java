@@ -5,6 +5,7 @@ import io.reviver.kernel.attention.CountSketchShape;
 import io.reviver.kernel.attention.JavaAttentionBackend;
 import io.reviver.kernel.attention.SketchHash;
 import io.reviver.kernel.attention.SketchMode;
+import io.reviver.kernel.cache.KvCache;
 
 /**
  * The Vague part of {@link KvReviverPress}: evicted keys and values of one (sequence, layer, KV head) folded
@@ -61,7 +62,13 @@ public final class CountSketch implements VagueStore {
     private final int[] one = new int[1];
     private int[] positionScratch = new int[0]; // (m) positions of a bulk op
     private int[] sketchOfScratch = new int[0]; // (m) zeros: every position is in sketch 0
-    private float[] vectorScratch = new float[0]; // (m, 2·headSize) key ‖ value rows of a bulk op
+    /**
+     * Per thread: (m, 2·headSize) key ‖ value rows of a bulk op. Shared by the sketches a thread works on rather
+     * than held by each: a sequence has a sketch per (layer, KV head), and a scratch as large as the evicted
+     * entries in each of them would outweigh the sketches themselves.
+     */
+    private static final ThreadLocal<float[]> VECTOR_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private KvCache.Folded folded; // this sketch's entries for attention, made on first use
 
     /**
      * A sketch whose bulk operations run on the Java reference.
@@ -140,6 +147,29 @@ public final class CountSketch implements VagueStore {
 
     public long seed() {
         return seed;
+    }
+
+    /** Elements per key (and per value). */
+    public int headSize() {
+        return headSize;
+    }
+
+    /** The 32-bit hash seed of this sketch ({@link SketchHash#seedOf} of {@link #seed}). */
+    int hashSeed() {
+        return hashSeed[0];
+    }
+
+    /**
+     * The held entries for attention in folded form ({@link FoldedSketch}) when this sketch's reconstruction is
+     * linear in its buckets (MEAN; SIGNED with d ≤ 2) and, for pre-RoPE keys, its rotation has a dot form; null
+     * otherwise.
+     */
+    @Override
+    public KvCache.Folded folded() {
+        if (folded == null && FoldedSketch.supports(mode, rows, rotation)) {
+            folded = new FoldedSketch(this, rotation == null ? null : rotation.dotForm());
+        }
+        return folded;
     }
 
     /** What the bulk operations run on (for logs and tests). */
@@ -284,10 +314,12 @@ public final class CountSketch implements VagueStore {
     /** Scratch for m key ‖ value rows. */
     private float[] vectors(int m) {
         int need = m * 2 * headSize;
-        if (vectorScratch.length < need) {
-            vectorScratch = new float[Math.max(need, vectorScratch.length + (vectorScratch.length >> 1))];
+        float[] scratch = VECTOR_SCRATCH.get();
+        if (scratch.length < need) {
+            scratch = new float[Math.max(need, scratch.length + (scratch.length >> 1))];
+            VECTOR_SCRATCH.set(scratch);
         }
-        return vectorScratch;
+        return scratch;
     }
 
     @Override

@@ -218,6 +218,31 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         return total;
     }
 
+    /**
+     * The exact entries in place (ascending positions), when the rest, if any, can be {@link #folded}: not for a
+     * reviving press (a revival reorders the exact entries while attention may still read them, and needs the
+     * reconstruction of the entry it brings back), nor when the vague store cannot fold its entries.
+     */
+    @Override
+    public InPlace inPlace(int layer, int kvHead) {
+        HeadStore h = heads[index(layer, kvHead)];
+        if (press.revives() || (h.vague != null && h.vague.size() > 0 && h.vague.folded() == null)) {
+            return null;
+        }
+        attended[layer] = true;
+        h.gatheredExact = h.count;
+        h.gatheredKeys = null;
+        h.gatheredValues = null;
+        h.gatheredPositions = null;
+        return new InPlace(h.keys, h.values, 0, headSize, h.count, h.positions);
+    }
+
+    @Override
+    public Folded folded(int layer, int kvHead) {
+        HeadStore h = heads[index(layer, kvHead)];
+        return h.vague == null || h.vague.size() == 0 ? null : h.vague.folded();
+    }
+
     @Override
     public boolean observesAttention() {
         return press.accumulation() != KvPress.Accumulation.NONE || press.revives();

@@ -1,5 +1,7 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.cache.KvCache;
+
 /**
  * Keeps the entries a reversible press evicted from the exact set, in less memory than the entries themselves,
  * and reconstructs them for attention. One store per (sequence, layer, KV head); not thread-safe.
@@ -38,6 +40,14 @@ public interface VagueStore {
      * @param positions receives (size) from index {@code row}
      */
     void reconstructAll(float[] keys, float[] values, int[] positions, int row);
+
+    /**
+     * The held entries for attention without {@link #reconstructAll} (see {@link KvCache.Folded}), or null (the
+     * default) when this store cannot offer them.
+     */
+    default KvCache.Folded folded() {
+        return null;
+    }
 
     /** Bytes held (tables, counters, the set of positions). */
     long bytes();
