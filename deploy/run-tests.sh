@@ -10,5 +10,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/deploy/install-prereqs.sh"
 cd "$here"
 mvn -B -ntp verify "$@"
-./reviver bench --quick --prefill 256 --seconds 0.3 --documents 2 --out target/ci-bench
+./reviver bench --quick --prefill 256 --seconds 0.3 --documents 2 --repeats 1 --out target/ci-bench
 test -s target/ci-bench/bench.json && test -s target/ci-bench/attention-bench.json

@@ -345,18 +345,34 @@ public final class EngineBench {
 
     /**
      * Documents/hour through {@link BatchEngine}: every prompt submitted at once under each press, the engine
-     * decoding up to {@code maxBatch} together within {@code kvBytes}; returns JSON rows.
+     * decoding up to {@code maxBatch} together within {@code kvBytes}. Each configuration runs {@code repeats}
+     * times, the configurations taking turns (so a slow spell of the machine falls on all of them), after one
+     * untimed run of the first (so none is timed while the JIT compiles); the figure is the median run, reported
+     * with the fastest and slowest. Greedy runs of one configuration must produce the same tokens. Returns JSON
+     * rows.
      */
     public String documentsPerHour(LlamaModel m, List<int[]> prompts, int maxNew, int eos, List<String> specs,
-                                   List<Double> budgets, long kvBytes, int maxBatch,
+                                   List<Double> budgets, long kvBytes, int maxBatch, int repeats,
                                    Function<String, int[]> encoder) throws Exception {
-        List<String> rows = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Double> levels = new ArrayList<>();
         for (String spec : specs) {
             for (double budget : spec.equals("full") ? List.of(1.0) : budgets) {
-                KvPress press = PressRegistry.create(spec, budget, encoder);
+                names.add(spec);
+                levels.add(budget);
+            }
+        }
+        int configs = names.size();
+        double[][] seconds = new double[configs][repeats];
+        BatchEngine.Stats[] stats = new BatchEngine.Stats[configs];
+        long[] outTokens = new long[configs];
+        String[] described = new String[configs];
+        for (int r = -1; r < repeats; r++) { // run −1: the first configuration once, untimed (JIT warm-up)
+            for (int k = 0; k < (r < 0 ? 1 : configs); k++) {
+                KvPress press = PressRegistry.create(names.get(k), levels.get(k), encoder);
+                described[k] = press.describe();
                 long t0 = System.nanoTime();
-                BatchEngine.Stats stats;
-                long outTokens = 0;
+                long tokens = 0;
                 try (BatchEngine e = new BatchEngine(m, new BatchEngine.Config(kvBytes, maxBatch, 128))) {
                     List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
                     for (int i = 0; i < prompts.size(); i++) {
@@ -364,21 +380,47 @@ public final class EngineBench {
                             i)));
                     }
                     for (CompletableFuture<GenerationResult> f : fs) {
-                        outTokens += f.get().tokens().length;
+                        tokens += f.get().tokens().length;
                     }
-                    stats = e.stats();
+                    stats[k] = e.stats();
                 }
-                double sec = (System.nanoTime() - t0) / 1e9;
-                double dph = prompts.size() / sec * 3600;
-                log.printf(Locale.ROOT, "end to end %s: %d documents in %.1f s = %.0f documents/hour, mean %.2f "
-                    + "sequences decoding together (max %d)%n", press.describe(), prompts.size(), sec, dph,
-                    stats.meanConcurrent(), stats.maxConcurrent());
-                rows.add(String.format(Locale.ROOT, "    {\"press\": \"%s\", \"budget\": %.2f, \"documents\": %d, "
-                        + "\"seconds\": %.3f, \"documents_per_hour\": %.1f, \"output_tokens\": %d, "
-                        + "\"mean_concurrent\": %.3f, \"max_concurrent\": %d, \"peak_kv_bytes\": %d}", spec, budget,
-                    prompts.size(), sec, dph, outTokens, stats.meanConcurrent(), stats.maxConcurrent(),
-                    stats.peakHeldBytes()));
+                if (r < 0) {
+                    outTokens[k] = tokens;
+                    continue;
+                }
+                seconds[k][r] = (System.nanoTime() - t0) / 1e9;
+                if (tokens != outTokens[k] && (r > 0 || k == 0)) { // greedy decoding: every run must produce the same tokens
+                    throw new IllegalStateException("end to end " + described[k] + ": run " + (r + 1) + " produced "
+                        + tokens + " tokens, an earlier run " + outTokens[k]);
+                }
+                outTokens[k] = tokens;
+                log.printf(Locale.ROOT, "end to end %s, run %d of %d: %d documents in %.1f s = %.0f documents/hour%n",
+                    described[k], r + 1, repeats, prompts.size(), seconds[k][r],
+                    prompts.size() / seconds[k][r] * 3600);
             }
+        }
+        List<String> rows = new ArrayList<>();
+        for (int k = 0; k < configs; k++) {
+            double[] sorted = seconds[k].clone();
+            java.util.Arrays.sort(sorted);
+            double median = repeats % 2 == 1 ? sorted[repeats / 2]
+                : (sorted[repeats / 2 - 1] + sorted[repeats / 2]) / 2;
+            double dph = prompts.size() / median * 3600;
+            double slowest = prompts.size() / sorted[repeats - 1] * 3600;
+            double fastest = prompts.size() / sorted[0] * 3600;
+            log.printf(Locale.ROOT, "end to end %s: median of %d runs %.0f documents/hour (%.0f-%.0f), mean %.2f "
+                + "sequences decoding together (max %d)%n", described[k], repeats, dph, slowest, fastest,
+                stats[k].meanConcurrent(), stats[k].maxConcurrent());
+            StringBuilder runs = new StringBuilder();
+            for (int r = 0; r < repeats; r++) {
+                runs.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", seconds[k][r]));
+            }
+            rows.add(String.format(Locale.ROOT, "    {\"press\": \"%s\", \"budget\": %.2f, \"documents\": %d, "
+                    + "\"seconds\": %.3f, \"run_seconds\": [%s], \"documents_per_hour\": %.1f, "
+                    + "\"documents_per_hour_range\": [%.1f, %.1f], \"output_tokens\": %d, \"mean_concurrent\": %.3f, "
+                    + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d}", names.get(k), levels.get(k), prompts.size(),
+                median, runs, dph, slowest, fastest, outTokens[k], stats[k].meanConcurrent(),
+                stats[k].maxConcurrent(), stats[k].peakHeldBytes()));
         }
         return "[\n" + String.join(",\n", rows) + "\n  ]";
     }

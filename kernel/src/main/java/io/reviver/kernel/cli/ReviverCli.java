@@ -192,9 +192,10 @@ public final class ReviverCli {
                 long kv = 64L << 20;
                 e2e = bench.documentsPerHour(model, prompts, maxNew, tokenizer.eosId().orElse(-1),
                     java.util.List.of("full", "kvreviver", "h2o", "snapkv", "streaming_llm"),
-                    java.util.List.of(0.25, 0.1), kv, 16, tokenizer::encode);
+                    java.util.List.of(0.25, 0.1), kv, 16, o.repeats(), tokenizer::encode);
                 e2e = "{\n  \"model\": " + io.reviver.kernel.eval.FlatJson.quote(path.getFileName().toString())
-                    + ",\n  \"kv_budget_bytes\": " + kv + ",\n  \"max_new_tokens\": " + maxNew + ",\n  \"runs\": "
+                    + ",\n  \"kv_budget_bytes\": " + kv + ",\n  \"max_new_tokens\": " + maxNew + ",\n  \"repeats\": "
+                    + o.repeats() + ",\n  \"runs\": "
                     + e2e + "\n}";
             }
         }
