@@ -41,6 +41,30 @@ public final class SketchHash {
         return fmix(h ^ (position & MASK32));
     }
 
+    /**
+     * The part of {@link #mix} that depends on the seed and row only, as an int (its 32-bit pattern): with it,
+     * {@link #mixOf} gives {@code mix(seed, row, position)} for each position with one finaliser instead of two.
+     */
+    public static int rowKey(int seed, int row) {
+        return (int) fmix((seed & MASK32) ^ mul32((row + 1) & MASK32, GOLDEN));
+    }
+
+    /**
+     * {@code mix(seed, row, position)} as an int (its 32-bit pattern), from {@link #rowKey}{@code (seed, row)}:
+     * the same finaliser in Java's wrapping int arithmetic, which computes products modulo 2³² as {@link #mul32}
+     * does. The bucket is {@code Integer.remainderUnsigned(mixOf(…), width)}, the sign −1 when the result is
+     * negative (bit 31 set).
+     */
+    public static int mixOf(int rowKey, int position) {
+        int h = rowKey ^ position;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h;
+    }
+
     /** Bucket {@code h_row(position) ∈ [0, width)}; {@code width ≥ 1}. */
     public static int bucket(int seed, int row, int position, int width) {
         return (int) (mix(seed, row, position) % width);

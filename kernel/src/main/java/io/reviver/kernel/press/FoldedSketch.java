@@ -41,6 +41,7 @@ final class FoldedSketch implements KvCache.Folded {
     private final int width;
     private final int headSize;
     private final boolean mean;
+    private final int[] rowKeys; // (rows) SketchHash.rowKey of the sketch's seed per row
 
     /** Only for sketches {@link #supports} accepts. */
     FoldedSketch(CountSketch sketch, KeyRotation.DotForm dotForm) {
@@ -50,6 +51,10 @@ final class FoldedSketch implements KvCache.Folded {
         this.width = sketch.width();
         this.headSize = sketch.headSize();
         this.mean = sketch.mode() == SketchMode.MEAN;
+        this.rowKeys = new int[rows];
+        for (int j = 0; j < rows; j++) {
+            rowKeys[j] = SketchHash.rowKey(sketch.hashSeed(), j);
+        }
     }
 
     /**
@@ -97,7 +102,6 @@ final class FoldedSketch implements KvCache.Folded {
         final int tw = termWidth();
         final float[] table = sketch.table();
         final int[] counts = sketch.counts();
-        final int seed = sketch.hashSeed();
         final int meanAt = rows * width * heads * (tw + 1); // one bucket mean (headSize)
         final float rowScale = scale / rows;
         // Key terms of every bucket: (d, w, heads, tw); empty MEAN buckets hold no entry and are skipped.
@@ -125,29 +129,29 @@ final class FoldedSketch implements KvCache.Folded {
                 }
             }
         }
-        // Per held position (ascending, from the bitmap): its bucket and sign per row, then its scores.
+        // Per held position (ascending, from the bitmap): its bucket and sign per row, then its scores (row 0
+        // writes them, later rows add).
         long[] present = sketch.present();
         int i = 0;
         for (int word = 0; word < present.length; word++) {
             for (long bits = present[word]; bits != 0; bits &= bits - 1, i++) {
                 int position = (word << 6) + Long.numberOfTrailingZeros(bits);
                 float[] features = dotForm != null ? dotForm.features(position) : null;
-                for (int h = 0; h < heads; h++) {
-                    scores[scoreOff + h * scoreStride + i] = 0f;
-                }
                 for (int j = 0; j < rows; j++) {
-                    long mix = SketchHash.mix(seed, j, position);
-                    int b = (int) (mix % width);
-                    boolean negative = !mean && (mix >>> 31) != 0;
+                    int mix = SketchHash.mixOf(rowKeys[j], position);
+                    int b = Integer.remainderUnsigned(mix, width);
+                    boolean negative = !mean && mix < 0;
                     entries[i * rows + j] = negative ? b | NEGATIVE : b;
                     float sign = negative ? -1f : 1f;
                     int term = (j * width + b) * heads * tw;
                     if (features == null) {
                         for (int h = 0; h < heads; h++) {
-                            scores[scoreOff + h * scoreStride + i] += sign * scratch[term + h];
+                            float s = sign * scratch[term + h];
+                            int o = scoreOff + h * scoreStride + i;
+                            scores[o] = j == 0 ? s : scores[o] + s;
                         }
                     } else {
-                        termDots(scratch, term, heads, features, sign, scores, scoreOff + i, scoreStride);
+                        termDots(scratch, term, heads, features, sign, j > 0, scores, scoreOff + i, scoreStride);
                     }
                 }
             }
@@ -155,11 +159,11 @@ final class FoldedSketch implements KvCache.Folded {
     }
 
     /**
-     * {@code out[outOff + h·outStride] += sign · terms[term + h·hs, + hs) · features} for {@code h < heads}; four
-     * heads at a time share each load of the features.
+     * {@code out[outOff + h·outStride] = sign · terms[term + h·hs, + hs) · features} (or {@code +=} when
+     * {@code add}) for {@code h < heads}, in vectors; four heads at a time share each load of the features.
      */
-    private void termDots(float[] terms, int term, int heads, float[] features, float sign, float[] out, int outOff,
-                          int outStride) {
+    private void termDots(float[] terms, int term, int heads, float[] features, float sign, boolean add, float[] out,
+                          int outOff, int outStride) {
         final int hs = headSize;
         final int lanes = S.length();
         final int bound = hs - hs % lanes;
@@ -188,19 +192,28 @@ final class FoldedSketch implements KvCache.Folded {
                 s2 += terms[t0 + 2 * hs + c] * f;
                 s3 += terms[t0 + 3 * hs + c] * f;
             }
-            out[outOff + h * outStride] += sign * s0;
-            out[outOff + (h + 1) * outStride] += sign * s1;
-            out[outOff + (h + 2) * outStride] += sign * s2;
-            out[outOff + (h + 3) * outStride] += sign * s3;
+            put(out, outOff + h * outStride, sign * s0, add);
+            put(out, outOff + (h + 1) * outStride, sign * s1, add);
+            put(out, outOff + (h + 2) * outStride, sign * s2, add);
+            put(out, outOff + (h + 3) * outStride, sign * s3, add);
         }
-        for (; h < heads; h++) {
+        for (; h < heads; h++) { // the rest one at a time (e.g. 3 heads per group: 6 query heads over 2 KV heads)
             int t = term + h * hs;
-            float s = 0;
-            for (int c = 0; c < hs; c++) {
+            FloatVector a = FloatVector.zero(S);
+            for (int c = 0; c < bound; c += lanes) {
+                a = FloatVector.fromArray(S, terms, t + c).fma(FloatVector.fromArray(S, features, c), a);
+            }
+            float s = a.reduceLanes(VectorOperators.ADD);
+            for (int c = bound; c < hs; c++) {
                 s += terms[t + c] * features[c];
             }
-            out[outOff + h * outStride] += sign * s;
+            put(out, outOff + h * outStride, sign * s, add);
         }
+    }
+
+    /** {@code out[i] = x}, or {@code += x} when adding. */
+    private static void put(float[] out, int i, float x, boolean add) {
+        out[i] = add ? out[i] + x : x;
     }
 
     @Override

@@ -77,4 +77,20 @@ class SketchHashTest {
         assertTrue(same < 300 && sameSeed < 300, "rows agree " + same + ", seeds agree " + sameSeed);
         assertNotEquals(SketchHash.mix(1, 0, 7), SketchHash.mix(2, 0, 7));
     }
+
+    /** The int form used per position (rowKey, then one finaliser) is the same hash, bit for bit. */
+    @Test
+    void intFormEqualsTheReferenceMix() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int k = 0; k < 100_000; k++) {
+            int seed = r.nextInt();
+            int row = r.nextInt(16);
+            int position = k < 50_000 ? r.nextInt(1 << 20) : r.nextInt();
+            int width = 1 + r.nextInt(5000);
+            int mix = SketchHash.mixOf(SketchHash.rowKey(seed, row), position);
+            assertEquals(SketchHash.mix(seed, row, position), mix & SketchHash.MASK32);
+            assertEquals(SketchHash.bucket(seed, row, position, width), Integer.remainderUnsigned(mix, width));
+            assertEquals(SketchHash.sign(seed, row, position), mix < 0 ? -1 : 1);
+        }
+    }
 }
