@@ -87,6 +87,17 @@ public abstract class ElementOps {
                                       float[] out, int outOff);
 
     /**
+     * {@link #weightedRows(float[], int, int, float[], int, int, int, float[], int)} for two query heads over the
+     * same rows: weights at {@code p[pOff]} and {@code p[pOff2]}, outputs at {@code out[outOff]} and
+     * {@code out[outOff2]}. The same result as the two calls (a faster form may share each row's loads).
+     */
+    public void weightedRowsPair(float[] p, int pOff, int pOff2, int len, float[] v, int vOff, int vStride, int width,
+                                 float[] out, int outOff, int outOff2) {
+        weightedRows(p, pOff, len, v, vOff, vStride, width, out, outOff);
+        weightedRows(p, pOff2, len, v, vOff, vStride, width, out, outOff2);
+    }
+
+    /**
      * Scores of several query heads against the same keys:
      * {@code out[outOff + h·outStride + j] = dot(q[qOff + h·width, + width), k[kOff + j·kStride, + width)) · scale}
      * for {@code h < heads}, {@code j < len}, each equal bit for bit to {@link #dot} of that pair times scale (on
@@ -303,9 +314,10 @@ public abstract class ElementOps {
         }
 
         /**
-         * Columns in chunks of 8 vectors, each chunk's accumulators held in registers over all of p (one load and
-         * one FMA per term, no stores until the chunk ends); a last chunk of fewer vectors, or a width that is not
-         * a multiple of the lanes, goes through {@link #axpy}.
+         * Columns in chunks of 8 vectors, then of 4, then single vectors, each chunk's accumulators held in
+         * registers over all of p (one load and one FMA per term, no stores until the chunk ends); the columns past
+         * the last whole vector go through {@link #axpy}'s scalar tail. Every column gets the FMA chain of
+         * {@link #axpy} over j, so the chunking never changes a result.
          */
         @Override
         public void weightedRows(float[] p, int pOff, int len, float[] v, int vOff, int vStride, int width,
@@ -314,6 +326,17 @@ public abstract class ElementOps {
             int c0 = 0;
             for (; c0 + 8 * lanes <= width; c0 += 8 * lanes) {
                 weightedChunk8(p, pOff, len, v, vOff + c0, vStride, out, outOff + c0);
+            }
+            for (; c0 + 4 * lanes <= width; c0 += 4 * lanes) { // e.g. heads of 32 floats on 8 lanes
+                weightedChunk4(p, pOff, len, v, vOff + c0, vStride, out, outOff + c0);
+            }
+            for (; c0 + lanes <= width; c0 += lanes) {
+                FloatVector a = FloatVector.zero(S);
+                for (int j = 0; j < len; j++) {
+                    a = FloatVector.fromArray(S, v, vOff + j * vStride + c0).fma(FloatVector.broadcast(S, p[pOff + j]),
+                        a);
+                }
+                a.intoArray(out, outOff + c0);
             }
             if (c0 < width) {
                 int rest = width - c0;
@@ -479,6 +502,89 @@ public abstract class ElementOps {
             a5.intoArray(out, o + 5 * lanes);
             a6.intoArray(out, o + 6 * lanes);
             a7.intoArray(out, o + 7 * lanes);
+        }
+
+        /**
+         * Columns in chunks of 4 vectors for both heads at once (8 accumulators; each row's 4 loads serve 8 FMAs),
+         * the rest per head; every column gets the FMA chain of {@link #axpy} over j, as in {@link #weightedRows}.
+         */
+        @Override
+        public void weightedRowsPair(float[] p, int pOff, int pOff2, int len, float[] v, int vOff, int vStride,
+                                     int width, float[] out, int outOff, int outOff2) {
+            int lanes = S.length();
+            if (width >= 8 * lanes) { // whole heads of 8 vectors already keep 8 accumulators busy per head
+                super.weightedRowsPair(p, pOff, pOff2, len, v, vOff, vStride, width, out, outOff, outOff2);
+                return;
+            }
+            int c0 = 0;
+            for (; c0 + 4 * lanes <= width; c0 += 4 * lanes) {
+                weightedChunk4x2(p, pOff, pOff2, len, v, vOff + c0, vStride, out, outOff + c0, outOff2 + c0);
+            }
+            if (c0 < width) {
+                weightedRows(p, pOff, len, v, vOff + c0, vStride, width - c0, out, outOff + c0);
+                weightedRows(p, pOff2, len, v, vOff + c0, vStride, width - c0, out, outOff2 + c0);
+            }
+        }
+
+        /** {@link #weightedChunk4} for two heads sharing the loads of v. */
+        private static void weightedChunk4x2(float[] p, int pOff, int pOff2, int len, float[] v, int b0, int vStride,
+                                             float[] out, int o, int o2) {
+            int lanes = S.length();
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0v = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            for (int j = 0; j < len; j++) {
+                FloatVector pw = FloatVector.broadcast(S, p[pOff + j]);
+                FloatVector pw2 = FloatVector.broadcast(S, p[pOff2 + j]);
+                int b = b0 + j * vStride;
+                FloatVector v0 = FloatVector.fromArray(S, v, b);
+                FloatVector v1 = FloatVector.fromArray(S, v, b + lanes);
+                FloatVector v2 = FloatVector.fromArray(S, v, b + 2 * lanes);
+                FloatVector v3 = FloatVector.fromArray(S, v, b + 3 * lanes);
+                a0 = v0.fma(pw, a0);
+                a1 = v1.fma(pw, a1);
+                a2 = v2.fma(pw, a2);
+                a3 = v3.fma(pw, a3);
+                b0v = v0.fma(pw2, b0v);
+                b1 = v1.fma(pw2, b1);
+                b2 = v2.fma(pw2, b2);
+                b3 = v3.fma(pw2, b3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
+            b0v.intoArray(out, o2);
+            b1.intoArray(out, o2 + lanes);
+            b2.intoArray(out, o2 + 2 * lanes);
+            b3.intoArray(out, o2 + 3 * lanes);
+        }
+
+        /** {@link #weightedChunk8} over 4 vectors. */
+        private static void weightedChunk4(float[] p, int pOff, int len, float[] v, int b0, int vStride,
+                                           float[] out, int o) {
+            int lanes = S.length();
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int j = 0; j < len; j++) {
+                FloatVector pw = FloatVector.broadcast(S, p[pOff + j]);
+                int b = b0 + j * vStride;
+                a0 = FloatVector.fromArray(S, v, b).fma(pw, a0);
+                a1 = FloatVector.fromArray(S, v, b + lanes).fma(pw, a1);
+                a2 = FloatVector.fromArray(S, v, b + 2 * lanes).fma(pw, a2);
+                a3 = FloatVector.fromArray(S, v, b + 3 * lanes).fma(pw, a3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
         }
 
         @Override

@@ -37,6 +37,8 @@ public final class LlamaModel implements AutoCloseable {
     private final KeyRotation keyRotation;
     /** Query rows from which attention transposes the keys (see attendKvHead). */
     private static final int TRANSPOSE_MIN_ROWS = 8;
+    /** Positions per block of the key transpose (16 floats: one cache line of each element row). */
+    private static final int TRANSPOSE_BLOCK = 16;
     private final AttentionBackend[] backends; // (nKvHeads) or null: the built-in loops
     private final int attentionThreads;
     private final ExecutorService attentionPool; // null when attentionThreads == 1
@@ -556,10 +558,16 @@ public final class LlamaModel implements AutoCloseable {
         float[] keysT = null;
         if (n >= TRANSPOSE_MIN_ROWS) {
             keysT = s.headScratch(s.keyTScratch, kvHead, hs * rows); // (headSize, rows)
-            for (int j = 0; j < rows; j++) {
-                int k = kvOff + j * stride;
+            // in blocks of 16 positions, so each element row of keysT gets a whole cache line at a time: one
+            // position at a time wrote headSize lines `rows` floats apart, which for rows a multiple of 1,024
+            // all fall in one L1 set (measured on the bundled model: 17% of its prefill went to this copy)
+            for (int j0 = 0; j0 < rows; j0 += TRANSPOSE_BLOCK) {
+                int j1 = Math.min(rows, j0 + TRANSPOSE_BLOCK);
                 for (int c = 0; c < hs; c++) {
-                    keysT[c * rows + j] = keys[k + c];
+                    int o = c * rows;
+                    for (int j = j0; j < j1; j++) {
+                        keysT[o + j] = keys[kvOff + j * stride + c];
+                    }
                 }
             }
         }
@@ -591,7 +599,6 @@ public final class LlamaModel implements AutoCloseable {
                 folded.scores(s.q, qGroup, kvMul, scale, scores, rows, count, foldScratch, foldEntries);
             }
             for (int hi = 0; hi < kvMul; hi++) {
-                int qOff = qGroup + hi * hs;
                 int so = hi * count;
                 if (!ascending) {
                     for (int j = 0; j < len; j++) {
@@ -604,10 +611,19 @@ public final class LlamaModel implements AutoCloseable {
                     java.util.Arrays.fill(scores, so + len, so + rows, Float.NEGATIVE_INFINITY);
                 }
                 el.softmax(scores, so, span);
-                el.weightedRows(scores, so, len, values, kvOff, stride, hs, s.att, qOff);
                 if (observe) {
                     System.arraycopy(scores, so, observed, so, span);
                     java.util.Arrays.fill(observed, so + span, so + count, 0f);
+                }
+            }
+            // the weighted values, two heads at a time where they can share each row's loads
+            for (int hi = 0; hi < kvMul; hi += 2) {
+                int qOff = qGroup + hi * hs;
+                if (hi + 1 < kvMul) {
+                    el.weightedRowsPair(scores, hi * count, (hi + 1) * count, len, values, kvOff, stride, hs, s.att,
+                        qOff, qOff + hs);
+                } else {
+                    el.weightedRows(scores, hi * count, len, values, kvOff, stride, hs, s.att, qOff);
                 }
             }
             if (folded != null) {

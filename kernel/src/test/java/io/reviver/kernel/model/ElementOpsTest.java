@@ -142,7 +142,7 @@ class ElementOpsTest {
                     assertEquals(42f, out[len + 1], "transposedDots wrote past len");
                 }
             }
-            for (int width : new int[] {7, 48, 64, 72, 128}) {
+            for (int width : new int[] {7, 32, 40, 48, 64, 72, 96, 128}) {
                 for (int len : new int[] {1, 2, 9, 100}) {
                     float[] p = new float[len + 1];
                     for (int j = 0; j < p.length; j++) {
@@ -251,6 +251,58 @@ class ElementOpsTest {
                                 ops.describe() + " heads=" + heads + " h=" + h + " len=" + len + " j=" + j);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The vector path's weighted rows, chunked 8, 4 and 1 vectors wide, and its two-head form equal the plain chain
+     * of {@link ElementOps#axpy} over the rows bit for bit, whatever the width (each column gets the same FMA
+     * sequence).
+     */
+    @Test
+    void weightedRowsEqualTheAxpyChainBitForBit() {
+        ElementOps ops = ElementOps.vector();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        for (int width : new int[] {7, 8, 24, 32, 40, 64, 72, 96, 100, 128}) {
+            for (int len : new int[] {0, 1, 5, 33}) {
+                int stride = width + 3;
+                float[] p = new float[1 + len];
+                float[] v = new float[2 + len * stride];
+                for (int i = 0; i < p.length; i++) {
+                    p[i] = (float) r.nextDouble();
+                }
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) r.nextGaussian();
+                }
+                float[] chain = new float[width];
+                for (int j = 0; j < len; j++) {
+                    ops.axpy(p[1 + j], v, 2 + j * stride, chain, 0, width);
+                }
+                float[] got = new float[width];
+                java.util.Arrays.fill(got, Float.NaN); // overwritten, not accumulated
+                ops.weightedRows(p, 1, len, v, 2, stride, width, got, 0);
+                for (int i = 0; i < width; i++) {
+                    assertEquals(Float.floatToIntBits(chain[i]), Float.floatToIntBits(got[i]), "width=" + width
+                        + " len=" + len + " column " + i);
+                }
+                // the pair form: the same head twice, beside a second head with other weights
+                float[] p2 = new float[1 + 2 * len];
+                for (int j = 0; j < len; j++) {
+                    p2[1 + j] = p[1 + j];
+                    p2[1 + len + j] = (float) r.nextDouble();
+                }
+                float[] second = new float[width];
+                ops.weightedRows(p2, 1 + len, len, v, 2, stride, width, second, 0);
+                float[] pair = new float[3 + 2 * width];
+                java.util.Arrays.fill(pair, Float.NaN);
+                ops.weightedRowsPair(p2, 1, 1 + len, len, v, 2, stride, width, pair, 3, 3 + width);
+                for (int i = 0; i < width; i++) {
+                    assertEquals(Float.floatToIntBits(chain[i]), Float.floatToIntBits(pair[3 + i]), "pair, first head, "
+                        + "width=" + width + " len=" + len + " column " + i);
+                    assertEquals(Float.floatToIntBits(second[i]), Float.floatToIntBits(pair[3 + width + i]), "pair, "
+                        + "second head, width=" + width + " len=" + len + " column " + i);
                 }
             }
         }
