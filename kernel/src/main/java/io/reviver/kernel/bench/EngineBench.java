@@ -347,9 +347,9 @@ public final class EngineBench {
      * Documents/hour through {@link BatchEngine}: every prompt submitted at once under each press, the engine
      * decoding up to {@code maxBatch} together within {@code kvBytes}. Each configuration runs {@code repeats}
      * times, the configurations taking turns (so a slow spell of the machine falls on all of them), after one
-     * untimed run of the first (so none is timed while the JIT compiles); the figure is the median run, reported
-     * with the fastest and slowest. Greedy runs of one configuration must produce the same tokens. Returns JSON
-     * rows.
+     * untimed run of each (so none is timed while the JIT compiles its code); the figure is the median run, with
+     * that run's engine statistics, reported with the fastest and slowest. Greedy runs of one configuration must
+     * produce the same tokens (compared by a hash of every document's tokens). Returns JSON rows.
      */
     public String documentsPerHour(LlamaModel m, List<int[]> prompts, int maxNew, int eos, List<String> specs,
                                    List<Double> budgets, long kvBytes, int maxBatch, int repeats,
@@ -364,15 +364,18 @@ public final class EngineBench {
         }
         int configs = names.size();
         double[][] seconds = new double[configs][repeats];
-        BatchEngine.Stats[] stats = new BatchEngine.Stats[configs];
+        BatchEngine.Stats[][] stats = new BatchEngine.Stats[configs][repeats];
         long[] outTokens = new long[configs];
+        long[] tokenHash = new long[configs];
         String[] described = new String[configs];
-        for (int r = -1; r < repeats; r++) { // run −1: the first configuration once, untimed (JIT warm-up)
-            for (int k = 0; k < (r < 0 ? 1 : configs); k++) {
+        for (int r = -1; r < repeats; r++) { // run −1: every configuration once, untimed (JIT warm-up)
+            for (int k = 0; k < configs; k++) {
                 KvPress press = PressRegistry.create(names.get(k), levels.get(k), encoder);
                 described[k] = press.describe();
                 long t0 = System.nanoTime();
                 long tokens = 0;
+                long hash = 17;
+                BatchEngine.Stats runStats;
                 try (BatchEngine e = new BatchEngine(m, new BatchEngine.Config(kvBytes, maxBatch, 128))) {
                     List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
                     for (int i = 0; i < prompts.size(); i++) {
@@ -380,20 +383,24 @@ public final class EngineBench {
                             i)));
                     }
                     for (CompletableFuture<GenerationResult> f : fs) {
-                        tokens += f.get().tokens().length;
+                        int[] t = f.get().tokens();
+                        tokens += t.length;
+                        hash = hash * 31 + java.util.Arrays.hashCode(t);
                     }
-                    stats[k] = e.stats();
+                    runStats = e.stats();
                 }
-                if (r < 0) {
-                    outTokens[k] = tokens;
-                    continue;
-                }
-                seconds[k][r] = (System.nanoTime() - t0) / 1e9;
-                if (tokens != outTokens[k] && (r > 0 || k == 0)) { // greedy decoding: every run must produce the same tokens
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (r >= 0 && (tokens != outTokens[k] || hash != tokenHash[k])) { // greedy: the same tokens every run
                     throw new IllegalStateException("end to end " + described[k] + ": run " + (r + 1) + " produced "
-                        + tokens + " tokens, an earlier run " + outTokens[k]);
+                        + "other tokens than the warm-up run (" + tokens + " against " + outTokens[k] + ")");
                 }
                 outTokens[k] = tokens;
+                tokenHash[k] = hash;
+                if (r < 0) {
+                    continue;
+                }
+                seconds[k][r] = sec;
+                stats[k][r] = runStats;
                 log.printf(Locale.ROOT, "end to end %s, run %d of %d: %d documents in %.1f s = %.0f documents/hour%n",
                     described[k], r + 1, repeats, prompts.size(), seconds[k][r],
                     prompts.size() / seconds[k][r] * 3600);
@@ -405,12 +412,19 @@ public final class EngineBench {
             java.util.Arrays.sort(sorted);
             double median = repeats % 2 == 1 ? sorted[repeats / 2]
                 : (sorted[repeats / 2 - 1] + sorted[repeats / 2]) / 2;
+            int middle = 0; // the run whose engine statistics are reported: the median one (the lower of two)
+            for (int r = 0; r < repeats; r++) {
+                if (seconds[k][r] == sorted[(repeats - 1) / 2]) {
+                    middle = r;
+                }
+            }
+            BatchEngine.Stats st = stats[k][middle];
             double dph = prompts.size() / median * 3600;
             double slowest = prompts.size() / sorted[repeats - 1] * 3600;
             double fastest = prompts.size() / sorted[0] * 3600;
             log.printf(Locale.ROOT, "end to end %s: median of %d runs %.0f documents/hour (%.0f-%.0f), mean %.2f "
                 + "sequences decoding together (max %d)%n", described[k], repeats, dph, slowest, fastest,
-                stats[k].meanConcurrent(), stats[k].maxConcurrent());
+                st.meanConcurrent(), st.maxConcurrent());
             StringBuilder runs = new StringBuilder();
             for (int r = 0; r < repeats; r++) {
                 runs.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", seconds[k][r]));
@@ -419,8 +433,8 @@ public final class EngineBench {
                     + "\"seconds\": %.3f, \"run_seconds\": [%s], \"documents_per_hour\": %.1f, "
                     + "\"documents_per_hour_range\": [%.1f, %.1f], \"output_tokens\": %d, \"mean_concurrent\": %.3f, "
                     + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d}", names.get(k), levels.get(k), prompts.size(),
-                median, runs, dph, slowest, fastest, outTokens[k], stats[k].meanConcurrent(),
-                stats[k].maxConcurrent(), stats[k].peakHeldBytes()));
+                median, runs, dph, slowest, fastest, outTokens[k], st.meanConcurrent(), st.maxConcurrent(),
+                st.peakHeldBytes()));
         }
         return "[\n" + String.join(",\n", rows) + "\n  ]";
     }

@@ -15,10 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code m_j(p)} (its mean or its signed sum), the reconstructed key and value of position p are
  * {@code (1/d)·Σ_j m_j(p)}, so
  * <ul>
- *   <li>a score is {@code scale·q·R(p)·(1/d)Σ_j m_j(p) = Σ_j P(q, m_j(p))·F(p)}, with the pair products P of each
- *       used bucket computed once per query ({@link KeyRotation.DotForm}, scale and 1/d folded in) and the
- *       position's features F(p) a table row: one dot product per position and row instead of a rebuilt,
- *       re-rotated key; with post-RoPE keys, P is one scalar per bucket and a score is a sum of d lookups;</li>
+ *   <li>a score is {@code scale·q·R(p)·(1/d)Σ_j m_j(p) = Σ_j P(q, m_j(p))·F(p)}, with the pair products P of
+ *       every non-empty bucket computed once per query head ({@link KeyRotation.DotForm}, scale and 1/d folded
+ *       in) and the position's features F(p) a table row: one dot product per position, row and query head
+ *       instead of a rebuilt, re-rotated key; with post-RoPE keys, P is one scalar per bucket and head and a
+ *       score is a sum of d lookups;</li>
  *   <li>a weighted value sum is {@code Σ_p w_p (1/d)Σ_j m_j(p) = (1/d)Σ_j Σ_b W_j[b]·m_j[b]}, with
  *       {@code W_j[b]} the weight (signed for SIGNED) of the positions in bucket b of row j: one scalar addition
  *       per position and row, then one row per used bucket.</li>

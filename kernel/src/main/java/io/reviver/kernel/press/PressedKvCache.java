@@ -219,15 +219,23 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     }
 
     /**
-     * The exact entries in place (ascending positions), when the rest, if any, can be {@link #folded}: not for a
+     * The exact entries in place (ascending positions), when the rest, if any, can be {@link #folded}. Not for a
      * reviving press (a revival reorders the exact entries while attention may still read them, and needs the
-     * reconstruction of the entry it brings back), nor when the vague store cannot fold its entries.
+     * reconstruction of the entry it brings back); nor when the vague store cannot fold its entries; nor when it
+     * holds a position of the forward pass now attending (a pass that appends more tokens than the unprotected
+     * exact entries can make room for evicts some of its own; folded entries get no causal mask, gathered ones do).
      */
     @Override
     public InPlace inPlace(int layer, int kvHead) {
         HeadStore h = heads[index(layer, kvHead)];
-        if (press.revives() || (h.vague != null && h.vague.size() > 0 && h.vague.folded() == null)) {
+        if (press.revives()) {
             return null;
+        }
+        if (h.vague != null && h.vague.size() > 0) {
+            Folded f = h.vague.folded();
+            if (f == null || f.lastPosition() >= batchFrom[layer]) {
+                return null;
+            }
         }
         attended[layer] = true;
         h.gatheredExact = h.count;
