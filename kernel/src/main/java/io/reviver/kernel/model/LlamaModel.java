@@ -611,9 +611,8 @@ public final class LlamaModel implements AutoCloseable {
                     java.util.Arrays.fill(scores, so + len, so + rows, Float.NEGATIVE_INFINITY);
                 }
                 el.softmax(scores, so, span);
-                if (observe) {
-                    System.arraycopy(scores, so, observed, so, span);
-                    java.util.Arrays.fill(observed, so + span, so + count, 0f);
+                if (observe) { // the weights are reported in place: entries past the span get weight 0
+                    java.util.Arrays.fill(scores, so + span, so + count, 0f);
                 }
             }
             // the weighted values, two heads at a time where they can share each row's loads
@@ -630,7 +629,7 @@ public final class LlamaModel implements AutoCloseable {
                 folded.addWeightedValues(scores, rows, count, kvMul, s.att, qGroup, foldScratch, foldEntries);
             }
             if (observe) {
-                cache.observeAttention(layer, kvHead, queryPos, observed, count);
+                cache.observeAttention(layer, kvHead, queryPos, scores, count);
             }
         }
     }
@@ -751,7 +750,7 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (kvMul, positions)
-        final float[][] observedScratch; // per KV head: (kvMul, positions) weights reported to the cache
+        final float[][] observedScratch; // per KV head: (kvMul, positions) an attention backend's weights, reported
         final int[][] positionScratch;   // per KV head: (positions) absolute positions of the gathered entries
         final float[][] keyTScratch;     // per KV head: (headSize, positions) transposed keys for prefill
         final float[][] queryScratch;    // per KV head: (batch, kvMul, headSize) queries for an attention backend

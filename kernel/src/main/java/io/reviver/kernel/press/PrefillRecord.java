@@ -99,7 +99,6 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
     public void observeAttention(int layer, int kvHead, int queryPosition, float[] weights, int count) {
         int head = layer * ctx.nKvHeads() + kvHead;
         int kvMul = ctx.kvMul();
-        float invMul = 1f / kvMul;
         if (scoringFrom >= 0) {
             float[] m = max[head];
             for (int i = scoringFrom; i < Math.min(scoringTo, count); i++) {
@@ -111,21 +110,13 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
             }
             return;
         }
-        float[] s = sum[head];
         float[] l = last[head];
         int promptLength = ctx.promptLength();
-        for (int i = 0; i < count; i++) {
-            float g = 0;
-            for (int q = 0; q < kvMul; q++) {
-                g += weights[q * count + i];
-            }
-            float mean = g * invMul;
-            s[i] += mean;
-            l[i] = mean;
-            for (int w = 0; w < windows.length; w++) {
-                if (queryPosition >= promptLength - windows[w] && queryPosition < promptLength) {
-                    window[w][head][i] += mean;
-                }
+        GroupWeights.setMeans(weights, count, kvMul, count, l); // the group's mean weight per entry
+        GroupWeights.add(l, count, sum[head]);
+        for (int w = 0; w < windows.length; w++) {
+            if (queryPosition >= promptLength - windows[w] && queryPosition < promptLength) {
+                GroupWeights.add(l, count, window[w][head]);
             }
         }
     }

@@ -264,26 +264,15 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         }
         int kvMul = ctx.kvMul();
         int exact = Math.min(h.gatheredExact, h.count);
-        float invMul = 1f / kvMul;
         switch (press.accumulation()) {
-            case SUM -> {
-                for (int i = 0; i < exact; i++) {
-                    h.score[i] += groupMean(weights, i, count, kvMul) * invMul;
-                }
-            }
+            case SUM -> GroupWeights.addMeans(weights, count, kvMul, exact, h.score);
             case WINDOW_SUM -> {
                 if (!compressed && queryPosition >= ctx.promptLength() - press.observationWindow()
                     && queryPosition < ctx.promptLength()) {
-                    for (int i = 0; i < exact; i++) {
-                        h.score[i] += groupMean(weights, i, count, kvMul) * invMul;
-                    }
+                    GroupWeights.addMeans(weights, count, kvMul, exact, h.score);
                 }
             }
-            case LAST -> {
-                for (int i = 0; i < exact; i++) {
-                    h.score[i] = groupMean(weights, i, count, kvMul) * invMul;
-                }
-            }
+            case LAST -> GroupWeights.setMeans(weights, count, kvMul, exact, h.score);
             case MAX -> {
                 if (scoringFrom >= 0) {
                     for (int i = 0; i < exact && h.positions[i] < scoringTo; i++) {
