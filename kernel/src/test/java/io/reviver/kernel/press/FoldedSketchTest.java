@@ -38,7 +38,6 @@ class FoldedSketchTest {
     void foldedAttentionMatchesAttentionOverTheReconstruction(SketchMode mode, int rows, boolean preRope) {
         LlamaConfig c = models.model.config();
         int hs = c.headSize();
-        int heads = 4;
         int capacity = 500; // within the model's context (its rotation tabulates angles up to it)
         KeyRotation rotation = preRope ? models.model.keyRotation() : null;
         CountSketch sketch = new CountSketch(mode, rows, 13, hs, capacity, 99, rotation);
@@ -76,55 +75,57 @@ class FoldedSketchTest {
         sketch.reconstructAll(keys, values, positions, 0);
         assertEquals(positions[m - 1], folded.lastPosition());
 
-        float scale = (float) (1 / Math.sqrt(hs));
-        float[] q = CountSketchTest.gaussian(r, heads * hs);
-        int off = 3; // scores at an offset, rows of a stride, as the model lays them out
-        int stride = m + 5;
-        float[] scores = new float[off + heads * stride];
-        float[] scratch = new float[folded.scratchFloats(heads)];
-        int[] entries = new int[folded.entryInts()];
-        folded.scores(q, 0, heads, scale, scores, off, stride, scratch, entries);
         double worst = 0;
-        for (int h = 0; h < heads; h++) {
-            double[] ref = new double[m];
-            double max = 0;
-            for (int i = 0; i < m; i++) {
-                for (int e = 0; e < hs; e++) {
-                    ref[i] += (double) q[h * hs + e] * keys[i * hs + e];
-                }
-                ref[i] *= scale;
-                max = Math.max(max, Math.abs(ref[i]));
-            }
-            for (int i = 0; i < m; i++) {
-                double err = Math.abs(scores[off + h * stride + i] - ref[i]);
-                worst = Math.max(worst, err / (1 + max));
-                assertTrue(err <= 1e-5 * (1 + max), "head " + h + " entry " + i + ": " + scores[off + h * stride + i]
-                    + " vs " + ref[i]);
-            }
-        }
-        // weights: any numbers (the softmax is the caller's), added to what out already holds
-        float[] weights = new float[off + heads * stride];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = (float) r.nextDouble();
-        }
-        float[] out = CountSketchTest.gaussian(r, heads * hs);
-        float[] before = out.clone();
-        folded.addWeightedValues(weights, off, stride, heads, out, 0, scratch, entries);
-        for (int h = 0; h < heads; h++) {
-            double[] ref = new double[hs];
-            double max = 0;
-            for (int e = 0; e < hs; e++) {
-                ref[e] = before[h * hs + e];
+        for (int heads : new int[] {1, 3, 4, 5}) { // the 4-head kernel, one head at a time, both
+            float scale = (float) (1 / Math.sqrt(hs));
+            float[] q = CountSketchTest.gaussian(r, heads * hs);
+            int off = 3; // scores at an offset, rows of a stride, as the model lays them out
+            int stride = m + 5;
+            float[] scores = new float[off + heads * stride];
+            float[] scratch = new float[folded.scratchFloats(heads)];
+            int[] entries = new int[folded.entryInts()];
+            folded.scores(q, 0, heads, scale, scores, off, stride, scratch, entries);
+            for (int h = 0; h < heads; h++) {
+                double[] ref = new double[m];
+                double max = 0;
                 for (int i = 0; i < m; i++) {
-                    ref[e] += (double) weights[off + h * stride + i] * values[i * hs + e];
+                    for (int e = 0; e < hs; e++) {
+                        ref[i] += (double) q[h * hs + e] * keys[i * hs + e];
+                    }
+                    ref[i] *= scale;
+                    max = Math.max(max, Math.abs(ref[i]));
                 }
-                max = Math.max(max, Math.abs(ref[e]));
+                for (int i = 0; i < m; i++) {
+                    double err = Math.abs(scores[off + h * stride + i] - ref[i]);
+                    worst = Math.max(worst, err / (1 + max));
+                    assertTrue(err <= 1e-5 * (1 + max), "head " + h + " entry " + i + ": " + scores[off + h * stride + i]
+                        + " vs " + ref[i]);
+                }
             }
-            for (int e = 0; e < hs; e++) {
-                double err = Math.abs(out[h * hs + e] - ref[e]);
-                worst = Math.max(worst, err / (1 + max));
-                assertTrue(err <= 1e-5 * (1 + max), "head " + h + " element " + e + ": " + out[h * hs + e] + " vs "
-                    + ref[e]);
+            // weights: any numbers (the softmax is the caller's), added to what out already holds
+            float[] weights = new float[off + heads * stride];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = (float) r.nextDouble();
+            }
+            float[] out = CountSketchTest.gaussian(r, heads * hs);
+            float[] before = out.clone();
+            folded.addWeightedValues(weights, off, stride, heads, out, 0, scratch, entries);
+            for (int h = 0; h < heads; h++) {
+                double[] ref = new double[hs];
+                double max = 0;
+                for (int e = 0; e < hs; e++) {
+                    ref[e] = before[h * hs + e];
+                    for (int i = 0; i < m; i++) {
+                        ref[e] += (double) weights[off + h * stride + i] * values[i * hs + e];
+                    }
+                    max = Math.max(max, Math.abs(ref[e]));
+                }
+                for (int e = 0; e < hs; e++) {
+                    double err = Math.abs(out[h * hs + e] - ref[e]);
+                    worst = Math.max(worst, err / (1 + max));
+                    assertTrue(err <= 1e-5 * (1 + max), "head " + h + " element " + e + ": " + out[h * hs + e] + " vs "
+                        + ref[e]);
+                }
             }
         }
         System.out.printf("folded %s d=%d preRope=%s, %d entries in 13 buckets: worst error %.2e of (1 + max)%n",
