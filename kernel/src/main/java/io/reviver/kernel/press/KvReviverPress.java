@@ -12,9 +12,11 @@ import io.reviver.kernel.attention.SketchMode;
  *       from every query, mean over the GQA group, divided by the number of queries that could see it), plus
  *       {@code sinks} protected first positions;</li>
  *   <li><b>Vague</b>: every evicted entry, folded into a {@link CountSketch} of {@code rows} × w buckets for keys
- *       and for values (keys before RoPE by default, re-rotated at their position), and reconstructed inside attention at every step, so all tokens take
- *       part in attention. The sketch's bulk insert and reconstruction run on the model's attention backend of
- *       the KV head ({@link PressContext#backend}), e.g. OpenCL, or on the Java reference.</li>
+ *       and for values (keys before RoPE by default, re-rotated at their position), and reconstructed inside
+ *       attention at every step, so all tokens take part in attention. The built-in attention does it without
+ *       rebuilding each token: it scores and sums the buckets in folded form ({@link FoldedSketch}, equal to
+ *       attention over the reconstructions up to float rounding). On an attention backend of the KV head
+ *       ({@link PressContext#backend}), e.g. OpenCL, the sketch's bulk insert and reconstruction run there.</li>
  * </ul>
  * The budget counts everything: {@code sketchShare} of each head's bytes go to the sketch (both tables, bucket
  * counts, the bitmap of evicted positions), the rest to exact entries (key, value, position, score). With
