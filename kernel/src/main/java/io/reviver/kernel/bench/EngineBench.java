@@ -144,12 +144,8 @@ public final class EngineBench {
             // the bandwidth probe varies with this virtual machine's neighbours far more than the decode rate does:
             // probed again right after the decode, the peak is the larger of the two (so the ratio is not inflated
             // by one low probe)
-            double memAfter = MatmulBench.memoryBandwidth(pool, threads);
-            double mem = Math.max(memBefore, memAfter);
-            log.printf(Locale.ROOT, "memory read probed again after decode B=1: %.2f GB/s; the peak used is "
-                + "%.2f GB/s%n", memAfter, mem);
-            json.append(String.format(Locale.ROOT, "  \"memory_peak_gbs\": %.3f,%n"
-                + "  \"memory_probes_gbs\": [%.3f, %.3f],%n", mem, memBefore, memAfter));
+            double mem = peakOfTwo(json, "memory read", "after decode B=1", "GB/s", "memory", "gbs", memBefore,
+                MatmulBench.memoryBandwidth(pool, threads));
             double gbs = bytes / perStep / 1e9;
             log.printf(Locale.ROOT, "decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the bandwidth peak "
                 + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);
@@ -171,12 +167,8 @@ public final class EngineBench {
             // the FMA probe, like the bandwidth probe, can come out low when the machine's neighbours are busy
             // (one run gave 148 against the usual 180 GFLOP/s): probed again after the prefill, the peak is the
             // larger of the two, so no ratio is inflated by one low probe
-            double fmaAfter = MatmulBench.fmaPeak(pool, threads);
-            double fma = Math.max(fmaBefore, fmaAfter);
-            log.printf(Locale.ROOT, "FMA probed again after the prefill: %.1f GFLOP/s; the peak used is %.1f "
-                + "GFLOP/s%n", fmaAfter, fma);
-            json.append(String.format(Locale.ROOT, "  \"fma_peak_gflops\": %.3f,%n  \"fma_probes_gflops\": "
-                + "[%.3f, %.3f],%n", fma, fmaBefore, fmaAfter));
+            double fma = peakOfTwo(json, "FMA", "after the prefill", "GFLOP/s", "fma", "gflops", fmaBefore,
+                MatmulBench.fmaPeak(pool, threads));
             double sec = runs[1];
             double gflops = prefillFlops(c, prefillTokens) / sec / 1e9;
             double firstGflops = prefillFlops(c, prefillTokens) / runs[0] / 1e9;
@@ -288,6 +280,20 @@ public final class EngineBench {
             }
         }
         return json.toString();
+    }
+
+    /**
+     * The peak from two probes of one quantity, the larger (so no ratio is inflated by one low probe); logged, and
+     * recorded as {@code "<key>_peak_<unit>"} with both probes as {@code "<key>_probes_<unit>"}.
+     */
+    private double peakOfTwo(StringBuilder json, String what, String when, String unit, String key, String jsonUnit,
+                             double before, double after) {
+        double peak = Math.max(before, after);
+        log.printf(Locale.ROOT, "%s probed again %s: %.2f %s; the peak used is %.2f %s%n", what, when, after, unit,
+            peak, unit);
+        json.append(String.format(Locale.ROOT, "  \"%s_peak_%s\": %.3f,%n  \"%s_probes_%s\": [%.3f, %.3f],%n", key,
+            jsonUnit, peak, key, jsonUnit, before, after));
+        return peak;
     }
 
     /** Mean seconds per decode step of {@code b} sequences with full caches after {@code context}-token prompts. */

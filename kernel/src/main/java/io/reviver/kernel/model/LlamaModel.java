@@ -307,19 +307,23 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * This model's RoPE applied to one key head, and its dot form; angles (and the dot form's features) are
-     * tabulated lazily up to the largest position used.
+     * This model's RoPE applied to one key head, and its dot form. Angles are tabulated lazily up to the largest
+     * position used, once: as the dot form's features (the cosines, then the sines, which the forward rotation
+     * reads too) and the inverse rotation's negated sines.
      */
     private final class TabulatedRotation implements KeyRotation, KeyRotation.DotForm {
-        private volatile float[][] cos = new float[0][]; // (positions, ropeDim / 2)
-        private volatile float[][] sin = new float[0][];
-        private volatile float[][] negSin = new float[0][];
-        private volatile float[][] features = new float[0][]; // (positions, headSize): Rope.features of each
+        // (positions, headSize): Rope.features of each position, its cosines then its sines (then ones)
+        private volatile float[][] features = new float[0][];
+        private volatile float[][] negSin = new float[0][]; // (positions, ropeDim / 2): the inverse rotation's sines
 
         @Override
         public void rotate(float[] vec, int off, int position, boolean inverse) {
-            float[][] c = tabulated(position);
-            rope.rotate(vec, off, 1, config.headSize(), c[position], inverse ? negSin[position] : sin[position]);
+            float[] f = features(position);
+            if (inverse) {
+                rope.rotate(vec, off, 1, config.headSize(), f, 0, negSin[position], 0);
+            } else {
+                rope.rotate(vec, off, 1, config.headSize(), f, 0, f, config.ropeDim() / 2);
+            }
         }
 
         @Override
@@ -329,8 +333,12 @@ public final class LlamaModel implements AutoCloseable {
 
         @Override
         public float[] features(int position) {
-            tabulated(position);
-            return features[position];
+            float[][] f = features;
+            if (position >= f.length) {
+                grow(position + 1);
+                f = features;
+            }
+            return f[position];
         }
 
         @Override
@@ -338,18 +346,8 @@ public final class LlamaModel implements AutoCloseable {
             rope.pairProducts(q, qOff, x, xOff, config.headSize(), scale, out, outOff);
         }
 
-        /** The cosine table, grown to hold {@code position}; the other tables are published before it. */
-        private float[][] tabulated(int position) {
-            float[][] c = cos;
-            if (position >= c.length) {
-                grow(position + 1);
-                c = cos;
-            }
-            return c;
-        }
-
         private synchronized void grow(int needed) {
-            int n = cos.length;
+            int n = features.length;
             if (needed <= n) {
                 return;
             }
@@ -358,25 +356,22 @@ public final class LlamaModel implements AutoCloseable {
                 throw new IllegalArgumentException("position " + (needed - 1) + " beyond the context length "
                     + config.contextLength());
             }
-            float[][] c = java.util.Arrays.copyOf(cos, size);
-            float[][] s = java.util.Arrays.copyOf(sin, size);
-            float[][] ns = java.util.Arrays.copyOf(negSin, size);
             float[][] f = java.util.Arrays.copyOf(features, size);
+            float[][] ns = java.util.Arrays.copyOf(negSin, size);
+            int half = config.ropeDim() / 2;
+            float[] cos = new float[half];
+            float[] sin = new float[half];
             for (int p = n; p < size; p++) {
-                c[p] = new float[config.ropeDim() / 2];
-                s[p] = new float[config.ropeDim() / 2];
-                ns[p] = new float[config.ropeDim() / 2];
-                rope.angles(p, c[p], s[p]);
-                for (int i = 0; i < s[p].length; i++) {
-                    ns[p][i] = -s[p][i];
-                }
+                rope.angles(p, cos, sin);
                 f[p] = new float[config.headSize()];
-                rope.features(c[p], s[p], config.headSize(), f[p]);
+                rope.features(cos, sin, config.headSize(), f[p]);
+                ns[p] = new float[half];
+                for (int i = 0; i < half; i++) {
+                    ns[p][i] = -sin[i];
+                }
             }
-            sin = s;
             negSin = ns;
-            features = f;
-            cos = c; // published last: readers check cos.length first
+            features = f; // published last: readers check features.length first
         }
     }
 
@@ -547,8 +542,9 @@ public final class LlamaModel implements AutoCloseable {
         int[] foldEntries = folded == null ? null : s.intScratch(s.foldEntryScratch, kvHead, folded.entryInts());
         float[] scores = s.headScratch(s.scoreScratch, kvHead, kvMul * count); // (kvMul, count)
         final boolean observe = cache.observesAttention();
-        float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null; // (kvMul, count)
         if (backends != null && (ascending || n == 1)) {
+            // (kvMul, count): the backend's weights, padded for the cache
+            float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null;
             attendOnBackend(s, cache, layer, kvHead, row0, n, startPos, keys, values, positions, count, ascending,
                 observed);
             return;

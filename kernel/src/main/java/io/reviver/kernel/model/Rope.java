@@ -76,22 +76,32 @@ public final class Rope {
      * using tables from {@link #angles}.
      */
     public void rotate(float[] vec, int off, int nHeads, int headSize, float[] cos, float[] sin) {
+        rotate(vec, off, nHeads, headSize, cos, 0, sin, 0);
+    }
+
+    /**
+     * {@link #rotate(float[], int, int, int, float[], float[])} with the ropeDim / 2 cosines from
+     * {@code cos[cosOff]} and sines from {@code sin[sinOff]} (e.g. both halves of a {@link #features} row).
+     */
+    public void rotate(float[] vec, int off, int nHeads, int headSize, float[] cos, int cosOff, float[] sin,
+                       int sinOff) {
         int half = ropeDim / 2;
         if (VECTOR && half % S.length() == 0) {
             for (int h = 0; h < nHeads; h++) {
                 if (layout == RopeLayout.NORMAL) {
-                    rotateNormal(vec, off + h * headSize, half, cos, sin);
+                    rotateNormal(vec, off + h * headSize, half, cos, cosOff, sin, sinOff);
                 } else {
-                    rotateNeox(vec, off + h * headSize, half, cos, sin);
+                    rotateNeox(vec, off + h * headSize, half, cos, cosOff, sin, sinOff);
                 }
             }
             return;
         }
-        rotateScalar(vec, off, nHeads, headSize, cos, sin);
+        rotateScalar(vec, off, nHeads, headSize, cos, cosOff, sin, sinOff);
     }
 
     /** The plain loop {@link #rotate} computes, pair by pair; the reference for the vector forms. */
-    void rotateScalar(float[] vec, int off, int nHeads, int headSize, float[] cos, float[] sin) {
+    void rotateScalar(float[] vec, int off, int nHeads, int headSize, float[] cos, int cosOff, float[] sin,
+                      int sinOff) {
         int half = ropeDim / 2;
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * headSize;
@@ -101,8 +111,8 @@ public final class Rope {
                 int b = layout == RopeLayout.NORMAL ? a + 1 : a + half;
                 float x0 = vec[a];
                 float x1 = vec[b];
-                vec[a] = x0 * cos[i] - x1 * sin[i];
-                vec[b] = x0 * sin[i] + x1 * cos[i];
+                vec[a] = x0 * cos[cosOff + i] - x1 * sin[sinOff + i];
+                vec[b] = x0 * sin[sinOff + i] + x1 * cos[cosOff + i];
             }
         }
     }
@@ -166,11 +176,12 @@ public final class Rope {
      * sum as the scalar loop ({@code x0·c − x1·s} as {@code x0·c + x1·(−s)}, and {@code x0·s + x1·c} added in the
      * other order), so bit-identical to it. Multiplying by ±1 is exact.
      */
-    private static void rotateNormal(float[] vec, int base, int half, float[] cos, float[] sin) {
+    private static void rotateNormal(float[] vec, int base, int half, float[] cos, int cosOff, float[] sin,
+                                     int sinOff) {
         int lanes = S.length();
         for (int i = 0; i < half; i += lanes) { // pairs [i, i + lanes): elements [2i, 2i + 2·lanes)
-            FloatVector c = FloatVector.fromArray(S, cos, i);
-            FloatVector sn = FloatVector.fromArray(S, sin, i);
+            FloatVector c = FloatVector.fromArray(S, cos, cosOff + i);
+            FloatVector sn = FloatVector.fromArray(S, sin, sinOff + i);
             int e = base + 2 * i;
             FloatVector x = FloatVector.fromArray(S, vec, e);
             x.mul(c.rearrange(PAIRS_LOW)).add(x.rearrange(SWAP).mul(sn.rearrange(PAIRS_LOW).mul(SIGNS)))
@@ -182,11 +193,12 @@ public final class Rope {
     }
 
     /** NEOX layout, vectorised: the halves as vectors, the scalar loop's products and sums in its order. */
-    private static void rotateNeox(float[] vec, int base, int half, float[] cos, float[] sin) {
+    private static void rotateNeox(float[] vec, int base, int half, float[] cos, int cosOff, float[] sin,
+                                   int sinOff) {
         int lanes = S.length();
         for (int i = 0; i < half; i += lanes) {
-            FloatVector c = FloatVector.fromArray(S, cos, i);
-            FloatVector sn = FloatVector.fromArray(S, sin, i);
+            FloatVector c = FloatVector.fromArray(S, cos, cosOff + i);
+            FloatVector sn = FloatVector.fromArray(S, sin, sinOff + i);
             FloatVector x0 = FloatVector.fromArray(S, vec, base + i);
             FloatVector x1 = FloatVector.fromArray(S, vec, base + half + i);
             x0.mul(c).sub(x1.mul(sn)).intoArray(vec, base + i);

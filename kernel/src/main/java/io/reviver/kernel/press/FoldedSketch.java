@@ -112,10 +112,7 @@ final class FoldedSketch implements KvCache.Folded {
                 if (n == 0) {
                     continue;
                 }
-                int key = (j * width + b) * 2 * hs; // the bucket's key ‖ value
-                for (int c = 0; c < hs; c++) {
-                    scratch[meanAt + c] = mean ? table[key + c] / n : table[key + c];
-                }
+                bucketMean(table, (j * width + b) * 2 * hs, n, scratch, meanAt); // the bucket's key half
                 int term = (j * width + b) * heads * tw;
                 for (int h = 0; h < heads; h++) {
                     if (dotForm != null) {
@@ -252,10 +249,7 @@ final class FoldedSketch implements KvCache.Folded {
                 if (!used) {
                     continue;
                 }
-                int value = (j * width + b) * 2 * hs + hs; // the bucket's value half
-                for (int c = 0; c < hs; c++) {
-                    scratch[meanAt + c] = mean ? table[value + c] / n : table[value + c];
-                }
+                bucketMean(table, (j * width + b) * 2 * hs + hs, n, scratch, meanAt); // the bucket's value half
                 for (int h = 0; h < heads; h++) {
                     float coef = scratch[at + h] * inv;
                     int o = outOff + h * hs;
@@ -264,6 +258,16 @@ final class FoldedSketch implements KvCache.Folded {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One half of a bucket as its row reconstructs it, into {@code out[outOff, + headSize)}: its sum over its
+     * {@code n} entries (MEAN; {@code n ≥ 1}) or as held (SIGNED).
+     */
+    private void bucketMean(float[] table, int at, int n, float[] out, int outOff) {
+        for (int c = 0; c < headSize; c++) {
+            out[outOff + c] = mean ? table[at + c] / n : table[at + c];
         }
     }
 }

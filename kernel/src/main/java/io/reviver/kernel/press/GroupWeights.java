@@ -49,12 +49,17 @@ final class GroupWeights {
             (add ? FloatVector.fromArray(S, dst, i).add(mean) : mean).intoArray(dst, i);
         }
         for (; i < n; i++) {
-            float g = 0;
-            for (int q = 0; q < kvMul; q++) {
-                g += weights[q * count + i];
-            }
-            float mean = g * invMul;
+            float mean = sum(weights, count, kvMul, i) * invMul;
             dst[i] = add ? dst[i] + mean : mean;
         }
+    }
+
+    /** {@code w[0][i] + w[1][i] + … + w[kvMul−1][i]} in head order from 0: one entry's group sum, unscaled. */
+    static float sum(float[] weights, int count, int kvMul, int i) {
+        float g = 0;
+        for (int q = 0; q < kvMul; q++) {
+            g += weights[q * count + i];
+        }
+        return g;
     }
 }

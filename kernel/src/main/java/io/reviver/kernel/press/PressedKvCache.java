@@ -295,15 +295,6 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         }
     }
 
-    /** Sum over the group's query heads of the weight of entry i (callers scale by 1/kvMul). */
-    private static float groupMean(float[] weights, int i, int count, int kvMul) {
-        float s = 0;
-        for (int g = 0; g < kvMul; g++) {
-            s += weights[g * count + i];
-        }
-        return s;
-    }
-
     @Override
     public long bytes() {
         long sum = 0;
@@ -490,7 +481,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         int best = -1;
         float bestW = 0;
         for (int i = exact; i < count; i++) {
-            float w = groupMean(weights, i, count, kvMul) / kvMul;
+            float w = GroupWeights.sum(weights, count, kvMul, i) / kvMul;
             if (w > bestW) {
                 bestW = w;
                 best = i;

@@ -38,7 +38,7 @@ class RopeTest {
                         }
                         float[] b = a.clone();
                         rope.rotate(a, 5, heads, headSize, cos, s);
-                        rope.rotateScalar(b, 5, heads, headSize, cos, s);
+                        rope.rotateScalar(b, 5, heads, headSize, cos, 0, s, 0);
                         for (int i = 0; i < a.length; i++) {
                             assertEquals(Float.floatToRawIntBits(b[i]), Float.floatToRawIntBits(a[i]), layout + " hs="
                                 + headSize + " ropeDim=" + ropeDim + " position=" + position + " element " + i);
