@@ -33,7 +33,8 @@ import java.util.function.Function;
  * then on a seeded random-weight Q8_0 model generated in memory (Llama-3.2-1B shapes by default; smaller with
  * {@code quick}):
  * <ul>
- *   <li>decode B=1: weight bytes read per token / time, as a fraction of the bandwidth peak;</li>
+ *   <li>decode B=1: weight bytes read per token / time, as a fraction of the bandwidth peak; beside it, the Q8_0
+ *       mat-vec kernel's one-thread rate on a cache-resident matrix and from memory (what bounds that ratio);</li>
  *   <li>prefill of a P-token prompt: matmul + attention FLOPs / time, as a fraction of the FMA peak;</li>
  *   <li>batched decode aggregate tokens/s at B = 1, 2, 4, 8, 16 and the ratio to B = 1;</li>
  *   <li>sequences admitted per GiB of KV budget per press and budget, vs the full cache (the admission figure
@@ -151,6 +152,7 @@ public final class EngineBench {
                 + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);
             json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
                 + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep, gbs, gbs / mem));
+            matVecCeiling(json, m.weights().output(), c.dim(), threads, mem);
             // prefill, twice: the first run (after a 64-token warm-up) still pays for compilation and first-touch
             // allocation; the second is what an executor sees from its second document on, and is the figure
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
@@ -280,6 +282,43 @@ public final class EngineBench {
             }
         }
         return json.toString();
+    }
+
+    /** Rows of the cache-resident matrix in {@link #matVecCeiling}: 128 × 2,048 Q8_0 is 278 KB, inside one L2. */
+    private static final int CEILING_ROWS = 128;
+
+    /**
+     * What the decode B=1 ratio is up against: the engine's own Q8_0 mat-vec on one thread, on a matrix small enough to
+     * stay in that core's cache (no memory traffic once warm) and on the model's output matrix (read from memory when
+     * it is larger than the caches, as Llama-3.2-1B's 279 MB is), both with the model's input width {@code cols}. When the two rates are close, the kernel's arithmetic, not
+     * memory, limits a core, and {@code threads} × the in-cache rate bounds the decode rate from above (the threads
+     * split a product's rows). Logged and recorded as {@code "matvec_kernel"}.
+     */
+    private void matVecCeiling(StringBuilder json, QuantizedMatrix fromMemory, int cols, int threads, double mem) {
+        QuantizedMatrix inCache = MatmulBench.randomMatrix(GgmlType.Q8_0, CEILING_ROWS, cols, 29);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = (float) Math.sin(0.37 * i);
+        }
+        float[] out = new float[Math.max(CEILING_ROWS, fromMemory.rows())];
+        try (JavaTensorOps one = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR)) {
+            one.prepare(inCache);
+            one.prepare(fromMemory);
+            double cacheGbs = inCache.data().capacity() / MatmulBench.timePerCall(() -> one.matmul(inCache, x, 1, out),
+                0.3, 0.8) / 1e9;
+            double memoryGbs = fromMemory.data().capacity() / MatmulBench.timePerCall(
+                () -> one.matmul(fromMemory, x, 1, out), 0.3, 0.8) / 1e9;
+            double ceiling = threads * cacheGbs;
+            log.printf(Locale.ROOT, "Q8_0 mat-vec on one thread: %.2f GB/s on a cache-resident %d x %d matrix, %.2f "
+                + "GB/s on the %d x %d output matrix (%.1f MB); %d threads x the in-cache rate = %.2f GB/s = %.1f%% of "
+                + "the bandwidth peak bounds decode B=1%n", cacheGbs, CEILING_ROWS, cols, memoryGbs,
+                fromMemory.rows(), fromMemory.cols(), fromMemory.data().capacity() / 1e6, threads, ceiling,
+                100 * ceiling / mem);
+            json.append(String.format(Locale.ROOT, "  \"matvec_kernel\": {\"one_thread_in_cache_gbs\": %.3f, "
+                + "\"in_cache_bytes\": %d, \"one_thread_output_matrix_gbs\": %.3f, \"output_matrix_bytes\": %d, "
+                + "\"threads_times_in_cache_gbs\": %.3f, \"fraction_of_memory_peak\": %.4f},%n", cacheGbs,
+                inCache.data().capacity(), memoryGbs, fromMemory.data().capacity(), ceiling, ceiling / mem));
+        }
     }
 
     /**
