@@ -74,10 +74,10 @@ import org.apache.logging.log4j.Logger;
  * to 1 MiB (within noise). Activations quantised to int8 per block, multiplied as int16 (llama.cpp's scheme for
  * Q8_0), ran the mat-vec about 1.2× faster in a harness; not adopted: a first int8 form of the 4-row kernel ran at
  * 10–14 GFLOP/s against the float one's 42 (not pursued further), and with int8 only on the mat-vec a sequence's
- * results would depend on how many sequences share its step. A quant layout unpacked by shifts from one 32-byte
- * load (instead of 4 sign-extending 8-byte loads) ran the mat-vec 25% faster from L2 but left the decode of a
- * 1B-shaped model within noise (15.2 against 15.4 tokens/s), and so did row chunks taken dynamically by the
- * threads instead of one fixed range each.
+ * results would depend on how many sequences share its step. Row chunks taken dynamically by the threads instead
+ * of one fixed range each left the decode of a 1B-shaped model within noise. (The quant layout unpacked by shifts,
+ * {@link #Q8_BYTE_GROUPS}, was first measured within noise there too, 15.2 against 15.4 tokens/s; longer runs in
+ * alternation later showed the 6% it is now kept for.)
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
@@ -476,8 +476,9 @@ public final class JavaTensorOps implements TensorOps {
             for (int k = 0; k < blocks; k++) {
                 int blk = r * blocks + k;
                 FloatVector dv = FloatVector.broadcast(F, d[blk]);
-                for (int j = 0; j < 32; j += lanes) {
-                    q8Lanes(q, blk * 32 + j).mul(dv).intoArray(wp, base + 2 * (k * 32 + j));
+                IntVector v = q8Block(q, blk * 32);
+                for (int g = 0; g < Q8_GROUPS; g++) {
+                    q8Group(v, q, blk * 32, g).mul(dv).intoArray(wp, base + 2 * (k * 32 + g * lanes));
                 }
             }
         }
@@ -636,6 +637,37 @@ public final class JavaTensorOps implements TensorOps {
         return (FloatVector) ByteVector.fromArray(B, q, p).convertShape(VectorOperators.B2F, F, 0);
     }
 
+    /**
+     * Whether the packed Q8_0 copy stores each block's quants in lane-group byte order (see
+     * {@link QuantizedMatrix#q8Packed}): when the float vector has 8 lanes. The kernels then load a block once, as 8
+     * int lanes, and take its 4 lane groups apart with shifts ({@link #q8Group}) instead of 4 sign-extending 8-byte
+     * loads. Same floats, same arithmetic, so results are bit-identical either way. On this machine (AMD EPYC, AVX2,
+     * 2 threads, JDK 17) the products of a 1B-shaped model's decode step went from 59.5 to 55.0 ms and the step
+     * from 62.3–62.8 to 59.1–59.2 ms (ad-hoc harnesses, 15 s runs in alternation); on one thread the mat-vec ran at
+     * the same rate (12.5 GB/s) from a cache-resident matrix as from memory, so its arithmetic, not memory, was
+     * the limit.
+     */
+    static final boolean Q8_BYTE_GROUPS = F.length() == 8;
+    /** One packed Q8_0 block (32 bytes) when {@link #Q8_BYTE_GROUPS}. */
+    private static final VectorSpecies<Byte> B_BLOCK = VectorSpecies.of(byte.class, F.vectorShape());
+
+    /** The packed Q8_0 block at {@code q[p]} as int lanes when {@link #Q8_BYTE_GROUPS}, else null (unused). */
+    private static IntVector q8Block(byte[] q, int p) {
+        return Q8_BYTE_GROUPS ? ByteVector.fromArray(B_BLOCK, q, p).reinterpretAsInts() : null;
+    }
+
+    /**
+     * Lane group {@code g} (columns {@code g·lanes ..}) of the packed Q8_0 block at {@code q[p]} as float lanes: from
+     * {@code v} = {@link #q8Block}{@code (q, p)} by shifts when {@link #Q8_BYTE_GROUPS}, else loaded from {@code q}.
+     */
+    private static FloatVector q8Group(IntVector v, byte[] q, int p, int g) {
+        if (Q8_BYTE_GROUPS) {
+            IntVector top = g == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * g);
+            return (FloatVector) top.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+        }
+        return q8Lanes(q, p + g * F.length());
+    }
+
     /** Lane groups per 32-column block on the packed Q8_0 path: 4 (8 float lanes) or 2 (16 lanes). */
     private static final int Q8_GROUPS = 32 / F.length();
 
@@ -654,11 +686,12 @@ public final class JavaTensorOps implements TensorOps {
         for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = k * 32;
-            FloatVector s = q8Lanes(q, p).mul(FloatVector.fromArray(F, x, c));
-            FloatVector t = q8Lanes(q, p + lanes).mul(FloatVector.fromArray(F, x, c + lanes));
+            IntVector v = q8Block(q, p);
+            FloatVector s = q8Group(v, q, p, 0).mul(FloatVector.fromArray(F, x, c));
+            FloatVector t = q8Group(v, q, p, 1).mul(FloatVector.fromArray(F, x, c + lanes));
             if (Q8_GROUPS == 4) {
-                s = q8Lanes(q, p + 2 * lanes).fma(FloatVector.fromArray(F, x, c + 2 * lanes), s);
-                t = q8Lanes(q, p + 3 * lanes).fma(FloatVector.fromArray(F, x, c + 3 * lanes), t);
+                s = q8Group(v, q, p, 2).fma(FloatVector.fromArray(F, x, c + 2 * lanes), s);
+                t = q8Group(v, q, p, 3).fma(FloatVector.fromArray(F, x, c + 3 * lanes), t);
             }
             acc = s.add(t).fma(FloatVector.broadcast(F, d[blk + k]), acc);
         }
@@ -676,11 +709,12 @@ public final class JavaTensorOps implements TensorOps {
         for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;
-            FloatVector s = q8Lanes(q, p).mul(FloatVector.fromArray(F, x, c));
-            FloatVector t = q8Lanes(q, p + lanes).mul(FloatVector.fromArray(F, x, c + step));
+            IntVector v = q8Block(q, p);
+            FloatVector s = q8Group(v, q, p, 0).mul(FloatVector.fromArray(F, x, c));
+            FloatVector t = q8Group(v, q, p, 1).mul(FloatVector.fromArray(F, x, c + step));
             if (Q8_GROUPS == 4) {
-                s = q8Lanes(q, p + 2 * lanes).fma(FloatVector.fromArray(F, x, c + 2 * step), s);
-                t = q8Lanes(q, p + 3 * lanes).fma(FloatVector.fromArray(F, x, c + 3 * step), t);
+                s = q8Group(v, q, p, 2).fma(FloatVector.fromArray(F, x, c + 2 * step), s);
+                t = q8Group(v, q, p, 3).fma(FloatVector.fromArray(F, x, c + 3 * step), t);
             }
             acc = s.add(t).fma(FloatVector.broadcast(F, d[blk + k]), acc);
         }
@@ -696,15 +730,16 @@ public final class JavaTensorOps implements TensorOps {
         for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;
-            FloatVector w0 = q8Lanes(q, p);
-            FloatVector w1 = q8Lanes(q, p + lanes);
+            IntVector v = q8Block(q, p);
+            FloatVector w0 = q8Group(v, q, p, 0);
+            FloatVector w1 = q8Group(v, q, p, 1);
             FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, c));
             FloatVector t0 = w1.mul(FloatVector.fromArray(F, x, c + step));
             FloatVector s1 = w0.mul(FloatVector.fromArray(F, x, c + lanes));
             FloatVector t1 = w1.mul(FloatVector.fromArray(F, x, c + step + lanes));
             if (Q8_GROUPS == 4) {
-                FloatVector w2 = q8Lanes(q, p + 2 * lanes);
-                FloatVector w3 = q8Lanes(q, p + 3 * lanes);
+                FloatVector w2 = q8Group(v, q, p, 2);
+                FloatVector w3 = q8Group(v, q, p, 3);
                 s0 = w2.fma(FloatVector.fromArray(F, x, c + 2 * step), s0);
                 t0 = w3.fma(FloatVector.fromArray(F, x, c + 3 * step), t0);
                 s1 = w2.fma(FloatVector.fromArray(F, x, c + 2 * step + lanes), s1);
@@ -733,8 +768,9 @@ public final class JavaTensorOps implements TensorOps {
         for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;
-            FloatVector w0 = q8Lanes(q, p);
-            FloatVector w1 = q8Lanes(q, p + lanes);
+            IntVector v = q8Block(q, p);
+            FloatVector w0 = q8Group(v, q, p, 0);
+            FloatVector w1 = q8Group(v, q, p, 1);
             FloatVector s0 = w0.mul(FloatVector.fromArray(F, x, c));
             FloatVector t0 = w1.mul(FloatVector.fromArray(F, x, c + step));
             FloatVector s1 = w0.mul(FloatVector.fromArray(F, x, c + lanes));
@@ -744,8 +780,8 @@ public final class JavaTensorOps implements TensorOps {
             FloatVector s3 = w0.mul(FloatVector.fromArray(F, x, c + 3 * lanes));
             FloatVector t3 = w1.mul(FloatVector.fromArray(F, x, c + step + 3 * lanes));
             if (Q8_GROUPS == 4) {
-                FloatVector w2 = q8Lanes(q, p + 2 * lanes);
-                FloatVector w3 = q8Lanes(q, p + 3 * lanes);
+                FloatVector w2 = q8Group(v, q, p, 2);
+                FloatVector w3 = q8Group(v, q, p, 3);
                 int e = c + 2 * step;
                 int f = c + 3 * step;
                 s0 = w2.fma(FloatVector.fromArray(F, x, e), s0);

@@ -90,9 +90,12 @@ public final class QuantizedMatrix {
     }
 
     /**
-     * A Q8_0 matrix's blocks repacked into heap arrays, built on the first call and kept: quants (rows, cols)
-     * row-major as int8, and each block's fp16 scale widened (exactly) to float32, (rows, cols / 32) row-major.
-     * Element (r, c) equals {@code quants[r·cols + c] · scales[r·cols/32 + c/32]}.
+     * A Q8_0 matrix's blocks repacked into heap arrays, built on the first call and kept: int8 quants, 32 bytes per
+     * block, blocks in row-major (row, block) order, and each block's fp16 scale widened (exactly) to float32,
+     * (rows, cols / 32) row-major. Within a block the byte order is {@link JavaTensorOps#Q8_BYTE_GROUPS}' choice:
+     * either the columns in order (element (r, c) is {@code quants[r·cols + c] · scales[r·cols/32 + c/32]}), or, when
+     * it is true, byte {@code 4i + j} of a block holds column {@code 8j + i} (i &lt; 8, j &lt; 4), so that one 32-byte
+     * load read as 8 int lanes holds columns {@code 8j .. 8j + 7} in byte j of its lanes.
      *
      * @return the packed copy, or null if the type is not Q8_0 or {@code rows · cols} does not fit one Java array
      */
@@ -109,7 +112,13 @@ public final class QuantizedMatrix {
                 ByteBuffer b = data;
                 for (int k = 0; k < blocks; k++) {
                     scales[k] = JavaTensorOps.halfToFloat(b.getShort(34 * k) & 0xFFFF);
-                    b.get(34 * k + 2, quants, 32 * k, 32);
+                    if (JavaTensorOps.Q8_BYTE_GROUPS) {
+                        for (int c = 0; c < 32; c++) {
+                            quants[32 * k + 4 * (c & 7) + (c >> 3)] = b.get(34 * k + 2 + c);
+                        }
+                    } else {
+                        b.get(34 * k + 2, quants, 32 * k, 32);
+                    }
                 }
                 packed = new Q8Packed(quants, scales);
                 LOG.debug("packed Q8_0 tensor {} ({} x {}) into {} MiB of heap", name, rows, cols,
@@ -122,7 +131,7 @@ public final class QuantizedMatrix {
     /**
      * A Q8_0 matrix on the heap.
      *
-     * @param quants int8 quants, (rows, cols) row-major
+     * @param quants int8 quants, (rows, cols / 32, 32): 32 bytes per block in the order {@link #q8Packed} describes
      * @param scales block scales as float32, (rows, cols / 32) row-major
      */
     record Q8Packed(byte[] quants, float[] scales) {
