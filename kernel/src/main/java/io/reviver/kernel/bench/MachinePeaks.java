@@ -8,9 +8,7 @@ import java.util.concurrent.Executors;
 /**
  * This machine's measured limits, for reporting achieved work as a fraction of them: memory read bandwidth (a
  * vectorised sum over a 128 MiB array) and FMA throughput (register-resident vector FMA loops), each the best of a
- * few repetitions on {@code threads} threads. The same probes as {@code reviver bench}; 0.8–0.9 s in a fresh JVM
- * on this machine, 0.3 s after that (a fresh JVM took 3.3–3.6 s before the probes' warm-up became many short
- * calls).
+ * few repetitions on {@code threads} threads. The same probes as {@code reviver bench}; about one second in all.
  *
  * @param bandwidthGbs memory read bandwidth, GB/s
  * @param fmaGflops    FMA throughput, GFLOP/s (an FMA counts as 2 FLOPs)

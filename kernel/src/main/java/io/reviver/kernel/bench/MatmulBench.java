@@ -148,13 +148,6 @@ public final class MatmulBench {
         for (int i = 0; i < big.length; i++) {
             big[i] = i & 1023;
         }
-        float warm = 0;
-        for (int i = 0; i < 400; i++) {
-            warm += sum(big, i << 12, (i + 1) << 12); // compiled before timing (as in fmaPeak)
-        }
-        if (warm == -1f) {
-            LOG.debug("unreachable, keeps the warm-up live");
-        }
         double best = 0;
         for (int rep = 0; rep < 8; rep++) {
             long t0 = System.nanoTime();
@@ -192,18 +185,10 @@ public final class MatmulBench {
         return s;
     }
 
-    /**
-     * GFLOP/s of {@code threads} concurrent register-resident FMA loops (8 independent accumulators each).
-     *
-     * <p>The warm-up is many short calls, not one long one: a single long first call runs until C2 compiles the
-     * loop on-stack, and that compiled loop keeps its vectors boxed (JDK 17), so a cold probe spent 2.5 s there
-     * instead of 0.2 s (measured on this machine, one thread; short calls get the normal compile).
-     */
+    /** GFLOP/s of {@code threads} concurrent register-resident FMA loops (8 independent accumulators each). */
     static double fmaPeak(ExecutorService pool, int threads) throws Exception {
         long iters = 50_000_000L;
-        for (int i = 0; i < 400; i++) {
-            fmaLoop(2_500); // warm-up and JIT
-        }
+        fmaLoop(iters / 50); // warm-up and JIT
         double best = 0;
         for (int rep = 0; rep < 3; rep++) {
             long t0 = System.nanoTime();
