@@ -288,11 +288,12 @@ public final class EngineBench {
     private static final int CEILING_ROWS = 128;
 
     /**
-     * What the decode B=1 ratio is up against: the engine's own Q8_0 mat-vec on one thread, on a matrix small enough to
-     * stay in that core's cache (no memory traffic once warm) and on the model's output matrix (read from memory when
-     * it is larger than the caches, as Llama-3.2-1B's 279 MB is), both with the model's input width {@code cols}. When the two rates are close, the kernel's arithmetic, not
-     * memory, limits a core, and {@code threads} × the in-cache rate bounds the decode rate from above (the threads
-     * split a product's rows). Logged and recorded as {@code "matvec_kernel"}.
+     * What the decode B=1 ratio is up against: the engine's own Q8_0 mat-vec on one thread, on a matrix small enough
+     * to stay in that core's cache (no memory traffic once warm) and on the model's output matrix (read from memory
+     * when it is larger than the caches, as Llama-3.2-1B's 279 MB is), both with the model's input width
+     * {@code cols}. When the two rates are close, the kernel's arithmetic, not memory, limits a core, and
+     * {@code threads} × the in-cache rate bounds the decode rate from above (the threads split a product's rows).
+     * Logged and recorded as {@code "matvec_kernel"}.
      */
     private void matVecCeiling(StringBuilder json, QuantizedMatrix fromMemory, int cols, int threads, double mem) {
         QuantizedMatrix inCache = MatmulBench.randomMatrix(GgmlType.Q8_0, CEILING_ROWS, cols, 29);

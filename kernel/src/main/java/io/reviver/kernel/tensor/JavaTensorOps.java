@@ -77,7 +77,7 @@ import org.apache.logging.log4j.Logger;
  * results would depend on how many sequences share its step. Row chunks taken dynamically by the threads instead
  * of one fixed range each left the decode of a 1B-shaped model within noise. (The quant layout unpacked by shifts,
  * {@link #Q8_BYTE_GROUPS}, was first measured within noise there too, 15.2 against 15.4 tokens/s; longer runs in
- * alternation later showed the 6% it is now kept for.)
+ * alternation later showed the 4–7% it is now kept for.)
  *
  * <p>Threads: the calling thread computes one range and a fixed pool of {@code threads − 1} daemon workers
  * (named {@code reviver-tensor-*}), created in the constructor and shut down by {@link #close()}, computes the
@@ -642,10 +642,10 @@ public final class JavaTensorOps implements TensorOps {
      * {@link QuantizedMatrix#q8Packed}): when the float vector has 8 lanes. The kernels then load a block once, as 8
      * int lanes, and take its 4 lane groups apart with shifts ({@link #q8Group}) instead of 4 sign-extending 8-byte
      * loads. Same floats, same arithmetic, so results are bit-identical either way. On this machine (AMD EPYC, AVX2,
-     * 2 threads, JDK 17) the products of a 1B-shaped model's decode step went from 59.5 to 55.0 ms and the step
-     * from 62.3–62.8 to 59.1–59.2 ms (ad-hoc harnesses, 15 s runs in alternation); on one thread the mat-vec ran at
-     * the same rate (12.5 GB/s) from a cache-resident matrix as from memory, so its arithmetic, not memory, was
-     * the limit.
+     * 2 threads, JDK 17), in a 1B-shaped model, a decode step's weight products went from 59.5 to 55.3–56.0 ms, the
+     * decode step from 61.9–62.2 to 59.4–60.2 ms and a B=8 step from 237 to 225 ms (ad-hoc harnesses, 12–15 s runs
+     * in alternation); on one thread the mat-vec had run at the same rate (12.5 GB/s) from a cache-resident matrix
+     * as from memory, so its arithmetic, not memory, was the limit.
      */
     static final boolean Q8_BYTE_GROUPS = F.length() == 8;
     /** One packed Q8_0 block (32 bytes) when {@link #Q8_BYTE_GROUPS}. */

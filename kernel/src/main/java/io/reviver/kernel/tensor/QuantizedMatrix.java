@@ -110,11 +110,13 @@ public final class QuantizedMatrix {
                 byte[] quants = new byte[rows * cols];
                 float[] scales = new float[blocks];
                 ByteBuffer b = data;
+                byte[] block = new byte[32]; // one block's quants in column order
                 for (int k = 0; k < blocks; k++) {
                     scales[k] = JavaTensorOps.halfToFloat(b.getShort(34 * k) & 0xFFFF);
                     if (JavaTensorOps.Q8_BYTE_GROUPS) {
+                        b.get(34 * k + 2, block, 0, 32);
                         for (int c = 0; c < 32; c++) {
-                            quants[32 * k + 4 * (c & 7) + (c >> 3)] = b.get(34 * k + 2 + c);
+                            quants[32 * k + 4 * (c & 7) + (c >> 3)] = block[c];
                         }
                     } else {
                         b.get(34 * k + 2, quants, 32 * k, 32);
