@@ -9,11 +9,11 @@ import java.util.concurrent.Executors;
  * This machine's measured limits, for reporting achieved work as a fraction of them: memory read bandwidth (a
  * vectorised sum over a 128 MiB array) and FMA throughput (register-resident vector FMA loops), each the best of a
  * few repetitions on {@code threads} threads. The same probes as {@code reviver bench}: 3.3–3.6 s in a fresh JVM on
- * this machine (1 or 2 threads), 0.3 s after that. Most of a cold probe is the FMA loop's single long warm-up call,
- * which runs in on-stack-compiled code with boxed vectors until C2 compiles the method. A warm-up of many short
- * calls brought the cold probe to 0.8–0.9 s, but then, in about half of the Spark job's runs, C2 later compiled
- * the attention softmax's normalising store as a call to the Vector API's Java fallback (engine prefill 4.0
- * against 5.3 thousand tokens/s), so it was not kept.
+ * this machine (1 or 2 threads), 0.3 s after that. Most of a cold probe (2.5 s) is the FMA loop's single long
+ * warm-up call, which a JFR profile shows running the Vector API's Java fallback, not vector code. A warm-up of
+ * many short calls brought the cold probe to 0.8–0.9 s, but then, in about half of the Spark job's runs, C2 later
+ * compiled the attention softmax's normalising store as a call to that fallback (engine prefill 4.0 against 5.3
+ * thousand tokens/s), so it was not kept.
  *
  * @param bandwidthGbs memory read bandwidth, GB/s
  * @param fmaGflops    FMA throughput, GFLOP/s (an FMA counts as 2 FLOPs)
