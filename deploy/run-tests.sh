@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project (unit, equivalence, golden end-to-end, torch reference, OpenCL on PoCL, Spark with
 # real S3/HDFS/cluster), then the engine benchmark on its small setting (a smoke run: figures are written to
-# target/ci-bench, never asserted as timings).
+# target/ci-bench, never asserted as timings; deploy/check-bench.py checks that both JSON files parse and hold every
+# section).
 # Installs what the tests need first, idempotently: Debian's python3-torch (independent reference),
 # python3-numpy, python3-regex, OpenBLAS and the PoCL OpenCL runtime; Node.js packages for the tokenizer check
 # are fetched by the test setup itself (see model-store/src/test/node).
@@ -11,4 +12,4 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 mvn -B -ntp verify "$@"
 ./reviver bench --quick --prefill 256 --seconds 0.3 --documents 2 --repeats 1 --out target/ci-bench
-test -s target/ci-bench/bench.json && test -s target/ci-bench/attention-bench.json
+python3 deploy/check-bench.py target/ci-bench # the JSON's shape, never its timings

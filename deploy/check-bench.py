@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Checks the shape of `reviver bench` output (never its timings): both JSON files parse, and bench.json holds
+every section the engine page and the Spark report read, each with its ratio fields. Usage: check-bench.py DIR"""
+import json
+import os
+import sys
+
+
+def fail(msg):
+    sys.exit("check-bench: " + msg)
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: {e}")
+
+
+def need(obj, keys, where):
+    for k in keys:
+        if k not in obj:
+            fail(f"{where}: missing '{k}'")
+        v = obj[k]
+        if isinstance(v, (int, float)) and not (v == v and abs(v) != float("inf")):
+            fail(f"{where}.{k}: not a finite number ({v})")
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: check-bench.py DIR")
+    out = sys.argv[1]
+    bench = load(os.path.join(out, "bench.json"))
+    load(os.path.join(out, "attention-bench.json"))
+    need(bench, ["engine", "end_to_end"], "bench.json")
+    e = bench["engine"]
+    need(e, ["memory_peak_gbs", "fma_peak_gflops", "decode_b1", "matvec_kernel", "prefill", "batched_decode",
+             "sequences_per_gib", "decode_step_vs_full_b1"], "engine")
+    need(e["decode_b1"], ["tokens_per_s", "weight_gbs", "fraction_of_memory_peak"], "engine.decode_b1")
+    need(e["matvec_kernel"], ["one_thread_in_cache_gbs", "one_thread_output_matrix_gbs",
+                              "threads_times_in_cache_gbs", "fraction_of_memory_peak"], "engine.matvec_kernel")
+    need(e["prefill"], ["gflops", "fraction_of_fma_peak"], "engine.prefill")
+    if not e["batched_decode"]:
+        fail("engine.batched_decode: empty")
+    for row in e["batched_decode"]:
+        need(row, ["batch", "tokens_per_s", "over_b1"], "engine.batched_decode[]")
+    runs = bench["end_to_end"].get("runs")
+    if not runs:
+        fail("end_to_end.runs: missing or empty")
+    for row in runs:
+        need(row, ["press", "budget", "documents_per_hour"], "end_to_end.runs[]")
+    print(f"check-bench: {out} holds every section ({len(e['batched_decode'])} batch sizes, {len(runs)} "
+          f"end-to-end configurations)")
+
+
+main()
