@@ -8,14 +8,9 @@ import io.reviver.kernel.press.KeyRotation;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressContext;
 import io.reviver.kernel.tensor.TensorOps;
-import java.util.ArrayList;
+import io.reviver.kernel.tensor.WorkerTeam;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A Llama-family decoder ready to run: configuration, weights, the weight-product backend and the attention
@@ -41,14 +36,17 @@ public final class LlamaModel implements AutoCloseable {
     private static final int TRANSPOSE_BLOCK = 16;
     private final AttentionBackend[] backends; // (nKvHeads) or null: the built-in loops
     private final int attentionThreads;
-    private final ExecutorService attentionPool; // null when attentionThreads == 1
+    /** Runs attention over KV heads; null when attentionThreads == 1. Either the ops' own team or {@code ownTeam}. */
+    private final WorkerTeam attentionTeam;
+    private final WorkerTeam ownTeam; // made here (and closed by close()) when the ops have no team of that size
 
     /**
      * @param config           validated configuration
      * @param weights          weights checked against config
      * @param ops              weight-product backend (not closed by this model)
      * @param elementOps       element-wise helpers for attention and norms (vector or scalar)
-     * @param attentionThreads threads for attention over KV heads, ≥ 1 (1 = the calling thread)
+     * @param attentionThreads threads for attention over KV heads including the calling thread, ≥ 1; when the
+     *                         ops' {@link TensorOps#workerTeam() team} has this size, attention runs on it
      */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, TensorOps ops, ElementOps elementOps,
                       int attentionThreads) {
@@ -77,15 +75,17 @@ public final class LlamaModel implements AutoCloseable {
         this.attentionThreads = attentionThreads;
         this.rope = new Rope(config, weights.ropeFreqs());
         this.keyRotation = new TabulatedRotation();
-        if (attentionThreads > 1) {
-            AtomicInteger counter = new AtomicInteger();
-            this.attentionPool = Executors.newFixedThreadPool(attentionThreads, r -> {
-                Thread t = new Thread(r, "reviver-attention-" + counter.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            });
+        WorkerTeam shared = ops.workerTeam();
+        if (attentionThreads == 1) {
+            this.attentionTeam = null;
+            this.ownTeam = null;
+        } else if (shared != null && shared.size() == attentionThreads) {
+            this.attentionTeam = shared;
+            this.ownTeam = null;
         } else {
-            this.attentionPool = null;
+            // a second set of threads beside the ops' own: it parks at once, so it never spins while they work
+            this.ownTeam = new WorkerTeam("reviver-attention", attentionThreads, 0);
+            this.attentionTeam = ownTeam;
         }
     }
 
@@ -447,31 +447,19 @@ public final class LlamaModel implements AutoCloseable {
      */
     private void attention(State s, int layer) {
         int nKvHeads = config.nKvHeads();
-        if (attentionPool == null || nKvHeads == 1) {
+        if (attentionTeam == null || nKvHeads == 1) {
             for (int g = 0; g < nKvHeads; g++) {
                 attendSegments(s, layer, g);
             }
             return;
         }
-        List<Future<?>> futures = new ArrayList<>(nKvHeads);
-        for (int g = 0; g < nKvHeads; g++) {
-            final int kvHead = g;
-            futures.add(attentionPool.submit(() -> attendSegments(s, layer, kvHead)));
-        }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during attention", e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IllegalStateException("attention task failed", cause);
+        // part p takes KV heads p, p + parts, …: heads cost the same, and each runs on one thread at a time
+        int parts = Math.min(attentionTeam.size(), nKvHeads);
+        attentionTeam.run(parts, p -> {
+            for (int g = p; g < nKvHeads; g += parts) {
+                attendSegments(s, layer, g);
             }
-        }
+        });
     }
 
     /**
@@ -706,11 +694,11 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** Stops the attention threads. Does not close the TensorOps or the model file. */
+    /** Stops the attention threads this model made (not the ops' team). Does not close the TensorOps or the model file. */
     @Override
     public void close() {
-        if (attentionPool != null) {
-            attentionPool.shutdownNow();
+        if (ownTeam != null) {
+            ownTeam.close();
         }
         if (backends != null) {
             for (AttentionBackend b : backends) {

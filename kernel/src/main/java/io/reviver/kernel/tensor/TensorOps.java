@@ -52,6 +52,15 @@ public interface TensorOps extends AutoCloseable {
     /** Dequantises row {@code row} of {@code w} into {@code out[off, off + cols)} (embedding look-up). */
     void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off);
 
+    /**
+     * The threads this backend computes products on, for a caller that runs its own parallel work (the model's
+     * attention over KV heads) between products: sharing them keeps two sets of threads from competing for the
+     * cores. Null (the default) when the backend has no such team; the caller then makes its own.
+     */
+    default WorkerTeam workerTeam() {
+        return null;
+    }
+
     /** Releases threads and device resources. */
     @Override
     void close();
