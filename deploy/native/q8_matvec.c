@@ -10,8 +10,8 @@
  *                  activations; per block a scaled add into one 8-lane accumulator.
  *   int8-madd    : activations quantised to int8 per 32-column block (as llama.cpp does for Q8_0 x Q8_0): the
  *                  32 byte products summed with vpmaddubsw / vpmaddwd (AVX2), one convert and one FMA per block.
- *   read         : no arithmetic beyond summing the same bytes as 32-bit integers (8 accumulators): the rate at
- *                  which these cores stream the matrix.
+ *   read         : no arithmetic beyond summing the same quants as 32-bit integers (8 accumulators) and the
+ *                  scales as floats: the rate at which these cores stream the matrix.
  * Each is timed over whole passes (best of `passes`), rows split statically over OpenMP threads.
  * Output: one JSON object per line {kernel, threads, rows, bytes, gbPerS, nsPerBlock}.
  */
@@ -90,9 +90,11 @@ static float row_read(const int8_t *q, const float *d) {
             a[i] = _mm256_add_epi32(a[i], _mm256_loadu_si256((const __m256i *) (q + (k + i) * 32)));
         }
     }
-    __m256i s = a[0];
-    for (int i = 1; i < 8; i++) s = _mm256_add_epi32(s, a[i]);
-    return (float) _mm256_extract_epi32(s, 0) + d[0];
+    __m256 s = _mm256_setzero_ps(); /* the scales too, so that every byte counted is read */
+    for (int k = 0; k < BLOCKS; k += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(d + k));
+    __m256i t = a[0];
+    for (int i = 1; i < 8; i++) t = _mm256_add_epi32(t, a[i]);
+    return (float) _mm256_extract_epi32(t, 0) + hsum(s);
 }
 
 int main(int argc, char **argv) {
