@@ -17,7 +17,8 @@ import java.util.function.IntConsumer;
  * trip on this machine (AMD EPYC, 2 cores, JDK 17, measured with an empty task), more when the worker then starts
  * late and its half of the rows finishes after the caller's. Here a worker that has just finished a part watches for
  * the next job for up to {@code spinNanos} before it parks, so back-to-back products hand over through one volatile
- * write. Spinning is only worth it when every team thread can have a core: callers pass {@code spinNanos = 0}
+ * write; the caller, once its own part is done, likewise watches up to {@code spinNanos} for the others to finish,
+ * then parks until the last one does. Spinning is only worth it when every team thread can have a core: callers pass {@code spinNanos = 0}
  * otherwise (see {@link #defaultSpinNanos}), and the team then parks and unparks like a pool.
  *
  * <p>The caller, once its own part is done, also runs every part no worker has taken yet (a worker still waking
@@ -61,6 +62,8 @@ public final class WorkerTeam implements AutoCloseable {
         final AtomicIntegerArray claimed; // (parts): 1 once a thread has taken the part
         final AtomicInteger remaining;
         final AtomicReference<Throwable> failure = new AtomicReference<>();
+        /** The caller, once it has stopped spinning and may park; the last part to finish unparks it. */
+        volatile Thread waiter;
 
         Job(long id, IntConsumer body, int parts) {
             this.id = id;
@@ -81,7 +84,12 @@ public final class WorkerTeam implements AutoCloseable {
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
-            remaining.decrementAndGet();
+            if (remaining.decrementAndGet() == 0) {
+                Thread w = waiter;
+                if (w != null) {
+                    LockSupport.unpark(w);
+                }
+            }
         }
     }
 
@@ -164,11 +172,15 @@ public final class WorkerTeam implements AutoCloseable {
                 }
             }
             long start = System.nanoTime();
-            while (j.remaining.get() > 0) {
-                if (System.nanoTime() - start < spinNanos) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield(); // a descheduled worker may need this core
+            while (j.remaining.get() > 0 && System.nanoTime() - start < spinNanos) {
+                Thread.onSpinWait();
+            }
+            if (j.remaining.get() > 0) {
+                // park until the last part finishes: it reads waiter after its decrement, we re-read remaining
+                // after setting waiter, so one of the two sees the other (the timeout is only a safety net)
+                j.waiter = Thread.currentThread();
+                while (j.remaining.get() > 0) {
+                    LockSupport.parkNanos(this, 1_000_000);
                 }
             }
             current = new Job(j.id, null, 0);
