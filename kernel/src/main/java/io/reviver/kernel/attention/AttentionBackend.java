@@ -5,8 +5,10 @@ package io.reviver.kernel.attention;
  * compression and a compute backend. {@link JavaAttentionBackend} is the reference (and test oracle);
  * {@code io.reviver.kernel.opencl.OpenClAttentionBackend} runs the same ops as OpenCL kernels.
  *
- * <p>Instances are <b>not thread-safe</b>: use one per thread (or a pool). They reuse internal buffers across
- * calls and release device resources in {@link #close()}. Every op validates its arguments and throws
+ * <p>Instances are <b>not thread-safe</b>: use one per thread (or a pool), or hold the instance's monitor around
+ * each call, as {@code LlamaModel} and {@code CountSketch} do (one instance per KV head serves every sequence of a
+ * model, and sequences may run forward passes concurrently). They reuse internal buffers across calls and release
+ * device resources in {@link #close()}. Every op validates its arguments and throws
  * {@link IllegalArgumentException} naming the bad one.
  *
  * <p>Tolerances of a backend against the reference (what the equivalence tests assert):

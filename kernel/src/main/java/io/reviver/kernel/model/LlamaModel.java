@@ -654,7 +654,10 @@ public final class LlamaModel implements AutoCloseable {
             blockStart, blockLength, null);
         int[] wOff = observed == null ? null : batch.weightOffsets();
         float[] weights = observed == null ? null : new float[wOff[n]];
-        backends[kvHead].attend(batch, out, weights);
+        AttentionBackend backend = backends[kvHead];
+        synchronized (backend) { // backends are not thread-safe; concurrent forward passes share them
+            backend.attend(batch, out, weights);
+        }
         for (int t = 0; t < n; t++) {
             System.arraycopy(out, t * kvMul * hs, s.att, (row0 + t) * qDim + kvHead * kvMul * hs, kvMul * hs);
             if (observed != null) {

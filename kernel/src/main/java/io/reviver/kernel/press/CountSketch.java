@@ -221,7 +221,9 @@ public final class CountSketch implements VagueStore {
         }
         one[0] = n;
         // x and positions may be longer than n: the op reads tokens [0, n) of sketch 0
-        backend.sketchInsert(shape, table, counts, hashSeed, ZERO, one, positions, x);
+        synchronized (backend) { // a model's backend is shared by the sketches of its KV head across sequences
+            backend.sketchInsert(shape, table, counts, hashSeed, ZERO, one, positions, x);
+        }
         size += n;
     }
 
@@ -302,7 +304,9 @@ public final class CountSketch implements VagueStore {
             sketchOfScratch = new int[m];
         }
         float[] out = vectors(m);
-        backend.sketchReconstruct(shape, table, counts, hashSeed, sketchOfScratch, pos, m, out);
+        synchronized (backend) {
+            backend.sketchReconstruct(shape, table, counts, hashSeed, sketchOfScratch, pos, m, out);
+        }
         for (int i = 0; i < m; i++) {
             System.arraycopy(out, i * vs, keys, keyOff + i * headSize, headSize);
             if (rotation != null) {

@@ -25,14 +25,14 @@ import java.util.function.IntConsumer;
  * from park, or one stopped by {@link #close}), so a job never waits on a thread that has not started its part.
  *
  * <p>Thread-safe. One job runs at a time; a caller that finds the team busy (another thread's job, or a nested
- * call from inside a part) runs all the parts of its job itself, in order, so no caller ever waits for another's
+ * call from inside a part) or closed runs all the parts of its job itself, in order, so no caller ever waits for another's
  * job and nested use cannot deadlock. Callers must therefore not depend on which thread runs which part.
  *
- * <p>Failures: the first {@link Throwable} a part throws is rethrown to the caller after every part has finished
+ * <p>Failures: the first {@link Throwable} a part throws is rethrown to the caller after every part has run
  * (an {@link Error} or {@link RuntimeException} as it is; anything else wrapped in an
  * {@link IllegalStateException}). A part is never abandoned halfway, so the caller's output arrays are not written
  * after {@link #run} returns. Interrupts are not observed while waiting: parts are bounded computations, and the
- * caller's interrupt status is left as it was.
+ * caller's interrupt status is left as it was (a worker clears its own after each part).
  */
 public final class WorkerTeam implements AutoCloseable {
 
@@ -136,20 +136,15 @@ public final class WorkerTeam implements AutoCloseable {
      *
      * @param parts at least 1 and at most {@link #size()}
      * @throws IllegalArgumentException if {@code parts} is out of range
-     * @throws IllegalStateException    if the team is closed, or wrapping a checked failure of a part
+     * @throws IllegalStateException    wrapping a checked failure of a part
      */
     public void run(int parts, IntConsumer body) {
         Objects.requireNonNull(body, "body");
         if (parts < 1 || parts > size()) {
             throw new IllegalArgumentException("parts must be in [1, " + size() + "], got " + parts);
         }
-        if (closed) {
-            throw new IllegalStateException("worker team is closed");
-        }
-        if (parts == 1 || !busy.compareAndSet(false, true)) {
-            for (int i = 0; i < parts; i++) {
-                body.accept(i);
-            }
+        if (parts == 1 || closed || !busy.compareAndSet(false, true)) {
+            runInline(parts, body);
             return;
         }
         try {
@@ -177,10 +172,16 @@ public final class WorkerTeam implements AutoCloseable {
             }
             if (j.remaining.get() > 0) {
                 // park until the last part finishes: it reads waiter after its decrement, we re-read remaining
-                // after setting waiter, so one of the two sees the other (the timeout is only a safety net)
+                // after setting waiter, so one of the two sees the other (the timeout is only a safety net). An
+                // interrupt would make park return at once, so it is cleared here and restored after the wait.
                 j.waiter = Thread.currentThread();
+                boolean interrupted = false;
                 while (j.remaining.get() > 0) {
                     LockSupport.parkNanos(this, 1_000_000);
+                    interrupted |= Thread.interrupted();
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
             current = new Job(j.id, null, 0);
@@ -190,6 +191,23 @@ public final class WorkerTeam implements AutoCloseable {
             }
         } finally {
             busy.set(false);
+        }
+    }
+
+    /** Every part on the calling thread, in order; the first failure is rethrown after the last part. */
+    private static void runInline(int parts, IntConsumer body) {
+        Throwable first = null;
+        for (int i = 0; i < parts; i++) {
+            try {
+                body.accept(i);
+            } catch (Throwable t) {
+                if (first == null) {
+                    first = t;
+                }
+            }
+        }
+        if (first != null) {
+            rethrow(first);
         }
     }
 
@@ -212,6 +230,7 @@ public final class WorkerTeam implements AutoCloseable {
                 seen = j.id;
                 if (part < j.parts && j.claim(part)) {
                     j.runPart(part);
+                    Thread.interrupted(); // a part's interrupt belongs to its job, not to this thread's parking
                 }
                 continue;
             }
@@ -235,7 +254,7 @@ public final class WorkerTeam implements AutoCloseable {
         }
     }
 
-    /** Stops the workers (they exit once idle); later {@link #run} calls with more than one part fail. */
+    /** Stops the workers (they exit once idle); later {@link #run} calls run all their parts on the caller. */
     @Override
     public void close() {
         closed = true;

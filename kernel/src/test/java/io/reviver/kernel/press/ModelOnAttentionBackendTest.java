@@ -56,6 +56,55 @@ class ModelOnAttentionBackendTest {
         }
     }
 
+    /**
+     * One model with one Java backend per KV head, driven by two threads at once (each its own sequence, state and
+     * cache, with KVReviver so that sketches use the backends too): every logit equals the same sequence run alone.
+     * The backends reuse buffers across calls, so this holds only because the model and the sketches serialise
+     * their calls on each backend; the products' team is shared as well (a caller that finds it busy runs inline).
+     */
+    @org.junit.jupiter.api.Test
+    void concurrentSequencesShareTheBackendsSafely() throws Exception {
+        try (GgufFile file = GgufFile.open(TestRepo.root().resolve("models/test/tiny-llama-q8_0.gguf"));
+             JavaTensorOps ops = new JavaTensorOps(2, JavaTensorOps.Path.VECTOR)) {
+            LlamaConfig c = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+            LlamaWeights w = LlamaWeights.load(TensorSource.of(file), c, ops);
+            List<AttentionBackend> backends = new ArrayList<>();
+            for (int g = 0; g < c.nKvHeads(); g++) {
+                backends.add(new JavaAttentionBackend());
+            }
+            try (LlamaModel on = new LlamaModel(c, w, ops, ElementOps.vector(), 2, backends)) {
+                int[][] prompts = {PressTableTest.randomPrompt(120, 41, c.vocabSize()),
+                    PressTableTest.randomPrompt(97, 43, c.vocabSize())};
+                float[][] alone = {run(on, "kvreviver", prompts[0]), run(on, "kvreviver", prompts[1])};
+                for (int round = 0; round < 3; round++) {
+                    float[][] together = new float[2][];
+                    Throwable[] failed = new Throwable[2];
+                    Thread[] threads = new Thread[2];
+                    for (int i = 0; i < 2; i++) {
+                        int seq = i;
+                        threads[i] = new Thread(() -> {
+                            try {
+                                together[seq] = run(on, "kvreviver", prompts[seq]);
+                            } catch (Throwable t) {
+                                failed[seq] = t;
+                            }
+                        });
+                        threads[i].start();
+                    }
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    for (int i = 0; i < 2; i++) {
+                        if (failed[i] != null) {
+                            throw new AssertionError("sequence " + i + " failed", failed[i]);
+                        }
+                        assertArrayEquals(alone[i], together[i], "round " + round + ", sequence " + i);
+                    }
+                }
+            }
+        }
+    }
+
     /** Prefill, compress at 30%, 16 greedy steps; the logits of every step. */
     private static float[] run(LlamaModel m, String spec, int[] prompt) {
         LlamaConfig c = m.config();

@@ -100,6 +100,82 @@ class WorkerTeamTest {
     }
 
     @Test
+    void anInlineJobRunsEveryPartBeforeRethrowing() {
+        try (WorkerTeam team = new WorkerTeam("test-team", 2, 0)) {
+            List<Integer> ran = new ArrayList<>();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> team.run(2, p -> {
+                if (p == 0) { // nested: the team is busy, so the inner job runs inline
+                    team.run(2, q -> {
+                        ran.add(q);
+                        if (q == 0) {
+                            throw new IllegalArgumentException("inner part 0 broke");
+                        }
+                    });
+                }
+            }));
+            assertEquals("inner part 0 broke", e.getMessage());
+            assertEquals(List.of(0, 1), ran);
+        }
+    }
+
+    @Test
+    void anInterruptedCallerWaitsAndKeepsItsInterruptAndWorkersStillPark() throws Exception {
+        try (WorkerTeam team = new WorkerTeam("interrupt-team", 2, 0)) {
+            Thread.currentThread().interrupt();
+            AtomicIntegerArray runs = new AtomicIntegerArray(2);
+            CountDownLatch started = new CountDownLatch(2);
+            team.run(2, p -> {
+                started.countDown();
+                try {
+                    // both parts run at once, so the caller waits for the worker's part while interrupted
+                    assertTrue(awaitIgnoringInterrupt(started));
+                    if (p == 1) {
+                        Thread.currentThread().interrupt(); // a part that leaves its thread interrupted
+                        sleepIgnoringInterrupt(50);
+                    }
+                } finally {
+                    runs.incrementAndGet(p);
+                }
+            });
+            assertTrue(Thread.interrupted(), "the caller's interrupt status is kept (and cleared here)");
+            assertArrayEquals(new int[] {1, 1}, new int[] {runs.get(0), runs.get(1)});
+            AtomicIntegerArray again = new AtomicIntegerArray(2);
+            for (int j = 0; j < 200; j++) { // the worker, interrupted by its part, still takes later jobs
+                team.run(2, again::incrementAndGet);
+            }
+            assertArrayEquals(new int[] {200, 200}, new int[] {again.get(0), again.get(1)});
+            // and, idle, it parks instead of spinning (an interrupt left set would make every park return at once)
+            Thread worker = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("interrupt-team-1")).findFirst().orElseThrow();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (worker.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            Thread.sleep(20); // still parked a while later: not a spin that passes through park
+            assertEquals(Thread.State.WAITING, worker.getState());
+        }
+    }
+
+    /** Waits for the latch without blocking calls (this thread may be interrupted); false after 30 s. */
+    private static boolean awaitIgnoringInterrupt(CountDownLatch latch) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (latch.getCount() > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    private static void sleepIgnoringInterrupt(long millis) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
     void aNestedJobRunsOnTheCallingThread() {
         try (WorkerTeam team = new WorkerTeam("test-team", 2, WorkerTeam.SPIN_NANOS)) {
             List<String> inner = new ArrayList<>();
@@ -142,14 +218,16 @@ class WorkerTeamTest {
     }
 
     @Test
-    void badArgumentsAndClosedTeamAreRejected() {
+    void badArgumentsAreRejectedAndAClosedTeamRunsJobsInline() {
         assertThrows(IllegalArgumentException.class, () -> new WorkerTeam("t", 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new WorkerTeam("t", 2, -1));
         WorkerTeam team = new WorkerTeam("t", 2, 0);
         assertThrows(IllegalArgumentException.class, () -> team.run(0, p -> { }));
         assertThrows(IllegalArgumentException.class, () -> team.run(3, p -> { }));
         team.close();
-        assertThrows(IllegalStateException.class, () -> team.run(2, p -> { }));
+        int[] afterClose = new int[2];
+        team.run(2, p -> afterClose[p]++); // a closed team runs the whole job on the caller
+        assertArrayEquals(new int[] {1, 1}, afterClose);
         try (WorkerTeam alone = new WorkerTeam("t", 1, 0)) {
             int[] ran = new int[1];
             alone.run(1, p -> ran[0]++);
