@@ -733,7 +733,8 @@ public final class JavaTensorOps implements TensorOps {
         // converted just before its use, so at most 2 converted groups are live at a time instead of 4. The sums
         // are q8Row's, in its order. B=8 decode of a 1B-shaped model: 218.6–223.5 → 204.5–226.1 (median 209)
         // ms/step (12 s runs, alternating); finishing each row's even chain straight into its accumulator
-        // instead ran at 221.8–222.8.
+        // instead ran at 221.8–222.8. The two chain blocks stay written out: as two helper methods C2 did not
+        // inline them, the vectors were boxed, and the B=8 step took 1,422–1,500 ms.
         for (int k = 0; k < blocks; k++) {
             int p = (blk + k) * 32;
             int c = xo + k * 128;

@@ -36,11 +36,7 @@ class ModelOnAttentionBackendTest {
              JavaTensorOps ops = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR)) {
             LlamaConfig c = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
             LlamaWeights w = LlamaWeights.load(TensorSource.of(file), c, ops);
-            List<AttentionBackend> backends = new ArrayList<>();
-            for (int g = 0; g < c.nKvHeads(); g++) {
-                backends.add(backend.equals("java") ? new JavaAttentionBackend()
-                    : OpenClAttentionBackend.open(BackendChoice.OPENCL));
-            }
+            List<AttentionBackend> backends = backends(backend, c.nKvHeads());
             try (LlamaModel ref = new LlamaModel(c, w, ops, ElementOps.vector(), 1);
                  LlamaModel on = new LlamaModel(c, w, ops, ElementOps.vector(), 2, backends)) {
                 int[] prompt = PressTableTest.randomPrompt(120, 31, c.vocabSize());
@@ -68,10 +64,7 @@ class ModelOnAttentionBackendTest {
              JavaTensorOps ops = new JavaTensorOps(2, JavaTensorOps.Path.VECTOR)) {
             LlamaConfig c = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
             LlamaWeights w = LlamaWeights.load(TensorSource.of(file), c, ops);
-            List<AttentionBackend> backends = new ArrayList<>();
-            for (int g = 0; g < c.nKvHeads(); g++) {
-                backends.add(new JavaAttentionBackend());
-            }
+            List<AttentionBackend> backends = backends("java", c.nKvHeads());
             try (LlamaModel on = new LlamaModel(c, w, ops, ElementOps.vector(), 2, backends)) {
                 int[][] prompts = {PressTableTest.randomPrompt(120, 41, c.vocabSize()),
                     PressTableTest.randomPrompt(97, 43, c.vocabSize())};
@@ -103,6 +96,16 @@ class ModelOnAttentionBackendTest {
                 }
             }
         }
+    }
+
+    /** One backend per KV head: the Java reference ("java") or OpenCL, required ("opencl"). */
+    private static List<AttentionBackend> backends(String kind, int nKvHeads) {
+        List<AttentionBackend> backends = new ArrayList<>();
+        for (int g = 0; g < nKvHeads; g++) {
+            backends.add(kind.equals("java") ? new JavaAttentionBackend()
+                : OpenClAttentionBackend.open(BackendChoice.OPENCL));
+        }
+        return backends;
     }
 
     /** Prefill, compress at 30%, 16 greedy steps; the logits of every step. */
