@@ -697,7 +697,10 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** Stops the attention threads this model made (not the ops' team). Does not close the TensorOps or the model file. */
+    /**
+     * Stops the attention threads this model made (never the ops' team it may share) and closes the attention
+     * backends. Does not close the TensorOps or the model file.
+     */
     @Override
     public void close() {
         if (ownTeam != null) {

@@ -18,15 +18,16 @@ import java.util.function.IntConsumer;
  * late and its half of the rows finishes after the caller's. Here a worker that has just finished a part watches for
  * the next job for up to {@code spinNanos} before it parks, so back-to-back products hand over through one volatile
  * write; the caller, once its own part is done, likewise watches up to {@code spinNanos} for the others to finish,
- * then parks until the last one does. Spinning is only worth it when every team thread can have a core: callers pass {@code spinNanos = 0}
- * otherwise (see {@link #defaultSpinNanos}), and the team then parks and unparks like a pool.
+ * then parks until the last one does. Spinning is only worth it when every team thread can have a core: callers
+ * pass {@code spinNanos = 0} otherwise (see {@link #defaultSpinNanos}), and the team then parks and unparks like a
+ * pool.
  *
  * <p>The caller, once its own part is done, also runs every part no worker has taken yet (a worker still waking
  * from park, or one stopped by {@link #close}), so a job never waits on a thread that has not started its part.
  *
  * <p>Thread-safe. One job runs at a time; a caller that finds the team busy (another thread's job, or a nested
- * call from inside a part) or closed runs all the parts of its job itself, in order, so no caller ever waits for another's
- * job and nested use cannot deadlock. Callers must therefore not depend on which thread runs which part.
+ * call from inside a part) or closed runs all the parts of its job itself, in order, so no caller ever waits for
+ * another's job and nested use cannot deadlock. Callers must therefore not depend on which thread runs which part.
  *
  * <p>Failures: the first {@link Throwable} a part throws is rethrown to the caller after every part has run
  * (an {@link Error} or {@link RuntimeException} as it is; anything else wrapped in an
