@@ -97,7 +97,8 @@ public final class WorkerTeam implements AutoCloseable {
     /**
      * @param name      thread name prefix ({@code name-1}, {@code name-2}, …)
      * @param size      threads including the caller, ≥ 1 (a team of 1 has no workers and runs everything inline)
-     * @param spinNanos how long a worker watches for the next job before parking, ≥ 0
+     * @param spinNanos how long a worker watches for the next job, and the caller for the other parts, before
+     *                  parking, ≥ 0
      */
     public WorkerTeam(String name, int size, long spinNanos) {
         Objects.requireNonNull(name, "name");
