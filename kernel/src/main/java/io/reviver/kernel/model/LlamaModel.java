@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A Llama-family decoder ready to run: configuration, weights, the weight-product backend and the attention
- * thread pool. The model itself is immutable and thread-safe; everything mutable lives in a {@link State}
- * (scratch activations, one per concurrent caller) and a {@link KvCache} (one per sequence).
+ * A Llama-family decoder ready to run: configuration, weights, the weight-product backend and the threads
+ * attention runs on (the backend's own team when it has one of the right size). The model itself is immutable and
+ * thread-safe; everything mutable lives in a {@link State} (scratch activations, one per concurrent caller) and a
+ * {@link KvCache} (one per sequence).
  *
  * <p>{@link #forward} is the whole forward pass, top to bottom, for a batch of {@code n} consecutive tokens:
  * {@code n > 1} is prefill (every weight product is one (n × cols) matmul through {@link TensorOps}; attention
