@@ -237,9 +237,8 @@ public final class JavaTensorOps implements TensorOps {
             range(w, packed, prompt, xIn, n, out, 0, rows);
             return;
         }
-        int parts = tasks;
-        workers.run(parts, i -> range(w, packed, prompt, xIn, n, out, rangeStart(i, parts, tiles, rows),
-            rangeStart(i + 1, parts, tiles, rows)));
+        workers.run(tasks, i -> range(w, packed, prompt, xIn, n, out, rangeStart(i, tasks, tiles, rows),
+            rangeStart(i + 1, tasks, tiles, rows)));
     }
 
     /** First row of task {@code i} of {@code tasks}; ranges start on row-tile boundaries. */

@@ -53,8 +53,8 @@ public final class WorkerTeam implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * One job. Part {@code i ≥ 1} is claimed once, by worker {@code i} or by the caller (whichever comes first), and
-     * counted in {@code remaining} until it has run.
+     * One job. Part 0 is the caller's; part {@code i ≥ 1} is claimed once, by worker {@code i} or by the caller
+     * (whichever comes first). Every part is counted in {@code remaining} until it has run.
      */
     private static final class Job {
         final long id;
@@ -71,14 +71,14 @@ public final class WorkerTeam implements AutoCloseable {
             this.body = body;
             this.parts = parts;
             this.claimed = new AtomicIntegerArray(Math.max(1, parts));
-            this.remaining = new AtomicInteger(Math.max(0, parts - 1));
+            this.remaining = new AtomicInteger(parts);
         }
 
         boolean claim(int part) {
             return claimed.get(part) == 0 && claimed.compareAndSet(part, 0, 1);
         }
 
-        /** Runs a claimed part {@code ≥ 1}, keeping the first failure. */
+        /** Runs part {@code part} (the caller's, or a claimed one), keeping the first failure. */
         void runPart(int part) {
             try {
                 body.accept(part);
@@ -91,6 +91,21 @@ public final class WorkerTeam implements AutoCloseable {
                     LockSupport.unpark(w);
                 }
             }
+        }
+
+        /** Rethrows the first failure of a part, if any (see the class comment). */
+        void rethrowFailure() {
+            Throwable t = failure.get();
+            if (t == null) {
+                return;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("a part of a parallel job failed", t);
         }
     }
 
@@ -157,11 +172,7 @@ public final class WorkerTeam implements AutoCloseable {
                     LockSupport.unpark(workers[i]);
                 }
             }
-            try {
-                body.accept(0);
-            } catch (Throwable t) {
-                j.failure.compareAndSet(null, t);
-            }
+            j.runPart(0);
             // parts no worker has taken yet (it is still waking, or the team was closed meanwhile) run here
             for (int i = 1; i < parts; i++) {
                 if (j.claim(i)) {
@@ -187,10 +198,7 @@ public final class WorkerTeam implements AutoCloseable {
                 }
             }
             current = new Job(j.id, null, 0);
-            Throwable t = j.failure.get();
-            if (t != null) {
-                rethrow(t);
-            }
+            j.rethrowFailure();
         } finally {
             busy.set(false);
         }
@@ -198,29 +206,11 @@ public final class WorkerTeam implements AutoCloseable {
 
     /** Every part on the calling thread, in order; the first failure is rethrown after the last part. */
     private static void runInline(int parts, IntConsumer body) {
-        Throwable first = null;
+        Job j = new Job(0, body, parts);
         for (int i = 0; i < parts; i++) {
-            try {
-                body.accept(i);
-            } catch (Throwable t) {
-                if (first == null) {
-                    first = t;
-                }
-            }
+            j.runPart(i);
         }
-        if (first != null) {
-            rethrow(first);
-        }
-    }
-
-    private static void rethrow(Throwable t) {
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        throw new IllegalStateException("a part of a parallel job failed", t);
+        j.rethrowFailure();
     }
 
     private void work(int part) {
