@@ -146,6 +146,12 @@ public final class DenseKvCache implements KvCache {
         return sum;
     }
 
+    /** Bytes of the two arrays as allocated (a pooled array may be longer than the capacity needs); 0 once released. */
+    @Override
+    public long allocatedBytes() {
+        return keys == null ? 0 : (long) (keys.length + values.length) * Float.BYTES;
+    }
+
     /**
      * Copies the keys of {@code kvHead} at positions {@code [from, to)} of {@code layer} into {@code out} as
      * (to − from, headSize) row-major from {@code outOff}.

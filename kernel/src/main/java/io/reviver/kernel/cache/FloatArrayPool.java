@@ -76,6 +76,21 @@ public final class FloatArrayPool {
         }
     }
 
+    /**
+     * Lets the collector have pooled arrays (the longest first) until the pool holds at most {@code maxBytes};
+     * e.g. an engine admitting a sequence keeps pooled and live arrays within its budget.
+     */
+    public synchronized void trimTo(long maxBytes) {
+        while (pooledBytes > Math.max(0, maxBytes) && !free.isEmpty()) {
+            Map.Entry<Integer, ArrayDeque<float[]>> e = free.lastEntry();
+            e.getValue().pop();
+            if (e.getValue().isEmpty()) {
+                free.remove(e.getKey());
+            }
+            pooledBytes -= 4L * e.getKey();
+        }
+    }
+
     /** Takes served from the pool so far. */
     public synchronized long hits() {
         return hits;

@@ -158,6 +158,24 @@ public interface KvCache {
     /** Bytes this cache holds for its keys and values and all the metadata it keeps to decide evictions. */
     long bytes();
 
+    /**
+     * Bytes of memory this cache's arrays take now: their allocated lengths (room not yet used, a pooled array's
+     * slack and scratch included), 0 once released. What an executor's KV budget must bound; {@link #bytes()} counts
+     * what is in use. The default is {@link #bytes()}.
+     */
+    default long allocatedBytes() {
+        return bytes();
+    }
+
+    /**
+     * The most bytes this cache's arrays took at once since the previous call (or since it was made), counting a
+     * resized array's old and new copies while both live; then starts a new interval. The default is
+     * {@link #allocatedBytes()} (for caches whose arrays never change size).
+     */
+    default long takeAllocatedPeak() {
+        return allocatedBytes();
+    }
+
     /** Forgets every position of every layer (the cache can be reused for a new sequence). */
     void clear();
 

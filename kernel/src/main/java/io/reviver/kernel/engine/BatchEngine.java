@@ -27,16 +27,23 @@ import org.apache.logging.log4j.Logger;
  * {@link RequestTooLargeException}.
  *
  * <p><b>Admission in bytes.</b> A sequence reserves its press's budget at its capacity (prompt + max tokens):
- * {@link KvPress#reservedBytes}; the cache never holds more after compression (the presses' contract). During its
- * prefill, a lossy press's cache holds the whole prompt uncompressed; that transient is reserved too until the
- * compression, and only one sequence prefills at a time, so the sum of all caches' bytes never exceeds the
- * budget. Thread-safe; {@link #close} finishes the queued work first.
+ * {@link KvPress#reservedBytes}; the cache never takes more after compression (the presses' contract). During its
+ * prefill, a lossy press's cache holds the whole prompt (and a scoring pass's entries) uncompressed; that
+ * transient, {@link KvPress#transientBytes}, is reserved too until the compression, and only one sequence
+ * prefills at a time. The arrays pooled for reuse count against the same budget, so the KV memory of live caches
+ * and the pool together stays within it ({@link Stats#peakAllocatedBytes} measures it). Thread-safe; {@link #close}
+ * finishes the queued work first.
+ *
+ * <p><b>Failures.</b> A request fails alone when its prompt is bad, its cache cannot be allocated (out of memory
+ * included) or its stop condition throws; a failure inside a batched forward pass fails the sequences of that
+ * iteration, and the engine goes on. Each sequence releases its bytes exactly once. Should the engine thread itself
+ * end, every queued request fails and {@link #submit} refuses new ones, so no caller waits forever.
  *
  * <p><b>Memory.</b> Lossless (dense) caches take their two arrays from the engine's {@link FloatArrayPool} and
  * give them back when the sequence leaves, so a stream of documents reuses the same KV memory; the pool keeps
  * only what the budget leaves free of live reservations, and a reused array is at most a quarter longer than
- * asked. A lossy press's cache is sized to its prompt once, shrunk once at compression, and a decode step
- * allocates nothing (a revival copies one entry). The decode loop itself allocates nothing per step.
+ * asked (the sequence is charged for the excess). A lossy press's cache is sized to its prompt once, shrunk once
+ * at compression, and a decode step allocates no KV memory (a revival copies one entry).
  */
 public final class BatchEngine implements AutoCloseable {
 
@@ -69,10 +76,14 @@ public final class BatchEngine implements AutoCloseable {
      * @param prefilledTokens prompt tokens run through prefill
      * @param prefillNanos    engine-thread time in prefill chunks (forward passes and compression)
      * @param decodeNanos     engine-thread time in batched decode steps
+     * @param peakAllocatedBytes the most KV memory measured at once: the arrays of every live cache at their
+     *                        allocated sizes (resizes' transient copies included) plus the pool's arrays; an upper
+     *                        bound, sampled after every admission, prefill chunk and decode step
      */
     public record Stats(long admitted, long completed, long failed, long cancelled, long decodeSteps,
                         long decodedTokens, int maxConcurrent, double meanConcurrent, long peakReservedBytes,
-                        long peakHeldBytes, long prefilledTokens, long prefillNanos, long decodeNanos) {
+                        long peakHeldBytes, long prefilledTokens, long prefillNanos, long decodeNanos,
+                        long peakAllocatedBytes) {
     }
 
     private final LlamaModel model;
@@ -82,6 +93,7 @@ public final class BatchEngine implements AutoCloseable {
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Sequence> queue = new ArrayDeque<>(); // guarded by lock
     private boolean closing;                                       // guarded by lock
+    private Throwable stoppedBy;                                   // guarded by lock: why the engine thread ended
     private final Thread thread;
     // engine-thread state
     private final List<Sequence> prefilling = new ArrayList<>();
@@ -108,6 +120,7 @@ public final class BatchEngine implements AutoCloseable {
     private long prefilledTokens;
     private long prefillNanosTotal;
     private long decodeNanosTotal;
+    private long peakAllocated;
 
     /** Starts the engine thread. The model is shared, not closed by the engine. */
     public BatchEngine(LlamaModel model, Config config) {
@@ -148,9 +161,7 @@ public final class BatchEngine implements AutoCloseable {
         int capacity = (int) Math.min(c.contextLength(), (long) request.promptLength() + request.maxTokens());
         PressContext ctx = model.pressContext(capacity, request.promptLength(), request.seed());
         long budget = request.press().reservedBytes(ctx);
-        long transientBytes = request.press().isLossless() ? 0
-            : (long) request.promptLength() * (ctx.entryFloatBytes() + KvPress.ENTRY_METADATA_BYTES) * c.nLayers()
-            * c.nKvHeads();
+        long transientBytes = request.press().transientBytes(ctx);
         if (budget + transientBytes > config.kvBudgetBytes()) {
             future.completeExceptionally(new RequestTooLargeException("request " + request.id() + " needs "
                 + budget + " bytes of KV cache under " + request.press().describe() + " plus " + transientBytes
@@ -161,6 +172,11 @@ public final class BatchEngine implements AutoCloseable {
         Sequence s = new Sequence(request, ctx, budget, transientBytes, future);
         lock.lock();
         try {
+            if (stoppedBy != null) {
+                future.completeExceptionally(new IllegalStateException("the batch engine stopped: " + stoppedBy,
+                    stoppedBy));
+                return future;
+            }
             if (closing) {
                 future.completeExceptionally(new IllegalStateException("the engine is closed"));
                 return future;
@@ -179,7 +195,7 @@ public final class BatchEngine implements AutoCloseable {
         try {
             return new Stats(admitted, completed, failed, cancelled, decodeSteps, decodedTokens, maxConcurrent,
                 decodeSteps == 0 ? 0 : concurrentSum / (double) decodeSteps, peakReserved, peakHeld, prefilledTokens,
-                prefillNanosTotal, decodeNanosTotal);
+                prefillNanosTotal, decodeNanosTotal, peakAllocated);
         } finally {
             lock.unlock();
         }
@@ -213,57 +229,97 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void loop() {
-        while (true) {
-            lock.lock();
-            try {
-                dropCancelled();
-                admit();
-                if (prefilling.isEmpty() && decoding.isEmpty()) {
-                    if (closing && queue.isEmpty()) {
-                        return;
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    dropCancelled();
+                    admit();
+                    if (prefilling.isEmpty() && decoding.isEmpty()) {
+                        if (closing && queue.isEmpty()) {
+                            return;
+                        }
+                        work.awaitUninterruptibly();
+                        continue;
                     }
-                    work.awaitUninterruptibly();
-                    continue;
+                } finally {
+                    lock.unlock();
                 }
-            } finally {
-                lock.unlock();
+                try {
+                    if (!prefilling.isEmpty()) {
+                        prefillChunk(prefilling.get(0));
+                        noteAllocated();
+                    }
+                    if (!decoding.isEmpty()) {
+                        decodeStep();
+                        noteAllocated();
+                    }
+                } catch (Throwable e) { // out of memory included: failing the live sequences frees their caches
+                    LOG.error("batch engine iteration failed; failing its " + (prefilling.size() + decoding.size())
+                        + " live sequences", e);
+                    failAll(e);
+                }
             }
-            try {
-                if (!prefilling.isEmpty()) {
-                    prefillChunk(prefilling.get(0));
-                }
-                if (!decoding.isEmpty()) {
-                    decodeStep();
-                }
-            } catch (RuntimeException | Error e) {
-                LOG.error("batch engine iteration failed", e);
-                failAll(e);
-            }
+        } catch (Throwable e) {
+            LOG.error("batch engine stopped", e);
+            stop(e);
         }
     }
 
-    /** Admits queued requests in order while their bytes fit (under lock; the head blocks those behind it). */
+    /**
+     * The engine thread cannot go on: every queued and live request fails with {@code cause}, and {@link #submit}
+     * refuses new ones, so no caller waits for an engine that is gone.
+     */
+    private void stop(Throwable cause) {
+        List<Sequence> queued;
+        lock.lock();
+        try {
+            stoppedBy = cause;
+            queued = new ArrayList<>(queue);
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        IllegalStateException e = new IllegalStateException("the batch engine stopped: " + cause, cause);
+        for (Sequence s : queued) {
+            s.future.completeExceptionally(e);
+        }
+        failAll(e);
+    }
+
+    /**
+     * Admits queued requests in order while their bytes fit (under lock; the head blocks those behind it). The
+     * pool's arrays count against the budget too: it keeps only what the live reservations and the newcomer leave
+     * free. A pooled array may be up to a quarter longer than asked; the newcomer is charged what its cache really
+     * took (the excess came out of the pool, so live + pooled bytes stay within the budget).
+     */
     private void admit() {
         while (!queue.isEmpty() && prefilling.isEmpty()
             && decoding.size() + prefilling.size() < config.maxBatch()) {
             Sequence s = queue.peekFirst();
-            if (reserved + s.budget + s.transientBytes > config.kvBudgetBytes()) {
+            long need = s.budget + s.transientBytes;
+            if (reserved + need > config.kvBudgetBytes()) {
                 return;
             }
             queue.pollFirst();
-            reserved += s.budget + s.transientBytes;
-            peakReserved = Math.max(peakReserved, reserved);
+            kvPool.trimTo(config.kvBudgetBytes() - reserved - need);
+            charge(s, need);
             admitted++;
             s.admittedAt = System.nanoTime();
+            prefilling.add(s); // from here on, whatever happens to the engine completes s
             try {
                 s.cache = s.request.press().newCache(s.ctx, kvPool);
-            } catch (RuntimeException e) {
-                release(s, s.budget + s.transientBytes);
-                failed++;
-                s.future.completeExceptionally(e);
+            } catch (Throwable e) { // e.g. out of memory: this request fails, the engine goes on
+                LOG.warn("request " + s.request.id() + ": no KV cache: " + e);
+                prefilling.remove(s);
+                finishFailed(s, e);
                 continue;
             }
-            prefilling.add(s);
+            long extra = s.cache.allocatedBytes() - need;
+            if (extra > 0) {
+                charge(s, extra);
+            }
+            noteAllocated();
         }
     }
 
@@ -285,9 +341,9 @@ public final class BatchEngine implements AutoCloseable {
             Sequence s = list.get(i);
             if (s.future.isCancelled()) {
                 list.remove(i);
-                reserved -= s.budget + (s.compressed ? 0 : s.transientBytes);
-                releaseCache(s);
-                cancelled++;
+                if (retire(s)) {
+                    cancelled++;
+                }
             }
         }
     }
@@ -322,8 +378,16 @@ public final class BatchEngine implements AutoCloseable {
             if (last) {
                 s.request.press().compress(s.cache, tokens, model.tokenRunner(prefillState));
                 s.compressed = true;
-                prefilling.remove(s);
-                release(s, s.transientBytes);
+                // the prompt's transient is gone: keep charging what the compressed cache's arrays take, at least
+                // its reservation
+                noteAllocated();
+                lock.lock();
+                try {
+                    uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
+                    prefilling.remove(s);
+                } finally {
+                    lock.unlock();
+                }
                 s.prefillNanos += System.nanoTime() - t0;
                 s.decodeStart = System.nanoTime();
                 if (!emit(s)) {
@@ -370,7 +434,11 @@ public final class BatchEngine implements AutoCloseable {
             batchTokens[i] = s.next;
             batchPositions[i] = s.position();
         }
-        model.decodeBatch(decodeState, batchCaches, batchTokens, batchPositions, b, decodeLogits);
+        try {
+            model.decodeBatch(decodeState, batchCaches, batchTokens, batchPositions, b, decodeLogits);
+        } finally {
+            Arrays.fill(batchCaches, 0, b, null);
+        }
         long held = 0;
         int vocab = model.config().vocabSize();
         int finished = 0;
@@ -378,11 +446,17 @@ public final class BatchEngine implements AutoCloseable {
             Sequence s = decoding.get(i);
             System.arraycopy(decodeLogits, i * vocab, s.logits, 0, vocab);
             held += s.cache.bytes();
-            if (emit(s)) {
+            boolean done;
+            try {
+                done = emit(s);
+            } catch (RuntimeException e) { // e.g. the request's stop condition threw: only this request fails
+                finishFailed(s, e);
+                done = true;
+            }
+            if (done) {
                 finishedScratch[finished++] = s;
             }
         }
-        Arrays.fill(batchCaches, 0, b, null);
         lock.lock();
         try {
             for (int i = 0; i < finished; i++) {
@@ -400,52 +474,76 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** Completes s with its tokens (once; later calls do nothing). */
     private void finish(Sequence s, boolean stoppedByToken) {
-        long now = System.nanoTime();
-        GenerationResult r = new GenerationResult(s.request.id(), Arrays.copyOf(s.out, s.count),
-            s.request.promptLength(), stoppedByToken, s.cache.bytes(), s.budget, s.admittedAt - s.submittedAt,
-            s.prefillNanos, now - s.decodeStart);
-        release(s, s.budget);
+        if (s.done) {
+            return;
+        }
+        long kvBytes = s.cache.bytes();
+        retire(s);
+        GenerationResult r;
+        try {
+            r = new GenerationResult(s.request.id(), Arrays.copyOf(s.out, s.count), s.request.promptLength(),
+                stoppedByToken, kvBytes, s.budget, s.admittedAt - s.submittedAt, s.prefillNanos,
+                System.nanoTime() - s.decodeStart);
+        } catch (Throwable e) { // not even the result fits in memory: the request fails rather than hangs
+            countFailed();
+            s.future.completeExceptionally(e);
+            return;
+        }
         lock.lock();
         try {
             completed++;
         } finally {
             lock.unlock();
         }
-        releaseCache(s);
         s.future.complete(r);
     }
 
-    /** Gives the sequence's KV memory back to the pool (engine thread; the cache is not in a batch any more). */
-    private void releaseCache(Sequence s) {
-        if (s.cache != null) {
-            long live;
-            lock.lock();
-            try {
-                live = reserved;
-            } finally {
-                lock.unlock();
-            }
-            s.cache.release(Math.max(0, config.kvBudgetBytes() - live)); // pooled + live stay near the budget
-            s.cache = null;
+    /** Fails s with e (once; later calls, or a call after {@link #finish}, do nothing). */
+    private void finishFailed(Sequence s, Throwable e) {
+        if (retire(s)) {
+            countFailed();
+            s.future.completeExceptionally(e);
         }
     }
 
-    /** The pool that recycles the sequences' dense KV arrays (for tests and metrics). */
-    public FloatArrayPool kvPool() {
-        return kvPool;
-    }
-
-    private void finishFailed(Sequence s, Throwable e) {
-        release(s, s.budget + (s.compressed ? 0 : s.transientBytes));
+    private void countFailed() {
         lock.lock();
         try {
             failed++;
         } finally {
             lock.unlock();
         }
-        releaseCache(s);
-        s.future.completeExceptionally(e);
+    }
+
+    /**
+     * Ends s's life in the engine once: releases every byte charged to it and gives its KV memory back to the
+     * pool. Returns false when s had already ended.
+     */
+    private boolean retire(Sequence s) {
+        if (s.done) {
+            return false;
+        }
+        s.done = true;
+        long live;
+        lock.lock();
+        try {
+            uncharge(s, 0);
+            live = reserved;
+        } finally {
+            lock.unlock();
+        }
+        if (s.cache != null) {
+            s.cache.release(Math.max(0, config.kvBudgetBytes() - live)); // pooled + live stay within the budget
+            s.cache = null;
+        }
+        return true;
+    }
+
+    /** The pool that recycles the sequences' dense KV arrays (for tests and metrics). */
+    public FloatArrayPool kvPool() {
+        return kvPool;
     }
 
     private void failAll(Throwable e) {
@@ -455,6 +553,7 @@ public final class BatchEngine implements AutoCloseable {
         try {
             prefilling.clear();
             decoding.clear();
+            Arrays.fill(finishedScratch, null);
         } finally {
             lock.unlock();
         }
@@ -463,15 +562,46 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    private void release(Sequence s, long bytes) {
+    /** Adds bytes to s's charge and to the reserved total. */
+    private void charge(Sequence s, long bytes) {
         lock.lock();
         try {
-            reserved -= bytes;
+            s.charge += bytes;
+            reserved += bytes;
+            peakReserved = Math.max(peakReserved, reserved);
         } finally {
             lock.unlock();
         }
     }
 
+    /** Lowers s's charge to {@code to} bytes (never raises it), and the reserved total with it. */
+    private void uncharge(Sequence s, long to) {
+        lock.lock();
+        try {
+            long drop = Math.max(0, s.charge - to);
+            s.charge -= drop;
+            reserved -= drop;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Engine thread: samples the KV memory held now (live caches' arrays at their peaks, plus the pool). */
+    private void noteAllocated() {
+        long total = kvPool.pooledBytes();
+        for (Sequence s : prefilling) {
+            total += s.cache == null ? 0 : s.cache.takeAllocatedPeak();
+        }
+        for (Sequence s : decoding) {
+            total += s.cache == null ? 0 : s.cache.takeAllocatedPeak();
+        }
+        lock.lock();
+        try {
+            peakAllocated = Math.max(peakAllocated, total);
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** One request's state in the engine. */
     private final class Sequence {
@@ -484,6 +614,8 @@ public final class BatchEngine implements AutoCloseable {
         final float[] logits;  // (vocabSize) the latest next-token logits
         final int[] out;       // (maxTokens) generated ids
         KvCache cache;
+        long charge;           // bytes of `reserved` this sequence holds now (guarded by lock)
+        boolean done;          // completed, failed or cancelled; its bytes are released (engine thread)
         boolean compressed;
         int prefilled;
         int count;

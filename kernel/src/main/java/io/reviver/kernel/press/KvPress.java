@@ -71,14 +71,44 @@ public abstract class KvPress {
     }
 
     /**
-     * The bytes a cache made by this press for {@code ctx} may hold after compression: the full cache's bytes
-     * when lossless, otherwise the budget per head × heads (what {@link PressedKvCache#budgetBytes} reports).
+     * The bytes a cache made by this press for {@code ctx} may take after compression: the full cache's bytes
+     * when lossless, otherwise (the budget per head + one entry) × heads: {@link PressedKvCache#budgetBytes} bounds
+     * the entries and sketches it holds ({@link KvCache#bytes()}), and its arrays keep one more slot
+     * ({@link KvCache#allocatedBytes()}).
      */
     public long reservedBytes(PressContext ctx) {
         if (isLossless()) {
             return ctx.fullBytes();
         }
-        return (long) Math.floor(budget * ctx.fullBytesPerHead()) * ctx.nLayers() * ctx.nKvHeads();
+        // the budget of every head, plus the one entry a head holds beyond its exact capacity while a decode step
+        // appends before it evicts
+        return ((long) Math.floor(budget * ctx.fullBytesPerHead()) + entryBytes(ctx)) * ctx.nLayers()
+            * ctx.nKvHeads();
+    }
+
+    /**
+     * Bytes a cache under this press holds beyond {@link #reservedBytes} until {@link #compress} shrinks it: a
+     * lossy press's cache keeps the whole prompt (and a scoring pass's entries, {@link #scoringEntries}) exact
+     * until then; 0 for a lossless press.
+     */
+    public long transientBytes(PressContext ctx) {
+        if (isLossless()) {
+            return 0;
+        }
+        return (ctx.promptLength() + 1L + scoringEntries(ctx)) * entryBytes(ctx) * ctx.nLayers() * ctx.nKvHeads();
+    }
+
+    /** Bytes of one exact entry of one head: its key and value plus {@link #ENTRY_METADATA_BYTES}. */
+    static long entryBytes(PressContext ctx) {
+        return ctx.entryFloatBytes() + ENTRY_METADATA_BYTES;
+    }
+
+    /**
+     * Entries a head appends beyond the prompt before compression, e.g. a scoring pass's re-read tokens (they are
+     * dropped afterwards); the cache makes room for them up front. 0 unless the press has a scoring pass.
+     */
+    protected int scoringEntries(PressContext ctx) {
+        return 0;
     }
 
     /** A cache for one sequence: dense when lossless, otherwise a {@link PressedKvCache} under this press. */

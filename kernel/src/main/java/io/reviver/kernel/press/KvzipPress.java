@@ -71,6 +71,12 @@ public final class KvzipPress extends KvPress {
         return promptScoreRank(h, i, promptLength);
     }
 
+    /** A pass appends one chunk (at most the context, at most {@code chunkSize}) after its longest instruction. */
+    @Override
+    protected int scoringEntries(PressContext ctx) {
+        return Math.min(chunkSize, ctx.promptLength()) + Math.max(repeatPrompt.length, continuePrompt.length + OVERLAP);
+    }
+
     /**
      * @throws IllegalArgumentException when the model's context leaves fewer than 16 positions for a chunk after
      *                                  the context and the instruction

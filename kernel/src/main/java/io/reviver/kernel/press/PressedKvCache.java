@@ -25,6 +25,9 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     private final PressContext ctx;
     private final int headSize;
     private final HeadStore[] heads; // (nLayers, nKvHeads) row-major
+    // [0] bytes of all heads' arrays now, [1] the most they took at once since the last takeAllocatedPeak (a growing
+    // or shrinking head counts its old and new arrays while both live)
+    private final long[] meter = new long[2];
     private final int[] length;      // (nLayers): positions appended per layer
     private final int[] batchFrom;   // (nLayers): first position of the forward pass now appending (never evicted)
     private final boolean[] attended; // (nLayers): whether the layer was gathered since its last append
@@ -56,8 +59,8 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         this.heads = new HeadStore[ctx.nLayers() * ctx.nKvHeads()];
         for (int l = 0; l < ctx.nLayers(); l++) {
             for (int g = 0; g < ctx.nKvHeads(); g++) {
-                heads[l * ctx.nKvHeads() + g] = new HeadStore(ctx.promptLength() + 1, headSize,
-                    press.newVagueStore(ctx, l, g));
+                heads[l * ctx.nKvHeads() + g] = new HeadStore(ctx.promptLength() + 1 + press.scoringEntries(ctx),
+                    headSize, press.newVagueStore(ctx, l, g), meter);
             }
         }
         this.length = new int[ctx.nLayers()];
@@ -305,6 +308,30 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         return sum;
     }
 
+    /**
+     * Bytes of every head's arrays as allocated (keys, values, positions and scores at their slot count, used or
+     * not) plus its vague store; not the caller's gather buffers.
+     */
+    @Override
+    public long allocatedBytes() {
+        long sum = 0;
+        for (HeadStore h : heads) {
+            sum += h.arrayBytes() + (h.vague == null ? 0 : h.vague.bytes());
+        }
+        return sum;
+    }
+
+    @Override
+    public long takeAllocatedPeak() {
+        long vague = 0;
+        for (HeadStore h : heads) {
+            vague += h.vague == null ? 0 : h.vague.bytes();
+        }
+        long peak = Math.max(meter[0], meter[1]) + vague;
+        meter[1] = meter[0];
+        return peak;
+    }
+
     @Override
     public void clear() {
         throw new UnsupportedOperationException("a pressed cache belongs to one sequence; make a new one");
@@ -540,13 +567,29 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         float[] gatheredValues;
         int[] gatheredPositions;
 
-        HeadStore(int slots, int headSize, VagueStore vague) {
+        final long[] meter; // the owning cache's allocation meter (see PressedKvCache.meter)
+
+        HeadStore(int slots, int headSize, VagueStore vague, long[] meter) {
             this.headSize = headSize;
             this.keys = new float[slots * headSize];
             this.values = new float[slots * headSize];
             this.positions = new int[slots];
             this.score = new float[slots];
             this.vague = vague;
+            this.meter = meter;
+            meter[0] += arrayBytes();
+            meter[1] = Math.max(meter[1], meter[0]);
+        }
+
+        /** Bytes of the four per-slot arrays. */
+        long arrayBytes() {
+            return 4L * (keys.length + values.length + positions.length + score.length);
+        }
+
+        /** Records a resize from {@code before} bytes to {@link #arrayBytes()} (both copies lived meanwhile). */
+        private void metered(long before) {
+            meter[1] = Math.max(meter[1], meter[0] + arrayBytes());
+            meter[0] += arrayBytes() - before;
         }
 
         /** Exact entries held. */
@@ -591,20 +634,24 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
 
         void ensure(int slots) {
             if (positions.length < slots) {
+                long before = arrayBytes();
                 int s = Math.max(slots, positions.length * 2);
                 keys = Arrays.copyOf(keys, s * headSize);
                 values = Arrays.copyOf(values, s * headSize);
                 positions = Arrays.copyOf(positions, s);
                 score = Arrays.copyOf(score, s);
+                metered(before);
             }
         }
 
         void shrink(int slots) {
             int s = Math.max(slots, count);
+            long before = arrayBytes();
             keys = Arrays.copyOf(keys, s * headSize);
             values = Arrays.copyOf(values, s * headSize);
             positions = Arrays.copyOf(positions, s);
             score = Arrays.copyOf(score, s);
+            metered(before);
         }
 
         void add(int position, float[] k, int kOff, float[] v, int vOff, float s) {
