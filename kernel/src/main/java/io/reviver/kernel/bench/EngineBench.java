@@ -56,6 +56,7 @@ public final class EngineBench {
     }
 
     private final PrintStream log;
+    private final List<String[]> table = new ArrayList<>(); // (measure, result, goal) rows of the summary
 
     public EngineBench(PrintStream log) {
         this.log = log;
@@ -116,6 +117,38 @@ public final class EngineBench {
         return budget + transientBytes > gib ? 0 : 1 + (gib - budget - transientBytes) / budget;
     }
 
+    /** Adds a row to the summary {@link #table}. */
+    private void tableRow(String measure, String result, String goal) {
+        synchronized (table) {
+            table.add(new String[] {measure, result, goal});
+        }
+    }
+
+    /** The headline figures measured so far (measure | result | goal), as a plain-text table for the terminal. */
+    public String table() {
+        List<String[]> rows;
+        synchronized (table) {
+            rows = new ArrayList<>(table);
+        }
+        rows.add(0, new String[] {"measure", "result", "goal"});
+        int[] width = new int[3];
+        for (String[] r : rows) {
+            for (int i = 0; i < 3; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int n = 0; n < rows.size(); n++) {
+            String[] r = rows.get(n);
+            sb.append(String.format(Locale.ROOT, "%-" + width[0] + "s | %-" + width[1] + "s | %s%n", r[0], r[1], r[2]));
+            if (n == 0) {
+                sb.append("-".repeat(width[0])).append("-+-").append("-".repeat(width[1])).append("-+-")
+                    .append("-".repeat(Math.max(4, width[2]))).append(System.lineSeparator());
+            }
+        }
+        return sb.toString();
+    }
+
     /** Weight bytes one decode step reads: every layer matrix and the output matrix (not the embedding row). */
     static long decodeBytes(LlamaWeights w) {
         long b = 0;
@@ -170,6 +203,8 @@ public final class EngineBench {
             double gbs = bytes / perStep / 1e9;
             log.printf(Locale.ROOT, "decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the bandwidth peak "
                 + "(goal 70%%)%n", 1 / perStep, gbs, 100 * gbs / mem);
+            tableRow("decode B=1, weight bytes / time vs bandwidth peak", String.format(Locale.ROOT,
+                "%.1f%% (%.2f of %.2f GB/s, %.1f tokens/s)", 100 * gbs / mem, gbs, mem, 1 / perStep), ">= 70%");
             json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
                 + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep, gbs, gbs / mem));
             matVecCeiling(json, m.weights().output(), c.dim(), threads, mem);
@@ -197,6 +232,8 @@ public final class EngineBench {
             log.printf(Locale.ROOT, "prefill %d tokens: %.1f s, %.1f GFLOP/s = %.1f%% of the FMA peak (goal 50%%); "
                 + "the first run: %.1f s, %.1f%%%n", prefillTokens, sec, gflops, 100 * gflops / fma, runs[0],
                 100 * firstGflops / fma);
+            tableRow("prefill " + prefillTokens + " tokens, FLOP/s vs FMA peak", String.format(Locale.ROOT,
+                "%.1f%% (%.1f of %.1f GFLOP/s)", 100 * gflops / fma, gflops, fma), ">= 50%");
             json.append(String.format(Locale.ROOT, "  \"prefill\": {\"tokens\": %d, \"seconds\": %.3f, \"gflops\": "
                 + "%.3f, \"fraction_of_fma_peak\": %.4f, \"goal\": 0.50, \"first_run_seconds\": %.3f, "
                 + "\"first_run_fraction_of_fma_peak\": %.4f},%n", prefillTokens, sec, gflops, gflops / fma, runs[0],
@@ -227,6 +264,8 @@ public final class EngineBench {
             double ceiling = 8 / b8Floor / base;
             log.printf(Locale.ROOT, "batched decode: B=8 reached %.2f x B=1; the peaks allow at most %.2f x over this "
                 + "B=1 (B=8 step >= max(weights / bandwidth, 8 tokens' FLOPs / FMA peak))%n", over8, ceiling);
+            tableRow("batched decode, B=8 over B=1", String.format(Locale.ROOT, "%.2fx (the peaks allow %.2fx)", over8,
+                ceiling), ">= 5x");
             json.append(String.format(Locale.ROOT, "%n  ],%n  \"goal_b8_over_b1\": 5.0,%n  \"b8_over_b1_ceiling_at_peaks\": "
                 + "%.3f,%n", ceiling));
             // admission per GiB, by the engine's rule: every decoding sequence holds its reservation and the one
@@ -256,6 +295,8 @@ public final class EngineBench {
             }
             json.append(String.format(Locale.ROOT, "%n  ], \"lowest_at_10_percent\": %.3f, \"goal_at_10_percent\": "
                 + "8.0},%n", tenPercentLowest));
+            tableRow("sequences per GiB of KV at a 10% budget, over full", String.format(Locale.ROOT,
+                "%.2fx or more, every press (full: %d)", tenPercentLowest, fullAdmitted), ">= 8x");
             log.printf(Locale.ROOT, "admission: %d full-cache sequences of %d tokens per GiB; at a 10%% budget every "
                 + "press admits at least %.2f x as many (goal 8)%n", fullAdmitted, ctxLen, tenPercentLowest);
             // decode step cost of each press vs the full cache at B = 1: one recorded prefill, compressed by each
@@ -275,6 +316,11 @@ public final class EngineBench {
                 for (double budget : new double[] {0.25, 0.1}) {
                     KvPress p = PressRegistry.create(spec, budget, null);
                     double t = stepSeconds(m, p.compress(record, lc), longPrompt, seconds);
+                    if (spec.equals("kvreviver")) {
+                        tableRow(String.format(Locale.ROOT, "KVReviver@%.2f decode step B=1 over full", budget),
+                            String.format(Locale.ROOT, "%.2fx (%.2f against %.2f ms)", t / full, t * 1e3, full * 1e3),
+                            "<= 1.3x");
+                    }
                     log.printf(Locale.ROOT, "decode step at %d tokens, %s@%.2f: %.2f ms = %.2f x full (goal for "
                         + "kvreviver <= 1.3)%n", longPrompt, spec, budget, t * 1e3, t / full);
                     json.append(first ? "" : ",").append(String.format(Locale.ROOT,
@@ -508,6 +554,9 @@ public final class EngineBench {
             log.printf(Locale.ROOT, "end to end %s: median of %d runs %.0f documents/hour (%.0f-%.0f), mean %.2f "
                 + "sequences decoding together (max %d)%n", described[k], repeats, dph, slowest, fastest,
                 st.meanConcurrent(), st.maxConcurrent());
+            tableRow(String.format(Locale.ROOT, "end to end %s@%.2f", names.get(k), levels.get(k)),
+                String.format(Locale.ROOT, "%.0f documents/hour", dph),
+                k == 0 ? "(reported)" : "");
             StringBuilder runs = new StringBuilder();
             for (int r = 0; r < repeats; r++) {
                 runs.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", seconds[k][r]));
@@ -515,9 +564,9 @@ public final class EngineBench {
             rows.add(String.format(Locale.ROOT, "    {\"press\": \"%s\", \"budget\": %.2f, \"documents\": %d, "
                     + "\"seconds\": %.3f, \"run_seconds\": [%s], \"documents_per_hour\": %.1f, "
                     + "\"documents_per_hour_range\": [%.1f, %.1f], \"output_tokens\": %d, \"mean_concurrent\": %.3f, "
-                    + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d}", names.get(k), levels.get(k), prompts.size(),
-                median, runs, dph, slowest, fastest, outTokens[k], st.meanConcurrent(), st.maxConcurrent(),
-                st.peakHeldBytes()));
+                    + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d, \"peak_allocated_kv_bytes\": %d}", names.get(k),
+                levels.get(k), prompts.size(), median, runs, dph, slowest, fastest, outTokens[k], st.meanConcurrent(),
+                st.maxConcurrent(), st.peakHeldBytes(), st.peakAllocatedBytes()));
         }
         return "[\n" + String.join(",\n", rows) + "\n  ]";
     }

@@ -191,7 +191,8 @@ public final class ReviverCli {
                 }
                 long kv = 64L << 20;
                 e2e = bench.documentsPerHour(model, prompts, maxNew, tokenizer.eosId().orElse(-1),
-                    java.util.List.of("full", "kvreviver", "h2o", "snapkv", "streaming_llm"),
+                    java.util.List.of("full", "kvreviver", "kvzip", "compactor", "h2o", "snapkv", "tova", "knorm",
+                        "streaming_llm"),
                     java.util.List.of(0.25, 0.1), kv, 16, o.repeats(), tokenizer::encode);
                 e2e = "{\n  \"model\": " + io.reviver.kernel.eval.FlatJson.quote(path.getFileName().toString())
                     + ",\n  \"kv_budget_bytes\": " + kv + ",\n  \"max_new_tokens\": " + maxNew + ",\n  \"repeats\": "
@@ -201,6 +202,7 @@ public final class ReviverCli {
         }
         String json = "{\n\"engine\": " + engine + ",\n\"end_to_end\": " + e2e + "\n}\n";
         Files.writeString(dir.resolve("bench.json"), json, StandardCharsets.UTF_8);
+        out.print(bench.table());
         out.println("wrote " + dir.resolve("bench.json") + " and " + dir.resolve("attention-bench.json"));
     }
 

@@ -4,7 +4,6 @@ import io.reviver.kernel.cache.FloatArrayPool;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
-import io.reviver.kernel.sample.GreedySampler;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressContext;
 import java.util.ArrayDeque;
@@ -408,13 +407,13 @@ public final class BatchEngine implements AutoCloseable {
         s.prefillNanos += System.nanoTime() - t0;
     }
 
-    /** Samples the next token of s from s.logits; returns true (and completes s) when s is finished. */
+    /** Picks the next token of s from s.logits (its request's sampler); returns true (and completes s) when s is finished. */
     private boolean emit(Sequence s) {
         if (s.request.maxTokens() == 0) {
             finish(s, false);
             return true;
         }
-        int next = GreedySampler.argmax(s.logits);
+        int next = s.request.sampler().sample(s.logits);
         s.out[s.count++] = next;
         boolean stop = s.request.isStop().test(next);
         if (stop || s.count == s.request.maxTokens() || s.position() >= s.ctx.capacity()) {

@@ -1,12 +1,14 @@
 package io.reviver.kernel.engine;
 
 import io.reviver.kernel.press.KvPress;
+import io.reviver.kernel.sample.GreedySampler;
+import io.reviver.kernel.sample.Sampler;
 import java.util.Objects;
 import java.util.function.IntPredicate;
 
 /**
  * One sequence to generate: prompt tokens, how many new tokens at most, what stops it, and the press (with its
- * budget) that compresses its KV cache after prefill. Greedy decoding.
+ * budget) that compresses its KV cache after prefill, and how the next token is chosen from the logits.
  *
  * @param id        caller's name for the request (for errors and logs)
  * @param prompt    token ids, at least one
@@ -14,12 +16,20 @@ import java.util.function.IntPredicate;
  * @param isStop    tokens that end generation (reported, not counted as text)
  * @param press     KV press and budget
  * @param seed      seed of the press's randomised parts
+ * @param sampler   picks each next token; this request's own (a seeded sampler's draws follow its requests' order
+ *                  only), called from the engine's thread
  */
 public record GenerationRequest(String id, int[] prompt, int maxTokens, IntPredicate isStop, KvPress press,
-                                long seed) {
+                                long seed, Sampler sampler) {
+
+    /** A greedy request (the largest logit wins). */
+    public GenerationRequest(String id, int[] prompt, int maxTokens, IntPredicate isStop, KvPress press, long seed) {
+        this(id, prompt, maxTokens, isStop, press, seed, new GreedySampler());
+    }
 
     public GenerationRequest {
         Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(sampler, "sampler");
         Objects.requireNonNull(isStop, "isStop");
         Objects.requireNonNull(press, "press");
         if (prompt == null || prompt.length == 0) {

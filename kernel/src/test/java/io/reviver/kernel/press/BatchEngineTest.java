@@ -250,4 +250,34 @@ class BatchEngineTest {
             assertEquals(1, engine.stats().failed());
         }
     }
+
+    @Test
+    void sampledRequestsGetTheTokensTheirSamplerDrawsAlone() throws Exception {
+        LlamaModel m = models.model;
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            List<GenerationRequest> reqs = new ArrayList<>();
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                int[] prompt = PressTableTest.randomPrompt(25 + 9 * i, 70 + i, m.config().vocabSize());
+                GenerationRequest q = new GenerationRequest("p" + i, prompt, 10, t -> false,
+                    PressRegistry.create(i % 2 == 0 ? "full" : "kvreviver", i % 2 == 0 ? 1.0 : 0.5, null), i,
+                    io.reviver.kernel.sample.Sampler.of(0.9, 0.95, 1000 + i));
+                reqs.add(q);
+                fs.add(engine.submit(q));
+            }
+            int differing = 0;
+            for (int i = 0; i < reqs.size(); i++) {
+                GenerationRequest q = reqs.get(i);
+                Generator.Result alone = Generator.generate(m, q.prompt(), q.maxTokens(),
+                    io.reviver.kernel.sample.Sampler.of(0.9, 0.95, 1000 + i), 32, t -> false, t -> { }, q.press(),
+                    q.seed());
+                int[] got = fs.get(i).get().tokens();
+                assertArrayEquals(alone.tokens(), got, q.id());
+                Generator.Result greedy = Generator.generate(m, q.prompt(), q.maxTokens(), new GreedySampler(), 32,
+                    t -> false, t -> { }, q.press(), q.seed());
+                differing += java.util.Arrays.equals(greedy.tokens(), got) ? 0 : 1;
+            }
+            assertTrue(differing > 0, "the samplers were used: some request differs from its greedy tokens");
+        }
+    }
 }

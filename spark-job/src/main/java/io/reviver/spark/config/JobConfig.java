@@ -67,11 +67,6 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             throw ConfigException.badValue(JobConfigKeys.PRESS, press, "is not a valid press: " + e.getMessage());
         }
         Objects.requireNonNull(attention, "attention");
-        if (attention != io.reviver.kernel.attention.BackendChoice.JAVA && temperature != 0) {
-            throw ConfigException.badValue(JobConfigKeys.ATTENTION, attention.configName(), "needs greedy decoding "
-                + "(reviver.temperature = 0): sampled passes run on the tasks' own threads, and an OpenCL backend "
-                + "serves one thread (the executor's batch engine)");
-        }
         if (maxNewTokens < 1) {
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");
         }

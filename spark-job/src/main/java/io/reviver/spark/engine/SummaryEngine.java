@@ -3,7 +3,6 @@ package io.reviver.spark.engine;
 import io.reviver.kernel.engine.BatchEngine;
 import io.reviver.kernel.engine.GenerationRequest;
 import io.reviver.kernel.engine.GenerationResult;
-import io.reviver.kernel.model.Generator;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressRegistry;
 import java.util.concurrent.ExecutionException;
@@ -29,10 +28,10 @@ import java.util.Objects;
  * memory of one task holds, minus the template and the generated tokens, and at most {@code chunk-tokens} when
  * that is set.
  *
- * <p>Every call into the kernel goes through {@link #generate}: greedy passes are submitted to the executor's
- * shared {@link BatchEngine} (continuous batching: the sequences of all tasks of the JVM decode together,
- * admitted by their compressed KV bytes within {@code kv-memory}), with the job's KV-cache press and budget;
- * sampled passes (temperature &gt; 0) run alone through {@link Generator} with the same press.
+ * <p>Every call into the kernel goes through {@link #generate}: each pass, greedy or sampled, is submitted to the
+ * executor's shared {@link BatchEngine} (continuous batching: the sequences of all tasks of the JVM decode
+ * together, admitted by their compressed KV bytes within {@code kv-memory}), with the job's KV-cache press and
+ * budget and its own sampler.
  *
  * <p>Sampling is greedy unless {@code temperature > 0}; then each pass's sampler is seeded from the job seed, the
  * document's content hash and the pass number, so a retried task reproduces its output.
@@ -219,18 +218,12 @@ public final class SummaryEngine {
      * generated tokens without a final stop token. A KV-cache press plugs in here.
      */
     /**
-     * The map step: every chunk's pass at once (greedy passes run concurrently in the executor's engine; sampled
-     * ones one after the other), results in chunk order; pass i uses seed {@code firstSeed + i}. The timings add
+     * The map step: every chunk's pass at once (they run concurrently in the executor's engine), results in chunk
+     * order; pass i uses seed {@code firstSeed + i}. The timings add
      * up each pass's own prefill and decode time, so they exceed the wall time when passes overlap.
      */
     private List<int[]> generateAll(List<int[]> bodies, long firstSeed, Timings timings) {
         List<int[]> out = new ArrayList<>();
-        if (config.temperature() != 0) {
-            for (int i = 0; i < bodies.size(); i++) {
-                out.add(generate(bodies.get(i), firstSeed + i, timings));
-            }
-            return out;
-        }
         List<java.util.concurrent.CompletableFuture<GenerationResult>> futures = new ArrayList<>();
         for (int i = 0; i < bodies.size(); i++) {
             futures.add(submit(bodies.get(i), firstSeed + i));
@@ -255,8 +248,10 @@ public final class SummaryEngine {
 
     private java.util.concurrent.CompletableFuture<GenerationResult> submit(int[] body, long seed) {
         BatchEngine engine = batchEngine();
+        // sampled or greedy, every request goes through the executor's engine, so its KV memory is admitted against
+        // the executor's budget
         return engine.submit(new GenerationRequest("pass-" + seed, prompt(body), config.maxNewTokens(),
-            t -> t == eos, press, seed));
+            t -> t == eos, press, seed, Sampler.of(config.temperature(), config.topP(), seed)));
     }
 
     private static GenerationResult await(java.util.concurrent.CompletableFuture<GenerationResult> f) {
@@ -289,20 +284,7 @@ public final class SummaryEngine {
     }
 
     private int[] generate(int[] body, long seed, Timings timings) {
-        if (config.temperature() == 0) {
-            return tokensOf(await(submit(body, seed)), timings);
-        }
-        int[] prompt = prompt(body);
-        Sampler sampler = Sampler.of(config.temperature(), config.topP(), seed);
-        Generator.Result r = Generator.generate(replica.model(), prompt, config.maxNewTokens(), sampler,
-            config.prefillBatch(), t -> t == eos, t -> { }, press, seed);
-        timings.prefillNanos += r.prefillNanos();
-        timings.decodeNanos += r.decodeNanos();
-        int[] tokens = r.tokens();
-        if (r.stopReason() == Generator.StopReason.STOP_TOKEN) {
-            tokens = Arrays.copyOf(tokens, tokens.length - 1);
-        }
-        return tokens;
+        return tokensOf(await(submit(body, seed)), timings);
     }
 
     private DocumentSummary failed(long index, String id, String sha, int inputTokens, int chunks, long t0,

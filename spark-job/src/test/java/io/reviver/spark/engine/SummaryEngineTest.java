@@ -94,4 +94,18 @@ class SummaryEngineTest {
         assertEquals(0.3, ok.budget());
         assertEquals(1, ok.chunks());
     }
+
+    @Test
+    void sampledPassesGoThroughTheExecutorsEngineAndReproduce() {
+        SummaryEngine engine = new SummaryEngine(replica, config(Map.of("chunk-tokens", "40", "temperature", "0.9",
+            "seed", "7")), 1L << 30);
+        String doc = text(60);
+        long before = engine.batchEngine().stats().admitted();
+        DocumentSummary a = engine.summarize(3, "d", doc, null);
+        assertNull(a.error(), a.error());
+        long passes = engine.batchEngine().stats().admitted() - before;
+        assertTrue(passes >= a.chunks() + 1, "every map pass and the reduce passes were admitted by the engine: "
+            + passes);
+        assertEquals(a.summary(), engine.summarize(3, "d", doc, null).summary(), "a retried task reproduces it");
+    }
 }
