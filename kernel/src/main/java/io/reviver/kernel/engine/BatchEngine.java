@@ -20,8 +20,9 @@ import org.apache.logging.log4j.Logger;
  * Continuous batching for one executor: requests from any number of threads enter a queue; one engine thread
  * admits a request when the KV bytes it may hold fit the executor's KV budget, prefills admitted sequences in
  * chunks (one chunk per iteration, so prefill and decode interleave and neither starves), compresses each with
- * its press after its prefill, and advances every decoding sequence by one token per iteration with
- * {@link LlamaModel#decodeBatch} (weights read once for all of them). Finished, failed and cancelled sequences
+ * its press after its prefill (a scoring pass, such as KVzip's re-read, one step per iteration too), and
+ * advances every decoding sequence by one token per iteration with {@link LlamaModel#decodeBatch} (weights read
+ * once for all of them). Finished, failed and cancelled sequences
  * leave and release their bytes between iterations; a request that could never fit fails at once with
  * {@link RequestTooLargeException}.
  *
@@ -78,11 +79,13 @@ public final class BatchEngine implements AutoCloseable {
      * @param peakAllocatedBytes the most KV memory measured at once: the arrays of every live cache at their
      *                        allocated sizes (resizes' transient copies included) plus the pool's arrays; an upper
      *                        bound, sampled after every admission, prefill chunk and decode step
+     * @param compressionSteps iterations spent compressing prompts: one per sequence, plus one per step of a
+     *                        scoring pass (KVzip's re-read runs one chunk per iteration, between decode steps)
      */
     public record Stats(long admitted, long completed, long failed, long cancelled, long decodeSteps,
                         long decodedTokens, int maxConcurrent, double meanConcurrent, long peakReservedBytes,
                         long peakHeldBytes, long prefilledTokens, long prefillNanos, long decodeNanos,
-                        long peakAllocatedBytes) {
+                        long peakAllocatedBytes, long compressionSteps) {
     }
 
     private final LlamaModel model;
@@ -120,6 +123,7 @@ public final class BatchEngine implements AutoCloseable {
     private long prefillNanosTotal;
     private long decodeNanosTotal;
     private long peakAllocated;
+    private long compressionSteps;
 
     /** Starts the engine thread. The model is shared, not closed by the engine. */
     public BatchEngine(LlamaModel model, Config config) {
@@ -194,7 +198,8 @@ public final class BatchEngine implements AutoCloseable {
         try {
             return new Stats(admitted, completed, failed, cancelled, decodeSteps, decodedTokens, maxConcurrent,
                 decodeSteps == 0 ? 0 : concurrentSum / (double) decodeSteps, peakReserved, peakHeld, prefilledTokens,
-                prefillNanosTotal, decodeNanosTotal, peakAllocated);
+                prefillNanosTotal, decodeNanosTotal, peakAllocated,
+                compressionSteps);
         } finally {
             lock.unlock();
         }
@@ -363,6 +368,16 @@ public final class BatchEngine implements AutoCloseable {
 
     private void prefillChunkTimed(Sequence s, long t0) {
         try {
+            if (s.compression != null) { // the prompt is in: one step of its scoring pass per iteration
+                boolean done = s.compression.step();
+                countCompressionStep();
+                if (done) {
+                    prefillDone(s, t0);
+                } else {
+                    s.prefillNanos += System.nanoTime() - t0;
+                }
+                return;
+            }
             int n = Math.min(config.prefillChunk(), s.request.promptLength() - s.prefilled);
             int[] tokens = s.request.prompt();
             boolean last = s.prefilled + n == tokens.length;
@@ -375,29 +390,13 @@ public final class BatchEngine implements AutoCloseable {
                 lock.unlock();
             }
             if (last) {
-                s.request.press().compress(s.cache, tokens, model.tokenRunner(prefillState));
-                s.compressed = true;
-                // the prompt's transient is gone: keep charging what the compressed cache's arrays take, at least
-                // its reservation
-                noteAllocated();
-                lock.lock();
-                try {
-                    uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
-                    prefilling.remove(s);
-                } finally {
-                    lock.unlock();
+                s.compression = s.request.press().compression(s.cache, tokens, model.tokenRunner(prefillState));
+                if (s.compression.scoringSteps() == 0) { // nothing to re-read: compress in this iteration
+                    s.compression.step();
+                    countCompressionStep();
+                    prefillDone(s, t0);
+                    return;
                 }
-                s.prefillNanos += System.nanoTime() - t0;
-                s.decodeStart = System.nanoTime();
-                if (!emit(s)) {
-                    lock.lock();
-                    try {
-                        decoding.add(s);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-                return;
             }
         } catch (RuntimeException e) {
             prefilling.remove(s);
@@ -405,6 +404,40 @@ public final class BatchEngine implements AutoCloseable {
             return;
         }
         s.prefillNanos += System.nanoTime() - t0;
+    }
+
+    /** s is compressed: its prompt's transient is released, and it emits its first token and starts decoding. */
+    private void prefillDone(Sequence s, long t0) {
+        s.compressed = true;
+        s.compression = null;
+        // keep charging what the compressed cache's arrays take, at least its reservation
+        noteAllocated();
+        lock.lock();
+        try {
+            uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
+            prefilling.remove(s);
+        } finally {
+            lock.unlock();
+        }
+        s.prefillNanos += System.nanoTime() - t0;
+        s.decodeStart = System.nanoTime();
+        if (!emit(s)) {
+            lock.lock();
+            try {
+                decoding.add(s);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void countCompressionStep() {
+        lock.lock();
+        try {
+            compressionSteps++;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Picks the next token of s from s.logits (its request's sampler); returns true (and completes s) when s is finished. */
@@ -613,6 +646,7 @@ public final class BatchEngine implements AutoCloseable {
         final float[] logits;  // (vocabSize) the latest next-token logits
         final int[] out;       // (maxTokens) generated ids
         KvCache cache;
+        KvPress.Compression compression; // after the prompt's last chunk, until compressed
         long charge;           // bytes of `reserved` this sequence holds now (guarded by lock)
         boolean done;          // completed, failed or cancelled; its bytes are released (engine thread)
         boolean compressed;

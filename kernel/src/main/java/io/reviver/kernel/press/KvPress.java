@@ -135,13 +135,66 @@ public abstract class KvPress {
      * @param runner runs extra tokens through the model against the cache (for scoring passes)
      */
     public final void compress(KvCache cache, int[] prompt, TokenRunner runner) {
+        Compression c = compression(cache, prompt, runner);
+        while (!c.step()) {
+            // each step is one chunk of the scoring pass; the last compresses
+        }
+    }
+
+    /**
+     * {@link #compress(KvCache, int[], TokenRunner)} in steps, so a caller can interleave other work (an engine's
+     * decode steps) with a long scoring pass: each {@link Compression#step} runs one step of the press's scoring
+     * pass (KVzip: one chunk of its re-read), and the last one compresses. The same result as {@code compress}.
+     */
+    public final Compression compression(KvCache cache, int[] prompt, TokenRunner runner) {
         if (cache instanceof PressedKvCache pressed) {
             if (pressed.press() != this) {
                 throw new IllegalArgumentException("cache was made by press " + pressed.press().describe()
                     + ", not " + describe());
             }
-            scoringPass(pressed, prompt, runner);
-            pressed.compressNow();
+            return new Compression(pressed, prompt, runner, scoringSteps(pressed, prompt, runner));
+        }
+        return new Compression(null, prompt, runner, 0);
+    }
+
+    /** A compression under way (see {@link #compression}). Not thread-safe. */
+    public final class Compression {
+        private final PressedKvCache cache; // null: nothing to compress (a dense cache)
+        private final int[] prompt;
+        private final TokenRunner runner;
+        private final int steps;
+        private int next;
+        private boolean done;
+
+        private Compression(PressedKvCache cache, int[] prompt, TokenRunner runner, int steps) {
+            this.cache = cache;
+            this.prompt = prompt;
+            this.runner = runner;
+            this.steps = steps;
+        }
+
+        /** Scoring steps before the compression itself. */
+        public int scoringSteps() {
+            return steps;
+        }
+
+        /**
+         * Runs the next scoring step, or, after the last, the compression; returns true once the cache is
+         * compressed (then further calls do nothing).
+         */
+        public boolean step() {
+            if (done) {
+                return true;
+            }
+            if (cache != null && next < steps) {
+                scoringStep(cache, prompt, runner, next++);
+                return false;
+            }
+            if (cache != null) {
+                cache.compressNow();
+            }
+            done = true;
+            return true;
         }
     }
 
@@ -248,8 +301,24 @@ public abstract class KvPress {
         return exactCapacity;
     }
 
-    /** Extra scoring pass over the context before compression (KVzip re-reads it). Default: none. */
-    protected void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
+    /**
+     * Steps of the extra scoring pass over the context before compression (KVzip re-reads it, one chunk per step);
+     * {@link #scoringStep} runs each, in order. Default: none.
+     */
+    protected int scoringSteps(ScoringTarget cache, int[] prompt, TokenRunner runner) {
+        return 0;
+    }
+
+    /** Runs step {@code step} of the scoring pass (see {@link #scoringSteps}). */
+    protected void scoringStep(ScoringTarget cache, int[] prompt, TokenRunner runner, int step) {
+    }
+
+    /** The whole scoring pass: every {@link #scoringStep} in order. */
+    final void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
+        int steps = scoringSteps(cache, prompt, runner);
+        for (int i = 0; i < steps; i++) {
+            scoringStep(cache, prompt, runner, i);
+        }
     }
 
     /**

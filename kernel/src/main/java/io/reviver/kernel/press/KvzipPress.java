@@ -78,12 +78,42 @@ public final class KvzipPress extends KvPress {
     }
 
     /**
+     * One step per chunk of the context.
+     *
      * @throws IllegalArgumentException when the model's context leaves fewer than 16 positions for a chunk after
      *                                  the context and the instruction
      */
     @Override
-    protected void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
+    protected int scoringSteps(ScoringTarget cache, int[] prompt, TokenRunner runner) {
         int ctxLen = cache.context().promptLength();
+        int chunk = chunk(ctxLen, runner);
+        return (ctxLen + chunk - 1) / chunk;
+    }
+
+    /** Re-reads chunk {@code step} of the context after its instruction, scoring the chunk's own positions. */
+    @Override
+    protected void scoringStep(ScoringTarget cache, int[] prompt, TokenRunner runner, int step) {
+        int ctxLen = cache.context().promptLength();
+        int chunk = chunk(ctxLen, runner);
+        int a = step * chunk;
+        int b = Math.min(ctxLen, a + chunk);
+        int[] tokens;
+        if (a == 0) {
+            tokens = concat(repeatPrompt, Arrays.copyOfRange(prompt, a, b));
+        } else {
+            int[] prefix = concat(continuePrompt, Arrays.copyOfRange(prompt, Math.max(0, a - OVERLAP), a));
+            tokens = concat(prefix, Arrays.copyOfRange(prompt, a, b));
+        }
+        cache.beginScoringPass(a, b, runner.contextLength());
+        try {
+            runner.run((io.reviver.kernel.cache.KvCache) cache, tokens, ctxLen);
+        } finally {
+            cache.endScoringPass();
+        }
+    }
+
+    /** Context tokens per pass: {@code chunkSize}, or less when the model's window leaves less room. */
+    private int chunk(int ctxLen, TokenRunner runner) {
         int longestPrefix = Math.max(repeatPrompt.length, continuePrompt.length + OVERLAP);
         int room = runner.contextLength() - ctxLen - longestPrefix;
         int chunk = Math.min(chunkSize, room);
@@ -92,22 +122,7 @@ public final class KvzipPress extends KvPress {
                 + " positions of the model's " + runner.contextLength() + "-token window for re-reading it (needs ≥ "
                 + MIN_CHUNK + "); use a shorter document chunk");
         }
-        for (int a = 0; a < ctxLen; a += chunk) {
-            int b = Math.min(ctxLen, a + chunk);
-            int[] tokens;
-            if (a == 0) {
-                tokens = concat(repeatPrompt, Arrays.copyOfRange(prompt, a, b));
-            } else {
-                int[] prefix = concat(continuePrompt, Arrays.copyOfRange(prompt, Math.max(0, a - OVERLAP), a));
-                tokens = concat(prefix, Arrays.copyOfRange(prompt, a, b));
-            }
-            cache.beginScoringPass(a, b, runner.contextLength());
-            try {
-                runner.run((io.reviver.kernel.cache.KvCache) cache, tokens, ctxLen);
-            } finally {
-                cache.endScoringPass();
-            }
-        }
+        return chunk;
     }
 
     private static int[] concat(int[] x, int[] y) {

@@ -280,4 +280,59 @@ class BatchEngineTest {
             assertTrue(differing > 0, "the samplers were used: some request differs from its greedy tokens");
         }
     }
+
+    @Test
+    void aScoringPassInterleavesWithDecodeSteps() throws Exception {
+        LlamaModel m = models.model;
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            // request A decodes for long; each of its tokens notes how many compression steps the engine has run
+            List<Long> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            GenerationRequest a = new GenerationRequest("a", PressTableTest.randomPrompt(20, 8, m.config().vocabSize()),
+                150, t -> {
+                    seen.add(engine.stats().compressionSteps());
+                    return false;
+                }, new FullPress(), 0);
+            CompletableFuture<GenerationResult> fa = engine.submit(a);
+            // request B's KVzip re-reads its 150-token context in chunks of 16: 10 scoring steps, then compression
+            GenerationRequest b = new GenerationRequest("b", PressTableTest.randomPrompt(150, 9,
+                m.config().vocabSize()), 5, t -> false, PressRegistry.create("kvzip:chunk=16", 0.4,
+                PressTableTest.ENCODER), 1);
+            CompletableFuture<GenerationResult> fb = engine.submit(b);
+            int[] gotB = fb.get().tokens();
+            fa.get();
+            long total = engine.stats().compressionSteps();
+            assertEquals(1 + 10 + 1, total, "A's compression, B's 10 scoring steps and B's compression");
+            long during = seen.stream().filter(c -> c > 1 && c < total).distinct().count();
+            assertTrue(during >= 5, "A decoded between B's scoring steps: saw counts " + seen);
+            Generator.Result alone = Generator.generate(m, b.prompt(), b.maxTokens(), new GreedySampler(), 32,
+                t -> false, t -> { }, b.press(), b.seed());
+            assertArrayEquals(alone.tokens(), gotB, "a stepped compression is the same compression");
+        }
+    }
+
+    @Test
+    void cancellingACompressedSequenceMidDecodeFreesItsBytes() throws Exception {
+        LlamaModel m = models.model;
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            CompletableFuture<CompletableFuture<GenerationResult>> self = new CompletableFuture<>();
+            int[] calls = new int[1];
+            GenerationRequest q = new GenerationRequest("c", PressTableTest.randomPrompt(80, 4,
+                m.config().vocabSize()), 100, t -> {
+                    if (++calls[0] == 3) { // decoding, compressed: the caller gives up on it
+                        self.join().cancel(false);
+                    }
+                    return false;
+                }, PressRegistry.create("kvreviver", 0.3, null), 0);
+            self.complete(engine.submit(q));
+            GenerationRequest other = new GenerationRequest("next", PressTableTest.randomPrompt(30, 5,
+                m.config().vocabSize()), 4, t -> false, new FullPress(), 0);
+            assertEquals(4, engine.submit(other).get().tokens().length);
+            assertTrue(self.get().isCancelled());
+            BatchEngine.Stats st = engine.stats();
+            assertEquals(1, st.cancelled());
+            assertEquals(1, st.completed());
+            assertEquals(0, engine.reservedBytes(), "the cancelled sequence's bytes are released");
+            assertTrue(calls[0] < 100, "it stopped decoding: " + calls[0] + " tokens");
+        }
+    }
 }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Multi-sequence decode: B sequences of different lengths, each with its own cache and press (full, H2O,
  * KVReviver), advanced together by {@link LlamaModel#decodeBatch} give every sequence bit for bit the logits and
- * greedy tokens it gets decoded alone (the weight products are bit-identical across batch rows).
+ * greedy tokens it gets decoded alone (the weight products are bit-identical across batch rows), on one thread or
+ * two.
  */
 class BatchedDecodeTest {
 
@@ -20,7 +21,20 @@ class BatchedDecodeTest {
 
     @Test
     void batchedDecodeEqualsDecodingEachSequenceAlone() {
-        LlamaModel m = models.model;
+        batchedEqualsAlone(models.model, models.model);
+    }
+
+    /** Products split over two threads and attention over KV heads on the team give the same bits too. */
+    @Test
+    void onTwoThreadsBatchedDecodeEqualsOneThreadAlone() throws Exception {
+        try (TestModels two = TestModels.randomWeights(2)) {
+            batchedEqualsAlone(models.model, two.model);
+        }
+    }
+
+    /** Decodes each sequence alone on {@code aloneModel}, then all together on {@code batchModel}; same logits. */
+    private static void batchedEqualsAlone(LlamaModel aloneModel, LlamaModel batchModel) {
+        LlamaModel m = aloneModel;
         LlamaConfig c = m.config();
         String[] presses = {"full", "h2o", "kvreviver", "snapkv", "full", "kvreviver:mode=signed,d=3"};
         int b = presses.length;
@@ -44,6 +58,7 @@ class BatchedDecodeTest {
             }
         }
         // together
+        m = batchModel;
         KvCache[] caches = new KvCache[b];
         int[] tokens = new int[b];
         int[] positions = new int[b];

@@ -48,11 +48,16 @@ final class TestModels implements AutoCloseable {
     }
 
     static TestModels randomWeights() throws IOException {
+        return randomWeights(1);
+    }
+
+    /** The same model with products and attention on {@code threads} threads (the caller closes it). */
+    static TestModels randomWeights(int threads) throws IOException {
         GgufFile file = GgufFile.open(TestRepo.root().resolve("models/test/tiny-llama-q8_0.gguf"));
-        JavaTensorOps ops = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR);
+        JavaTensorOps ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
         LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
         LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
-        return new TestModels(file, ops, new LlamaModel(config, weights, ops, ElementOps.vector(), 1));
+        return new TestModels(file, ops, new LlamaModel(config, weights, ops, ElementOps.vector(), threads));
     }
 
     @Override
