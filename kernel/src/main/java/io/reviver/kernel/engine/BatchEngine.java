@@ -421,7 +421,14 @@ public final class BatchEngine implements AutoCloseable {
         }
         s.prefillNanos += System.nanoTime() - t0;
         s.decodeStart = System.nanoTime();
-        if (!emit(s)) {
+        boolean finished;
+        try {
+            finished = emit(s);
+        } catch (Throwable e) { // s is in no list now: fail it here, or nothing would (out of memory included)
+            finishFailed(s, e);
+            return;
+        }
+        if (!finished) {
             lock.lock();
             try {
                 decoding.add(s);
@@ -523,13 +530,17 @@ public final class BatchEngine implements AutoCloseable {
             s.future.completeExceptionally(e);
             return;
         }
+        boolean delivered = s.future.complete(r); // false when the caller cancelled it meanwhile
         lock.lock();
         try {
-            completed++;
+            if (delivered) {
+                completed++;
+            } else {
+                cancelled++;
+            }
         } finally {
             lock.unlock();
         }
-        s.future.complete(r);
     }
 
     /** Fails s with e (once; later calls, or a call after {@link #finish}, do nothing). */
@@ -590,7 +601,11 @@ public final class BatchEngine implements AutoCloseable {
             lock.unlock();
         }
         for (Sequence s : all) {
-            finishFailed(s, e);
+            try {
+                finishFailed(s, e);
+            } catch (Throwable again) { // the others must still be failed
+                LOG.error("failing request " + s.request.id() + " failed", again);
+            }
         }
     }
 

@@ -131,6 +131,11 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     void restore(int[] lengths, boolean wasCompressed) {
         System.arraycopy(lengths, 0, length, 0, length.length);
         this.compressed = wasCompressed;
+        if (wasCompressed) { // a compressed cache keeps what compressNow keeps, not the prefill's room
+            for (HeadStore h : heads) {
+                h.shrink(exactCapacity + 1);
+            }
+        }
     }
 
     /** Whether {@link KvPress#compress} has run. */
@@ -327,9 +332,11 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         for (HeadStore h : heads) {
             vague += h.vague == null ? 0 : h.vague.bytes();
         }
-        long peak = Math.max(meter[0], meter[1]) + vague;
-        meter[1] = meter[0];
-        return peak;
+        synchronized (meter) {
+            long peak = Math.max(meter[0], meter[1]) + vague;
+            meter[1] = meter[0];
+            return peak;
+        }
     }
 
     @Override
@@ -577,8 +584,10 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             this.score = new float[slots];
             this.vague = vague;
             this.meter = meter;
-            meter[0] += arrayBytes();
-            meter[1] = Math.max(meter[1], meter[0]);
+            synchronized (meter) {
+                meter[0] += arrayBytes();
+                meter[1] = Math.max(meter[1], meter[0]);
+            }
         }
 
         /** Bytes of the four per-slot arrays. */
@@ -588,8 +597,10 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
 
         /** Records a resize from {@code before} bytes to {@link #arrayBytes()} (both copies lived meanwhile). */
         private void metered(long before) {
-            meter[1] = Math.max(meter[1], meter[0] + arrayBytes());
-            meter[0] += arrayBytes() - before;
+            synchronized (meter) { // heads may resize from attention running on several threads
+                meter[1] = Math.max(meter[1], meter[0] + arrayBytes());
+                meter[0] += arrayBytes() - before;
+            }
         }
 
         /** Exact entries held. */
