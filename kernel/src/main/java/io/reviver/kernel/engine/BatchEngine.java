@@ -447,7 +447,10 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /** Picks the next token of s from s.logits (its request's sampler); returns true (and completes s) when s is finished. */
+    /**
+     * Picks the next token of s from s.logits (its request's sampler); returns true (and completes s) when s is
+     * finished.
+     */
     private boolean emit(Sequence s) {
         if (s.request.maxTokens() == 0) {
             finish(s, false);
