@@ -533,17 +533,17 @@ public final class BatchEngine implements AutoCloseable {
             s.future.completeExceptionally(e);
             return;
         }
-        boolean delivered = s.future.complete(r); // false when the caller cancelled it meanwhile
         lock.lock();
-        try {
-            if (delivered) {
-                completed++;
-            } else {
+        try { // counted before the caller can see the result, so its stats() include it
+            if (s.future.isCancelled()) {
                 cancelled++;
+            } else {
+                completed++;
             }
         } finally {
             lock.unlock();
         }
+        s.future.complete(r);
     }
 
     /** Fails s with e (once; later calls, or a call after {@link #finish}, do nothing). */

@@ -335,4 +335,31 @@ class BatchEngineTest {
             assertTrue(calls[0] < 100, "it stopped decoding: " + calls[0] + " tokens");
         }
     }
+
+    @Test
+    void failedRequestsFreeTheirBytes() throws Exception {
+        LlamaModel m = models.model;
+        int vocab = m.config().vocabSize();
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            // a token the model does not have: the prefill fails
+            int[] bad = PressTableTest.randomPrompt(40, 6, vocab);
+            bad[25] = vocab + 3;
+            CompletableFuture<GenerationResult> f1 = engine.submit(new GenerationRequest("oov", bad, 4, t -> false,
+                PressRegistry.create("h2o", 0.5, null), 0));
+            // a context that leaves KVzip no room to re-read it: its compression fails
+            int room = m.config().contextLength() - 8;
+            CompletableFuture<GenerationResult> f2 = engine.submit(new GenerationRequest("kvzip", PressTableTest
+                .randomPrompt(room, 7, vocab), 4, t -> false, PressRegistry.create("kvzip", 0.5,
+                PressTableTest.ENCODER), 0));
+            ExecutionException e1 = assertThrows(ExecutionException.class, f1::get);
+            assertInstanceOf(IllegalArgumentException.class, e1.getCause());
+            ExecutionException e2 = assertThrows(ExecutionException.class, f2::get);
+            assertTrue(e2.getCause().getMessage().contains("use a shorter document chunk"), e2.getCause().getMessage());
+            GenerationResult after = engine.submit(new GenerationRequest("after", PressTableTest.randomPrompt(30, 8,
+                vocab), 3, t -> false, new FullPress(), 0)).get();
+            assertEquals(3, after.tokens().length);
+            assertEquals(2, engine.stats().failed());
+            assertEquals(0, engine.reservedBytes(), "the failed requests' bytes are released");
+        }
+    }
 }
