@@ -219,8 +219,8 @@ public final class SummaryEngine {
      */
     /**
      * The map step: every chunk's pass at once (they run concurrently in the executor's engine), results in chunk
-     * order; pass i uses seed {@code firstSeed + i}. The timings add
-     * up each pass's own prefill and decode time, so they exceed the wall time when passes overlap.
+     * order; pass i uses seed {@code firstSeed + i}. The timings add up each pass's own prefill and decode time, so
+     * they exceed the wall time when passes overlap.
      */
     private List<int[]> generateAll(List<int[]> bodies, long firstSeed, Timings timings) {
         List<int[]> out = new ArrayList<>();
