@@ -439,12 +439,7 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void countCompressionStep() {
-        lock.lock();
-        try {
-            compressionSteps++;
-        } finally {
-            lock.unlock();
-        }
+        underLock(() -> compressionSteps++);
     }
 
     /**
@@ -555,9 +550,14 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     private void countFailed() {
+        underLock(() -> failed++);
+    }
+
+    /** Runs {@code update} (of the counters) holding the engine's lock. */
+    private void underLock(Runnable update) {
         lock.lock();
         try {
-            failed++;
+            update.run();
         } finally {
             lock.unlock();
         }
