@@ -52,27 +52,31 @@ public final class FloatArrayPool {
         return new float[length];
     }
 
-    /** Returns an array for reuse (null is ignored); the caller must not use it afterwards. */
-    public void give(float[] array) {
-        give(array, maxBytes);
+    /**
+     * Returns an array for reuse (null is ignored); the caller must not use it afterwards. Returns whether the pool
+     * kept it.
+     */
+    public boolean give(float[] array) {
+        return give(array, maxBytes);
     }
 
     /**
      * Returns an array for reuse unless the pool would then hold more than {@code limitBytes} (or
      * {@code maxBytes}); e.g. an engine passes its KV budget minus what live sequences reserve, so pooled and
-     * live arrays together stay near the budget.
+     * live arrays together stay near the budget. Returns whether the pool kept it.
      */
-    public void give(float[] array, long limitBytes) {
+    public boolean give(float[] array, long limitBytes) {
         if (array == null) {
-            return;
+            return false;
         }
         synchronized (this) {
             long bytes = 4L * array.length;
             if (pooledBytes + bytes > Math.min(maxBytes, limitBytes)) {
-                return;
+                return false;
             }
             free.computeIfAbsent(array.length, k -> new ArrayDeque<>()).push(array);
             pooledBytes += bytes;
+            return true;
         }
     }
 

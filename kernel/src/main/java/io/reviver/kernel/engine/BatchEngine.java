@@ -39,11 +39,12 @@ import org.apache.logging.log4j.Logger;
  * iteration, and the engine goes on. Each sequence releases its bytes exactly once. Should the engine thread itself
  * end, every queued request fails and {@link #submit} refuses new ones, so no caller waits forever.
  *
- * <p><b>Memory.</b> Lossless (dense) caches take their two arrays from the engine's {@link FloatArrayPool} and
- * give them back when the sequence leaves, so a stream of documents reuses the same KV memory; the pool keeps
- * only what the budget leaves free of live reservations, and a reused array is at most a quarter longer than
- * asked (the sequence is charged for the excess). A lossy press's cache is sized to its prompt once, shrunk once
- * at compression, and a decode step allocates no KV memory (a revival copies one entry).
+ * <p><b>Memory.</b> Caches take their large float arrays from the engine's {@link FloatArrayPool}: a dense cache
+ * its two, a lossy cache each head's keys and values, sized to the prompt for its prefill and to the budget after
+ * compression (which gives the prompt-sized ones back). They return to the pool when the sequence leaves, so a
+ * stream of documents reuses the same KV memory; the pool keeps only what the budget leaves free of live
+ * reservations, and a reused array is at most a quarter longer than asked (the sequence is charged for the
+ * excess). A decode step allocates no KV memory (a revival copies one entry).
  */
 public final class BatchEngine implements AutoCloseable {
 
@@ -416,6 +417,8 @@ public final class BatchEngine implements AutoCloseable {
         try {
             uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
             prefilling.remove(s);
+            // the compression gave the prompt-sized arrays to the pool: keep it within what the budget leaves
+            kvPool.trimTo(config.kvBudgetBytes() - reserved);
         } finally {
             lock.unlock();
         }

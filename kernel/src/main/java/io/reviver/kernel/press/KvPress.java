@@ -117,14 +117,15 @@ public abstract class KvPress {
     }
 
     /**
-     * A cache for one sequence whose dense arrays (the lossless case) come from {@code pool} (null: allocated);
-     * the owner calls {@link KvCache#release()} when the sequence ends.
+     * A cache for one sequence whose large float arrays (a dense cache's two, or each head's keys and values of a
+     * lossy one) come from {@code pool} (null: allocated); the owner calls {@link KvCache#release()} when the
+     * sequence ends. A lossy cache also gives its prompt-sized arrays back at compression.
      */
     public KvCache newCache(PressContext ctx, FloatArrayPool pool) {
         if (isLossless()) {
             return new DenseKvCache(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity(), pool);
         }
-        return new PressedKvCache(this, ctx);
+        return new PressedKvCache(this, ctx, pool);
     }
 
     /**

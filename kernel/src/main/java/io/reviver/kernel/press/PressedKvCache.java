@@ -1,5 +1,6 @@
 package io.reviver.kernel.press;
 
+import io.reviver.kernel.cache.FloatArrayPool;
 import io.reviver.kernel.cache.KvCache;
 import java.util.Arrays;
 
@@ -28,6 +29,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
     // [0] bytes of all heads' arrays now, [1] the most they took at once since the last takeAllocatedPeak (a growing
     // or shrinking head counts its old and new arrays while both live)
     private final long[] meter = new long[2];
+    private boolean released;        // release() has given the arrays back
     private final int[] length;      // (nLayers): positions appended per layer
     private final int[] batchFrom;   // (nLayers): first position of the forward pass now appending (never evicted)
     private final boolean[] attended; // (nLayers): whether the layer was gathered since its last append
@@ -42,6 +44,16 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
      * @throws IllegalArgumentException when the budget cannot hold the sinks, the recent window and one entry
      */
     PressedKvCache(KvPress press, PressContext ctx) {
+        this(press, ctx, (FloatArrayPool) null);
+    }
+
+    /**
+     * A cache whose heads' key and value arrays come from {@code pool} (null: allocated), go back to it when a head
+     * is resized (at compression) and when the cache is {@link #release(long) released}.
+     *
+     * @throws IllegalArgumentException when the budget cannot hold the sinks, the recent window and one entry
+     */
+    PressedKvCache(KvPress press, PressContext ctx, FloatArrayPool pool) {
         this.press = press;
         this.ctx = ctx;
         this.headSize = ctx.headSize();
@@ -60,7 +72,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         for (int l = 0; l < ctx.nLayers(); l++) {
             for (int g = 0; g < ctx.nKvHeads(); g++) {
                 heads[l * ctx.nKvHeads() + g] = new HeadStore(ctx.promptLength() + 1 + press.scoringEntries(ctx),
-                    headSize, press.newVagueStore(ctx, l, g), meter);
+                    headSize, press.newVagueStore(ctx, l, g), meter, pool);
             }
         }
         this.length = new int[ctx.nLayers()];
@@ -319,11 +331,32 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
      */
     @Override
     public long allocatedBytes() {
+        if (released) {
+            return 0;
+        }
         long sum = 0;
         for (HeadStore h : heads) {
             sum += h.arrayBytes() + (h.vague == null ? 0 : h.vague.bytes());
         }
         return sum;
+    }
+
+    /**
+     * Gives the heads' key and value arrays back to the pool they came from (if any) while it holds at most
+     * {@code poolLimitBytes}; the cache must not be used afterwards. Idempotent.
+     */
+    @Override
+    public void release(long poolLimitBytes) {
+        if (released) {
+            return;
+        }
+        released = true;
+        for (HeadStore h : heads) {
+            h.free(h.keys, poolLimitBytes);
+            h.free(h.values, poolLimitBytes);
+            h.keys = null;
+            h.values = null;
+        }
     }
 
     @Override
@@ -575,11 +608,19 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         int[] gatheredPositions;
 
         final long[] meter; // the owning cache's allocation meter (see PressedKvCache.meter)
+        // where keys and values come from and go back to (null: allocated); a pooled array may be longer than
+        // slots × headSize and is not cleared: only rows below count are ever read
+        private final FloatArrayPool pool;
 
         HeadStore(int slots, int headSize, VagueStore vague, long[] meter) {
+            this(slots, headSize, vague, meter, null);
+        }
+
+        HeadStore(int slots, int headSize, VagueStore vague, long[] meter, FloatArrayPool pool) {
             this.headSize = headSize;
-            this.keys = new float[slots * headSize];
-            this.values = new float[slots * headSize];
+            this.pool = pool;
+            this.keys = floats(slots * headSize);
+            this.values = floats(slots * headSize);
             this.positions = new int[slots];
             this.score = new float[slots];
             this.vague = vague;
@@ -590,15 +631,44 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             }
         }
 
-        /** Bytes of the four per-slot arrays. */
+        /** Bytes of the four per-slot arrays (keys and values: 0 once released). */
         long arrayBytes() {
-            return 4L * (keys.length + values.length + positions.length + score.length);
+            return 4L * ((keys == null ? 0 : keys.length + values.length) + positions.length + score.length);
         }
 
-        /** Records a resize from {@code before} bytes to {@link #arrayBytes()} (both copies lived meanwhile). */
-        private void metered(long before) {
+        private float[] floats(int n) {
+            return pool == null ? new float[n] : pool.take(n);
+        }
+
+        /** Gives {@code a} back to the pool, if any; returns the bytes the pool kept. */
+        private long free(float[] a, long poolLimitBytes) {
+            return pool != null && pool.give(a, poolLimitBytes) ? 4L * a.length : 0;
+        }
+
+        /**
+         * New key and value arrays of {@code slots} rows holding the first {@code count} rows of the old ones;
+         * returns the bytes of old arrays the pool kept (they count as pooled from then on, not as this cache's).
+         */
+        private long resize(int slots) {
+            float[] k = floats(slots * headSize);
+            float[] v = floats(slots * headSize);
+            System.arraycopy(keys, 0, k, 0, count * headSize);
+            System.arraycopy(values, 0, v, 0, count * headSize);
+            long pooled = free(keys, Long.MAX_VALUE) + free(values, Long.MAX_VALUE);
+            keys = k;
+            values = v;
+            return pooled;
+        }
+
+        /**
+         * Records a resize from {@code before} bytes to {@link #arrayBytes()}: both copies lived meanwhile. The
+         * {@code pooled} bytes of old arrays the pool kept are the pool's from then on, and whoever adds this
+         * cache's peak to the pool's bytes counts them there: they leave this cache's peak so far as well (it was
+         * reached while they were this cache's).
+         */
+        private void metered(long before, long pooled) {
             synchronized (meter) { // heads may resize from attention running on several threads
-                meter[1] = Math.max(meter[1], meter[0] + arrayBytes());
+                meter[1] = Math.max(meter[1] - pooled, meter[0] + arrayBytes() - pooled);
                 meter[0] += arrayBytes() - before;
             }
         }
@@ -647,22 +717,20 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
             if (positions.length < slots) {
                 long before = arrayBytes();
                 int s = Math.max(slots, positions.length * 2);
-                keys = Arrays.copyOf(keys, s * headSize);
-                values = Arrays.copyOf(values, s * headSize);
+                long pooled = resize(s);
                 positions = Arrays.copyOf(positions, s);
                 score = Arrays.copyOf(score, s);
-                metered(before);
+                metered(before, pooled);
             }
         }
 
         void shrink(int slots) {
             int s = Math.max(slots, count);
             long before = arrayBytes();
-            keys = Arrays.copyOf(keys, s * headSize);
-            values = Arrays.copyOf(values, s * headSize);
+            long pooled = resize(s);
             positions = Arrays.copyOf(positions, s);
             score = Arrays.copyOf(score, s);
-            metered(before);
+            metered(before, pooled);
         }
 
         void add(int position, float[] k, int kOff, float[] v, int vOff, float s) {

@@ -362,4 +362,31 @@ class BatchEngineTest {
             assertEquals(0, engine.reservedBytes(), "the failed requests' bytes are released");
         }
     }
+
+    @Test
+    void lossyKvArraysAreRecycledBetweenSequences() throws Exception {
+        LlamaModel m = models.model;
+        int[] prompt = PressTableTest.randomPrompt(90, 78, m.config().vocabSize());
+        KvPress press = PressRegistry.create("kvreviver", 0.3, null);
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 4, 32))) {
+            int[] first = null;
+            for (int i = 0; i < 4; i++) {
+                GenerationResult r = engine.submit(new GenerationRequest("lossy-" + i, prompt, 10, t -> false, press,
+                    0)).get();
+                if (first == null) {
+                    first = r.tokens();
+                } else {
+                    assertArrayEquals(first, r.tokens(), "recycled (uncleared) head arrays give the same tokens");
+                }
+            }
+            Generator.Result alone = Generator.generate(m, prompt, 10, new GreedySampler(), 32, t -> false, t -> { },
+                press, 0);
+            assertArrayEquals(alone.tokens(), first);
+            // every head's keys and values, for the prompt and again after compression, come from the pool after
+            // the first sequence
+            int heads = m.config().nLayers() * m.config().nKvHeads();
+            assertTrue(engine.kvPool().hits() >= 3L * 4 * heads, "pool hits " + engine.kvPool().hits());
+            assertTrue(engine.stats().peakAllocatedBytes() <= 64L << 20);
+        }
+    }
 }
