@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * prompts). Thread-safe.
  *
  * <p>Arrays handed out by {@link #take} are <b>not zeroed</b> and may be longer than asked: a cache built on them
- * must only read what it wrote, within the length it asked for (as {@link DenseKvCache} does).
+ * must only read what it wrote, within the length it asked for (as {@link DenseKvCache} and the lossy caches do).
  */
 public final class FloatArrayPool {
 

@@ -91,7 +91,7 @@ public final class BatchEngine implements AutoCloseable {
 
     private final LlamaModel model;
     private final Config config;
-    private final FloatArrayPool kvPool; // dense KV arrays recycled between sequences, at most the KV budget
+    private final FloatArrayPool kvPool; // KV arrays recycled between sequences, at most the KV budget
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Sequence> queue = new ArrayDeque<>(); // guarded by lock
@@ -590,7 +590,7 @@ public final class BatchEngine implements AutoCloseable {
         return true;
     }
 
-    /** The pool that recycles the sequences' dense KV arrays (for tests and metrics). */
+    /** The pool that recycles the sequences' KV arrays (for tests and metrics). */
     public FloatArrayPool kvPool() {
         return kvPool;
     }
