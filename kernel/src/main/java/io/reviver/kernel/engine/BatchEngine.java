@@ -369,52 +369,45 @@ public final class BatchEngine implements AutoCloseable {
 
     private void prefillChunkTimed(Sequence s, long t0) {
         try {
-            if (s.compression != null) { // the prompt is in: one step of its scoring pass per iteration
-                boolean done = s.compression.step();
-                countCompressionStep();
-                if (done) {
-                    prefillDone(s, t0);
-                } else {
+            if (s.compression == null) { // a chunk of the prompt
+                int n = Math.min(config.prefillChunk(), s.request.promptLength() - s.prefilled);
+                int[] tokens = s.request.prompt();
+                boolean last = s.prefilled + n == tokens.length;
+                model.forward(prefillState, s.cache, tokens, s.prefilled, n, s.prefilled, last ? s.logits : null,
+                    false);
+                s.prefilled += n;
+                underLock(() -> prefilledTokens += n);
+                if (!last) {
                     s.prefillNanos += System.nanoTime() - t0;
-                }
-                return;
-            }
-            int n = Math.min(config.prefillChunk(), s.request.promptLength() - s.prefilled);
-            int[] tokens = s.request.prompt();
-            boolean last = s.prefilled + n == tokens.length;
-            model.forward(prefillState, s.cache, tokens, s.prefilled, n, s.prefilled, last ? s.logits : null, false);
-            s.prefilled += n;
-            lock.lock();
-            try {
-                prefilledTokens += n;
-            } finally {
-                lock.unlock();
-            }
-            if (last) {
-                s.compression = s.request.press().compression(s.cache, tokens, model.tokenRunner(prefillState));
-                if (s.compression.scoringSteps() == 0) { // nothing to re-read: compress in this iteration
-                    s.compression.step();
-                    countCompressionStep();
-                    prefillDone(s, t0);
                     return;
                 }
+                s.compression = s.request.press().compression(s.cache, tokens, model.tokenRunner(prefillState));
+                if (s.compression.scoringSteps() > 0) { // its scoring pass starts at the next iteration
+                    s.prefillNanos += System.nanoTime() - t0;
+                    return;
+                }
+            }
+            // one step per iteration: a step of the scoring pass, or (after the last) the compression itself
+            boolean done = s.compression.step();
+            underLock(() -> compressionSteps++);
+            if (done) {
+                prefillDone(s, t0);
+            } else {
+                s.prefillNanos += System.nanoTime() - t0;
             }
         } catch (RuntimeException e) {
             prefilling.remove(s);
             finishFailed(s, e);
-            return;
         }
-        s.prefillNanos += System.nanoTime() - t0;
     }
 
     /** s is compressed: its prompt's transient is released, and it emits its first token and starts decoding. */
     private void prefillDone(Sequence s, long t0) {
-        s.compressed = true;
         s.compression = null;
-        // keep charging what the compressed cache's arrays take, at least its reservation
-        noteAllocated();
+        noteAllocated(); // now, while the pool still holds the arrays the compression gave back (trimmed below)
         lock.lock();
         try {
+            // keep charging what the compressed cache's arrays take, at least its reservation
             uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
             prefilling.remove(s);
             // the compression gave the prompt-sized arrays to the pool: keep it within what the budget leaves
@@ -439,10 +432,6 @@ public final class BatchEngine implements AutoCloseable {
                 lock.unlock();
             }
         }
-    }
-
-    private void countCompressionStep() {
-        underLock(() -> compressionSteps++);
     }
 
     /**
@@ -670,7 +659,6 @@ public final class BatchEngine implements AutoCloseable {
         KvPress.Compression compression; // after the prompt's last chunk, until compressed
         long charge;           // bytes of `reserved` this sequence holds now (guarded by lock)
         boolean done;          // completed, failed or cancelled; its bytes are released (engine thread)
-        boolean compressed;
         int prefilled;
         int count;
         int next;

@@ -59,7 +59,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         this.headSize = ctx.headSize();
         this.headBudget = (long) Math.floor(press.budget() * ctx.fullBytesPerHead());
         long vagueBytes = press.vagueBytes(ctx, headBudget);
-        long entryBytes = ctx.entryFloatBytes() + KvPress.ENTRY_METADATA_BYTES;
+        long entryBytes = KvPress.entryBytes(ctx);
         long cap = (headBudget - vagueBytes) / entryBytes;
         if (cap < press.sinks() + 2L) {
             throw new IllegalArgumentException("press " + press.describe() + ": a budget of " + headBudget
@@ -317,10 +317,10 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
 
     @Override
     public long bytes() {
-        long sum = 0;
-        long entryBytes = ctx.entryFloatBytes() + KvPress.ENTRY_METADATA_BYTES;
+        long sum = vagueBytes();
+        long entryBytes = KvPress.entryBytes(ctx);
         for (HeadStore h : heads) {
-            sum += h.count * entryBytes + (h.vague == null ? 0 : h.vague.bytes());
+            sum += h.count * entryBytes;
         }
         return sum;
     }
@@ -334,9 +334,18 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         if (released) {
             return 0;
         }
+        long sum = vagueBytes();
+        for (HeadStore h : heads) {
+            sum += h.arrayBytes();
+        }
+        return sum;
+    }
+
+    /** Bytes of every head's vague store. */
+    private long vagueBytes() {
         long sum = 0;
         for (HeadStore h : heads) {
-            sum += h.arrayBytes() + (h.vague == null ? 0 : h.vague.bytes());
+            sum += h.vague == null ? 0 : h.vague.bytes();
         }
         return sum;
     }
@@ -361,10 +370,7 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
 
     @Override
     public long takeAllocatedPeak() {
-        long vague = 0;
-        for (HeadStore h : heads) {
-            vague += h.vague == null ? 0 : h.vague.bytes();
-        }
+        long vague = vagueBytes();
         synchronized (meter) {
             long peak = Math.max(meter[0], meter[1]) + vague;
             meter[1] = meter[0];
@@ -611,10 +617,6 @@ public final class PressedKvCache implements KvCache, ScoringTarget {
         // where keys and values come from and go back to (null: allocated); a pooled array may be longer than
         // slots × headSize and is not cleared: only rows below count are ever read
         private final FloatArrayPool pool;
-
-        HeadStore(int slots, int headSize, VagueStore vague, long[] meter) {
-            this(slots, headSize, vague, meter, null);
-        }
 
         HeadStore(int slots, int headSize, VagueStore vague, long[] meter, FloatArrayPool pool) {
             this.headSize = headSize;
