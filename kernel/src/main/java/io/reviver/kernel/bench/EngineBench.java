@@ -277,26 +277,36 @@ public final class EngineBench {
                 .append(pc.promptLength()).append(", \"full\": ").append(fullAdmitted).append(", \"presses\": [");
             boolean first = true;
             double tenPercentLowest = Double.MAX_VALUE;
-            for (String spec : List.of("streaming_llm", "h2o", "snapkv", "tova", "knorm", "kvreviver", "compactor",
-                "kvzip")) {
+            double originalChunk = Double.NaN;
+            // every press at its defaults counts toward the goal; KVzip with the original's 2,000-token re-read
+            // chunks is reported beside it (its scoring transient is larger)
+            List<String> defaults = List.of("streaming_llm", "h2o", "snapkv", "tova", "knorm", "kvreviver",
+                "compactor", "kvzip");
+            for (String spec : java.util.stream.Stream.concat(defaults.stream(),
+                java.util.stream.Stream.of("kvzip:chunk=2000")).toList()) {
                 for (double budget : new double[] {0.5, 0.25, 0.1, 0.05}) {
                     KvPress p = PressRegistry.create(spec, budget, BYTE_TOKENS);
                     long admittedHere = admittedPerGib(p, pc);
                     double ratio = admittedHere / (double) fullAdmitted;
-                    if (budget == 0.1) {
+                    boolean counts = defaults.contains(spec);
+                    if (budget == 0.1 && counts) {
                         tenPercentLowest = Math.min(tenPercentLowest, ratio);
+                    } else if (budget == 0.1) {
+                        originalChunk = ratio;
                     }
                     json.append(first ? "" : ",").append(String.format(Locale.ROOT,
-                        "%n    {\"press\": \"%s\", \"budget\": %.2f, \"per_gib\": %d, \"over_full\": %.3f, "
-                        + "\"reserved_bytes\": %d, \"transient_bytes\": %d}", spec, budget, admittedHere, ratio,
-                        p.reservedBytes(pc), p.transientBytes(pc)));
+                        "%n    {\"press\": \"%s\", \"describe\": \"%s\", \"budget\": %.2f, \"per_gib\": %d, "
+                        + "\"over_full\": %.3f, \"reserved_bytes\": %d, \"transient_bytes\": %d, "
+                        + "\"counts_for_goal\": %b}", spec, p.describe(), budget, admittedHere, ratio,
+                        p.reservedBytes(pc), p.transientBytes(pc), counts));
                     first = false;
                 }
             }
             json.append(String.format(Locale.ROOT, "%n  ], \"lowest_at_10_percent\": %.3f, \"goal_at_10_percent\": "
                 + "8.0},%n", tenPercentLowest));
             tableRow("sequences per GiB of KV at a 10% budget, over full", String.format(Locale.ROOT,
-                "%.2fx or more, every press (full: %d)", tenPercentLowest, fullAdmitted), ">= 8x");
+                "%.2fx or more, every press (full: %d; kvzip with 2,000-token chunks: %.2fx)", tenPercentLowest,
+                fullAdmitted, originalChunk), ">= 8x");
             log.printf(Locale.ROOT, "admission: %d full-cache sequences of %d tokens per GiB; at a 10%% budget every "
                 + "press admits at least %.2f x as many (goal 8)%n", fullAdmitted, ctxLen, tenPercentLowest);
             // decode step cost of each press vs the full cache at B = 1: one recorded prefill, compressed by each

@@ -113,7 +113,6 @@ public final class QualityEval {
                 presses.add(p);
             }
         }
-        KvPress scoringPress = presses.stream().filter(p -> p.name().equals("kvzip")).findFirst().orElse(null);
         int eos = tokenizer.eosId().orElse(-1);
         for (RetrievalTasks.Task task : settings.tasks()) {
             for (int length : settings.lengths()) {
@@ -141,9 +140,6 @@ public final class QualityEval {
                     PrefillRecord record = new PrefillRecord(ctx, new int[] {32, 64}, c.contextLength());
                     float[] logits = new float[c.vocabSize()];
                     model.prefill(state, record, context, 0, null, logits);
-                    if (scoringPress != null) {
-                        record.runScoringPass(scoringPress, context, model.tokenRunner(state));
-                    }
                     Decoded full = decode(state, new FullPress().compress(record, ctx), q, context.length, maxNew,
                         task == RetrievalTasks.Task.FACTS ? eos : -1, null);
                     score(cell("full", 1.0, task, length), ex, want, full, full, ctx, null);
@@ -151,6 +147,8 @@ public final class QualityEval {
                         Cell cell = cell(p.describe(), p.budget(), task, length);
                         KvCache cache;
                         try {
+                            // KVzip's re-read, once per distinct pass (another chunk size replaces it)
+                            record.runScoringPass(p, context, model.tokenRunner(state));
                             cache = p.compress(record, ctx);
                         } catch (IllegalArgumentException e) {
                             cell.errors++;

@@ -314,6 +314,14 @@ public abstract class KvPress {
     protected void scoringStep(ScoringTarget cache, int[] prompt, TokenRunner runner, int step) {
     }
 
+    /**
+     * What this press's scoring pass depends on (its statistic is the same for two presses with equal keys, whatever
+     * their budgets), or null when it has none. Default: null.
+     */
+    protected Object scoringPassKey() {
+        return null;
+    }
+
     /** The whole scoring pass: every {@link #scoringStep} in order. */
     final void scoringPass(ScoringTarget cache, int[] prompt, TokenRunner runner) {
         int steps = scoringSteps(cache, prompt, runner);

@@ -7,11 +7,19 @@ import java.util.Arrays;
  * after prefill the model re-reads the context, teacher-forced, after a "repeat the previous context" prompt; a KV
  * entry's score is the largest attention weight any repeat query (any head of its GQA group) gives it; the
  * top entries are kept. The context is re-read in chunks of at most {@code chunkSize} tokens (the original uses
- * 2,000), each after the repeat prompt (later chunks: the "continue" prompt followed by the previous chunk's last
- * 8 tokens), scoring only its own positions; the repeat tokens are dropped afterwards, so memory stays bounded by
- * context + one chunk. The repeat tokens take positions after the context, so a chunk is also limited by the
- * model's context length. Differences from the original: the softmax is over the whole cache rather than the
+ * 2,000; the default here is {@value #DEFAULT_CHUNK}, see below), each after the repeat prompt (later chunks: the
+ * "continue" prompt followed by the previous chunk's last 8 tokens), scoring only its own positions; the repeat
+ * tokens are dropped afterwards, so memory stays bounded by context + one chunk. The repeat tokens take positions
+ * after the context, so a chunk is also limited by the model's context length. Differences from the original: the softmax is over the whole cache rather than the
  * [sinks | chunk | repeat] subset, and BOS (position 0) is the only protected "system prompt" position.
+ *
+ * <p>Until compression the cache holds the whole prompt plus one pass's chunk and instruction exactly, so the chunk
+ * sets how far a sequence's KV bytes rise above the prompt's while it is scored ({@link #scoringEntries}): with
+ * 2,000-token chunks a 1,792-token prompt peaks at twice its own size, with 512 at 1.3 times. The smaller chunk costs
+ * one instruction's tokens per extra pass (about 3% more rows for a 2,048-token prompt; the attention over the
+ * context is the same in total) and lets an engine interleave decode steps more finely. Its quality effect was
+ * measured on the bundled model (passkey and facts at 512 tokens, 200 examples, budgets 25% and 10%): chunks of
+ * 64 to 2,000 tokens scored within the sampling error of each other (see docs/engine-bench.md).
  *
  * @see <a href="https://arxiv.org/abs/2505.23416">arXiv 2505.23416</a>
  */
@@ -19,6 +27,8 @@ public final class KvzipPress extends KvPress {
 
     /** Tokens of the previous chunk repeated after the "continue" prompt (the original's prev_postfix_size). */
     static final int OVERLAP = 8;
+    /** Context tokens re-read per pass unless configured ({@code chunk=}). */
+    public static final int DEFAULT_CHUNK = 512;
     /** Smallest chunk worth a pass; a context leaving less room in the model's window is an error. */
     static final int MIN_CHUNK = 16;
 
@@ -69,6 +79,13 @@ public final class KvzipPress extends KvPress {
     @Override
     protected float rank(PressedKvCache.HeadStore h, int i, int newest, int promptLength) {
         return promptScoreRank(h, i, promptLength);
+    }
+
+    /** The instructions and the chunk size: the budget does not change the pass. */
+    @Override
+    protected Object scoringPassKey() {
+        return "kvzip(chunk=" + chunkSize + ", repeat=" + Arrays.toString(repeatPrompt) + ", continue="
+            + Arrays.toString(continuePrompt) + ")";
     }
 
     /** A pass appends one chunk (at most the context, at most {@code chunkSize}) after its longest instruction. */

@@ -24,7 +24,7 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
     private int scoringFrom = -1;
     private int scoringTo = -1;
     private int scoringCapacity;
-    private boolean maxRecorded;
+    private Object scoredBy;         // the scoring pass whose MAX statistic max holds (KvPress.scoringPassKey)
 
     /**
      * @param ctx     the sequence (its capacity must hold the prompt; a scoring pass may go up to the model's
@@ -126,7 +126,6 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
         scoringFrom = from;
         scoringTo = to;
         scoringCapacity = capacity;
-        maxRecorded = true;
     }
 
     @Override
@@ -138,9 +137,23 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
         dense.truncate(ctx.promptLength());
     }
 
-    /** Runs a press's scoring pass (KVzip's context reconstruction) on this record, filling the MAX statistic. */
+    /**
+     * Runs a press's scoring pass (KVzip's context reconstruction) on this record, filling the MAX statistic that
+     * press compresses from. A second press with the same pass (e.g. KVzip at another budget) finds it done; a press
+     * whose pass differs (another chunk size) replaces it, so presses compressed from this record afterwards need
+     * their own pass run first. Does nothing for a press without a scoring pass.
+     */
     public void runScoringPass(KvPress press, int[] prompt, KvPress.TokenRunner runner) {
+        Object key = press.scoringPassKey();
+        if (key == null || key.equals(scoredBy)) {
+            return;
+        }
+        scoredBy = null;
+        for (float[] m : max) {
+            Arrays.fill(m, 0f);
+        }
         press.scoringPass(this, prompt, runner);
+        scoredBy = key;
     }
 
     @Override
@@ -189,8 +202,9 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
             case SUM -> sum[head];
             case LAST -> last[head];
             case MAX -> {
-                if (!maxRecorded) {
-                    throw new IllegalStateException("press " + press.name() + " needs its scoring pass on the record");
+                if (scoredBy == null || !scoredBy.equals(press.scoringPassKey())) {
+                    throw new IllegalStateException("press " + press.describe() + " needs its own scoring pass run on"
+                        + " the record first" + (scoredBy == null ? "" : " (it holds another press's: " + scoredBy + ")"));
                 }
                 yield max[head];
             }

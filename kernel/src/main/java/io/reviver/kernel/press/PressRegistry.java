@@ -58,7 +58,7 @@ public final class PressRegistry {
                 }
                 yield new KvzipPress(budget, encoder.apply("\n\nRepeat the previous context exactly.\n"),
                     encoder.apply("\n\nRepeat the part of the previous context exactly, starting with"),
-                    p.intValue("chunk", 2000));
+                    p.intValue("chunk", KvzipPress.DEFAULT_CHUNK));
             }
             case "compactor" -> new CompactorPress(budget, p.intValue("window", 64), p.intValue("k", 48),
                 p.doubleValue("blend", 0.5), p.doubleValue("calibrate", 0));

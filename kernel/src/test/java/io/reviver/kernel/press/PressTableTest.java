@@ -2,6 +2,7 @@ package io.reviver.kernel.press;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,14 +133,53 @@ class PressTableTest {
         float[] logits = new float[c.vocabSize()];
         m.prefill(state, record, prompt, 0, null, logits);
         record.runScoringPass(press, prompt, m.tokenRunner(state));
-        KvCache cache = press.compress(record, ctx);
-        float[] viaRecord = new float[(steps + 1) * c.vocabSize()];
-        System.arraycopy(logits, 0, viaRecord, 0, logits.length);
+        assertArrayEquals(direct, decodeFrom(m, press.compress(record, ctx), logits, prompt.length, steps), 0f, spec);
+    }
+
+    /**
+     * One record serves KVzip presses whose re-reads differ (chunk sizes): each gets its own pass, and a press
+     * whose pass the record no longer holds is refused rather than compressed from another press's statistic.
+     */
+    @Test
+    void aRecordRunsEachDistinctScoringPass() {
+        LlamaModel m = models.model;
+        LlamaConfig c = m.config();
+        int[] prompt = randomPrompt(150, 16, c.vocabSize());
+        int steps = 10;
+        KvPress whole = PressRegistry.create("kvzip:chunk=2000", 0.2, ENCODER);
+        KvPress chunked = PressRegistry.create("kvzip:chunk=16", 0.2, ENCODER);
+        KvPress chunkedAgain = PressRegistry.create("kvzip:chunk=16", 0.3, ENCODER);
+        float[] wholeDirect = run(m, whole, prompt, steps, 170, null);
+        float[] chunkedDirect = run(m, chunked, prompt, steps, 170, null);
+        assertFalse(java.util.Arrays.equals(wholeDirect, chunkedDirect), "the chunk size changes the kept entries");
+
+        PressContext ctx = models.model.pressContext(170, prompt.length, 7L);
+        PrefillRecord record = new PrefillRecord(ctx, new int[] {32, 64}, c.contextLength());
+        LlamaModel.State state = m.newState(32);
+        float[] logits = new float[c.vocabSize()];
+        m.prefill(state, record, prompt, 0, null, logits);
+        assertThrows(IllegalStateException.class, () -> whole.compress(record, ctx), "no pass run yet");
+        record.runScoringPass(whole, prompt, m.tokenRunner(state));
+        assertArrayEquals(wholeDirect, decodeFrom(m, whole.compress(record, ctx), logits, prompt.length, steps), 0f);
+        record.runScoringPass(chunked, prompt, m.tokenRunner(state));
+        assertArrayEquals(chunkedDirect, decodeFrom(m, chunked.compress(record, ctx), logits, prompt.length, steps),
+            0f);
+        record.runScoringPass(chunkedAgain, prompt, m.tokenRunner(state)); // the same pass: kept
+        chunkedAgain.compress(record, ctx);
+        assertThrows(IllegalStateException.class, () -> whole.compress(record, ctx), "the record holds chunk=16's pass");
+    }
+
+    /** Greedy decode of {@code steps} tokens from a cache holding the prompt: the logits of every step. */
+    private static float[] decodeFrom(LlamaModel m, KvCache cache, float[] promptLogits, int promptLength, int steps) {
+        LlamaModel.State state = m.newState(32);
+        float[] logits = promptLogits.clone();
+        float[] all = new float[(steps + 1) * logits.length];
+        System.arraycopy(logits, 0, all, 0, logits.length);
         for (int s = 0; s < steps; s++) {
-            m.decode(state, cache, argmax(logits), prompt.length + s, logits);
-            System.arraycopy(logits, 0, viaRecord, (s + 1) * logits.length, logits.length);
+            m.decode(state, cache, argmax(logits), promptLength + s, logits);
+            System.arraycopy(logits, 0, all, (s + 1) * logits.length, logits.length);
         }
-        assertArrayEquals(direct, viaRecord, 0f, spec);
+        return all;
     }
 
     /** A question prefilled in one forward pass on a compressed cache keeps every one of its tokens exact. */
