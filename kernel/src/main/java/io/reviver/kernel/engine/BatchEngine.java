@@ -19,8 +19,10 @@ import org.apache.logging.log4j.Logger;
 /**
  * Continuous batching for one executor: requests from any number of threads enter a queue; one engine thread
  * admits a request when the KV bytes it may hold fit the executor's KV budget, prefills admitted sequences in
- * chunks (one chunk per iteration, so prefill and decode interleave and neither starves), compresses each with
- * its press after its prefill (a scoring pass, such as KVzip's re-read, one step per iteration too), and
+ * chunks (one pass of at most {@code prefillChunk} prompt rows per iteration, so prefill and decode interleave and
+ * neither starves; when one sequence's prompt ends inside a pass, the next sequences' prompts fill it, all rows in
+ * one product per weight matrix, see {@link LlamaModel#forwardChunks}), compresses each with its press after its
+ * prefill (a scoring pass, such as KVzip's re-read, one step per iteration, alternating with prompt passes), and
  * advances every decoding sequence by one token per iteration with {@link LlamaModel#decodeBatch} (weights read
  * once for all of them). Finished, failed and cancelled sequences
  * leave and release their bytes between iterations; a request that could never fit fails at once with
@@ -29,8 +31,9 @@ import org.apache.logging.log4j.Logger;
  * <p><b>Admission in bytes.</b> A sequence reserves its press's budget at its capacity (prompt + max tokens):
  * {@link KvPress#reservedBytes}; the cache never takes more after compression (the presses' contract). During its
  * prefill, a lossy press's cache holds the whole prompt (and a scoring pass's entries) uncompressed; that
- * transient, {@link KvPress#transientBytes}, is reserved too until the compression, and only one sequence
- * prefills at a time. The arrays pooled for reuse count against the same budget, so the KV memory of live caches
+ * transient, {@link KvPress#transientBytes}, is reserved too until the compression. A request is admitted to
+ * prefill only while the prompts already prefilling leave rows of the next pass unused, so several sequences hold
+ * their transient at once only when their prompts are short or one is in its scoring pass. The arrays pooled for reuse count against the same budget, so the KV memory of live caches
  * and the pool together stays within it ({@link Stats#peakAllocatedBytes} measures it). Thread-safe; {@link #close}
  * finishes the queued work first.
  *
@@ -55,7 +58,7 @@ public final class BatchEngine implements AutoCloseable {
      *
      * @param kvBudgetBytes bytes of KV cache all sequences of this executor may hold at once, ≥ 1
      * @param maxBatch      sequences decoded together at most, in [1, 4096]
-     * @param prefillChunk  prompt tokens per prefill iteration, in [1, 4096]
+     * @param prefillChunk  prompt tokens per prefill pass (of one sequence or several), in [1, 4096]
      */
     public record Config(long kvBudgetBytes, int maxBatch, int prefillChunk) {
         public Config {
@@ -82,11 +85,14 @@ public final class BatchEngine implements AutoCloseable {
      *                        bound, sampled after every admission, prefill chunk and decode step
      * @param compressionSteps iterations spent compressing prompts: one per sequence, plus one per step of a
      *                        scoring pass (KVzip's re-read runs one chunk per iteration, between decode steps)
+     * @param promptPasses    forward passes over prompt chunks
+     * @param packedPromptPasses those of them that carried the chunks of several sequences
      */
     public record Stats(long admitted, long completed, long failed, long cancelled, long decodeSteps,
                         long decodedTokens, int maxConcurrent, double meanConcurrent, long peakReservedBytes,
                         long peakHeldBytes, long prefilledTokens, long prefillNanos, long decodeNanos,
-                        long peakAllocatedBytes, long compressionSteps) {
+                        long peakAllocatedBytes, long compressionSteps, long promptPasses,
+                        long packedPromptPasses) {
     }
 
     private final LlamaModel model;
@@ -102,6 +108,13 @@ public final class BatchEngine implements AutoCloseable {
     private final List<Sequence> prefilling = new ArrayList<>();
     private final List<Sequence> decoding = new ArrayList<>();
     private final LlamaModel.State prefillState;
+    private boolean lastWorkWasPrompt;   // the last prefill work was a prompt pass (not a compression step)
+    private final Sequence[] packSeqs;   // (min(prefillChunk, maxBatch)) the sequences of the current prompt pass
+    private final KvCache[] packCaches;  // (prefillChunk) their caches
+    private final int[][] packTokens;    // (prefillChunk) their prompts
+    private final int[] packOffs;        // (prefillChunk) first prompt token of each one's chunk
+    private final int[] packCounts;      // (prefillChunk) rows of each one's chunk
+    private final float[][] packLogits;  // (prefillChunk) where each one's last logits go, or null
     private final LlamaModel.State decodeState;
     private final float[] decodeLogits;  // (maxBatch, vocabSize)
     private final KvCache[] batchCaches; // (maxBatch)
@@ -125,6 +138,8 @@ public final class BatchEngine implements AutoCloseable {
     private long decodeNanosTotal;
     private long peakAllocated;
     private long compressionSteps;
+    private long promptPasses;
+    private long packedPromptPasses;
 
     /** Starts the engine thread. The model is shared, not closed by the engine. */
     public BatchEngine(LlamaModel model, Config config) {
@@ -133,6 +148,13 @@ public final class BatchEngine implements AutoCloseable {
         this.kvPool = new FloatArrayPool(config.kvBudgetBytes());
         LlamaConfig c = model.config();
         this.prefillState = model.newState(config.prefillChunk());
+        int pack = Math.min(config.prefillChunk(), config.maxBatch()); // sequences in one prompt pass at most
+        this.packSeqs = new Sequence[pack];
+        this.packCaches = new KvCache[pack];
+        this.packTokens = new int[pack][];
+        this.packOffs = new int[pack];
+        this.packCounts = new int[pack];
+        this.packLogits = new float[pack][];
         this.decodeState = model.newState(config.maxBatch());
         this.decodeLogits = new float[config.maxBatch() * c.vocabSize()];
         this.batchCaches = new KvCache[config.maxBatch()];
@@ -199,8 +221,8 @@ public final class BatchEngine implements AutoCloseable {
         try {
             return new Stats(admitted, completed, failed, cancelled, decodeSteps, decodedTokens, maxConcurrent,
                 decodeSteps == 0 ? 0 : concurrentSum / (double) decodeSteps, peakReserved, peakHeld, prefilledTokens,
-                prefillNanosTotal, decodeNanosTotal, peakAllocated,
-                compressionSteps);
+                prefillNanosTotal, decodeNanosTotal, peakAllocated, compressionSteps, promptPasses,
+                packedPromptPasses);
         } finally {
             lock.unlock();
         }
@@ -252,7 +274,7 @@ public final class BatchEngine implements AutoCloseable {
                 }
                 try {
                     if (!prefilling.isEmpty()) {
-                        prefillChunk(prefilling.get(0));
+                        prefillWork();
                         noteAllocated();
                     }
                     if (!decoding.isEmpty()) {
@@ -299,7 +321,7 @@ public final class BatchEngine implements AutoCloseable {
      * took (the excess came out of the pool, so live + pooled bytes stay within the budget).
      */
     private void admit() {
-        while (!queue.isEmpty() && prefilling.isEmpty()
+        while (!queue.isEmpty() && promptRowsPending() < config.prefillChunk()
             && decoding.size() + prefilling.size() < config.maxBatch()) {
             Sequence s = queue.peekFirst();
             long need = s.budget + s.transientBytes;
@@ -328,6 +350,17 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** Prompt rows the sequences in their prompt phase have left to prefill. */
+    private long promptRowsPending() {
+        long rows = 0;
+        for (Sequence s : prefilling) {
+            if (s.compression == null) {
+                rows += s.request.promptLength() - s.prefilled;
+            }
+        }
+        return rows;
+    }
+
     /** Under lock: removes cancelled sequences and frees their bytes. */
     private void dropCancelled() {
         queue.removeIf(s -> {
@@ -353,10 +386,29 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    private void prefillChunk(Sequence s) {
+    /**
+     * One iteration's prefill work: a pass over prompt chunks, or one step of a compression (a scoring pass's
+     * chunk, or the compression itself), alternating when both wait so that neither starves.
+     */
+    private void prefillWork() {
         long t0 = System.nanoTime();
         try {
-            prefillChunkTimed(s, t0);
+            Sequence compressing = null;
+            boolean prompts = false;
+            for (Sequence s : prefilling) {
+                if (s.compression != null) {
+                    compressing = compressing == null ? s : compressing;
+                } else {
+                    prompts = true;
+                }
+            }
+            if (compressing != null && (!prompts || lastWorkWasPrompt)) {
+                lastWorkWasPrompt = false;
+                compressionStep(compressing, t0);
+            } else if (prompts) {
+                lastWorkWasPrompt = true;
+                promptPass(t0);
+            }
         } finally {
             lock.lock();
             try {
@@ -367,27 +419,103 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    private void prefillChunkTimed(Sequence s, long t0) {
-        try {
-            if (s.compression == null) { // a chunk of the prompt
-                int n = Math.min(config.prefillChunk(), s.request.promptLength() - s.prefilled);
-                int[] tokens = s.request.prompt();
-                boolean last = s.prefilled + n == tokens.length;
-                model.forward(prefillState, s.cache, tokens, s.prefilled, n, s.prefilled, last ? s.logits : null,
-                    false);
-                s.prefilled += n;
-                underLock(() -> prefilledTokens += n);
-                if (!last) {
-                    s.prefillNanos += System.nanoTime() - t0;
-                    return;
-                }
-                s.compression = s.request.press().compression(s.cache, tokens, model.tokenRunner(prefillState));
-                if (s.compression.scoringSteps() > 0) { // its scoring pass starts at the next iteration
-                    s.prefillNanos += System.nanoTime() - t0;
-                    return;
+    /**
+     * One forward pass over the next prompt chunks of the sequences in their prompt phase, in admission order, up
+     * to {@code prefillChunk} rows in all ({@link LlamaModel#forwardChunks}: a sequence gets the same bits as
+     * prefilled alone). Each sequence is charged a share of the pass's time by its rows. A sequence whose prompt is
+     * done starts its compression (at once when the press has no scoring pass).
+     */
+    private void promptPass(long t0) {
+        int k = 0;
+        int rows = 0;
+        for (int i = 0; i < prefilling.size() && rows < config.prefillChunk(); i++) {
+            Sequence s = prefilling.get(i);
+            if (s.compression != null) {
+                continue;
+            }
+            if (s.prefilled == 0) {
+                IllegalArgumentException bad = badToken(s);
+                if (bad != null) { // this request fails alone, before it shares a pass
+                    prefilling.remove(i--);
+                    finishFailed(s, bad);
+                    continue;
                 }
             }
-            // one step per iteration: a step of the scoring pass, or (after the last) the compression itself
+            int n = Math.min(config.prefillChunk() - rows, s.request.promptLength() - s.prefilled);
+            packSeqs[k] = s;
+            packCaches[k] = s.cache;
+            packTokens[k] = s.request.promptArray();
+            packOffs[k] = s.prefilled;
+            packCounts[k] = n;
+            packLogits[k] = s.prefilled + n == s.request.promptLength() ? s.logits : null;
+            rows += n;
+            k++;
+        }
+        if (k == 0) {
+            return;
+        }
+        int seqs = k;
+        try {
+            model.forwardChunks(prefillState, packCaches, packTokens, packOffs, packCounts, seqs, packLogits);
+        } catch (RuntimeException e) { // not a request's bad input (checked above): the pass's sequences fail
+            for (int i = 0; i < seqs; i++) {
+                prefilling.remove(packSeqs[i]);
+                finishFailed(packSeqs[i], e);
+            }
+            return;
+        } finally {
+            Arrays.fill(packCaches, 0, seqs, null);
+            Arrays.fill(packTokens, 0, seqs, null);
+            Arrays.fill(packLogits, 0, seqs, null);
+        }
+        long pass = System.nanoTime() - t0;
+        int total = rows;
+        underLock(() -> {
+            prefilledTokens += total;
+            promptPasses++;
+            if (seqs > 1) {
+                packedPromptPasses++;
+            }
+        });
+        for (int i = 0; i < seqs; i++) {
+            Sequence s = packSeqs[i];
+            packSeqs[i] = null;
+            s.prefilled += packCounts[i];
+            s.prefillNanos += pass * packCounts[i] / total;
+            if (s.prefilled < s.request.promptLength()) {
+                continue;
+            }
+            long t1 = System.nanoTime();
+            try {
+                s.compression = s.request.press().compression(s.cache, s.request.promptArray(),
+                    model.tokenRunner(prefillState));
+            } catch (RuntimeException e) {
+                prefilling.remove(s);
+                finishFailed(s, e);
+                continue;
+            }
+            if (s.compression.scoringSteps() == 0) { // no scoring pass: compress now
+                compressionStep(s, t1);
+            }
+        }
+    }
+
+    /** The request's first token id outside the model's vocabulary, as the error that fails it; else null. */
+    private IllegalArgumentException badToken(Sequence s) {
+        int vocab = model.config().vocabSize();
+        for (int i = 0; i < s.request.promptLength(); i++) {
+            int t = s.request.promptToken(i);
+            if (t < 0 || t >= vocab) {
+                return new IllegalArgumentException("request " + s.request.id() + ": token id " + t + " at position "
+                    + i + " outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        return null;
+    }
+
+    /** One step of s's compression: a step of its scoring pass, or (after the last) the compression itself. */
+    private void compressionStep(Sequence s, long t0) {
+        try {
             boolean done = s.compression.step();
             underLock(() -> compressionSteps++);
             if (done) {

@@ -46,6 +46,11 @@ public record GenerationRequest(String id, int[] prompt, int maxTokens, IntPredi
         return prompt.clone();
     }
 
+    /** The prompt itself, not a copy: for the engine, which never writes it. */
+    int[] promptArray() {
+        return prompt;
+    }
+
     int promptLength() {
         return prompt.length;
     }

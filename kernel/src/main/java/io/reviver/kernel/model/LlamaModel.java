@@ -31,8 +31,6 @@ public final class LlamaModel implements AutoCloseable {
     private final ElementOps el;
     private final Rope rope;
     private final KeyRotation keyRotation;
-    /** Query rows from which attention transposes the keys (see attendKvHead). */
-    private static final int TRANSPOSE_MIN_ROWS = 8;
     /** Positions per block of the key transpose (16 floats: one cache line of each element row). */
     private static final int TRANSPOSE_BLOCK = 16;
     private final AttentionBackend[] backends; // (nKvHeads) or null: the built-in loops
@@ -147,6 +145,58 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Prompt chunks of several sequences in one forward pass: chunk i is {@code counts[i]} tokens
+     * {@code tokens[i][offs[i], offs[i] + counts[i])}, run at the positions that follow what {@code caches[i]}
+     * holds and appended to it. Every weight product runs once over all the chunks' rows, on
+     * {@link TensorOps.Rows#PROMPT}'s route; attention is per sequence. A prompt row's products depend on nothing
+     * but the row, so each sequence gets the bits {@link #forward} gives its chunk alone.
+     *
+     * @param state  scratch with {@code maxBatch} ≥ the chunks' total rows
+     * @param caches {@code seqs} distinct caches
+     * @param logits per sequence: null, or (vocabSize) receiving the logits of its chunk's last token
+     * @throws IllegalArgumentException for a repeated cache, too many rows, or bad tokens or positions
+     */
+    public void forwardChunks(State state, KvCache[] caches, int[][] tokens, int[] offs, int[] counts, int seqs,
+                              float[][] logits) {
+        if (seqs < 1) {
+            throw new IllegalArgumentException("no prompt chunks to run");
+        }
+        long total = 0;
+        for (int i = 0; i < seqs; i++) {
+            total += counts[i];
+        }
+        if (total > state.maxBatch) {
+            throw new IllegalArgumentException(seqs + " prompt chunks of " + total + " rows in all exceed maxBatch = "
+                + state.maxBatch);
+        }
+        int n = 0;
+        for (int i = 0; i < seqs; i++) {
+            for (int j = 0; j < i; j++) {
+                if (caches[j] == caches[i]) {
+                    throw new IllegalArgumentException("chunks " + j + " and " + i + " share one cache");
+                }
+            }
+            int start = caches[i].length(0);
+            checkForwardArgs(state, caches[i], tokens[i], offs[i], counts[i], start, logits[i], false);
+            state.segStart[i] = n;
+            for (int t = 0; t < counts[i]; t++) {
+                state.packedTokens[n] = tokens[i][offs[i] + t];
+                state.rowCache[n] = caches[i];
+                state.rowPos[n] = start + t;
+                n++;
+            }
+        }
+        state.segments = seqs;
+        state.segStart[seqs] = n;
+        forwardRows(state, state.packedTokens, 0, n, null, false, TensorOps.Rows.PROMPT);
+        for (int i = 0; i < seqs; i++) {
+            if (logits[i] != null) {
+                lastRowLogits(state, state.segStart[i + 1] - 1, logits[i]);
+            }
+        }
+    }
+
+    /**
      * One decode step for {@code b} independent sequences at once: row i runs {@code tokens[i]} at
      * {@code positions[i]} against {@code caches[i]}. Every weight product is one (b × cols) matmul, so the weights
      * are read once for all sequences; attention is per sequence.
@@ -191,6 +241,7 @@ public final class LlamaModel implements AutoCloseable {
         final int qDim = c.qDim();
         final int kvDim = c.kvDim();
         final int hiddenDim = c.hiddenDim();
+        s.promptRows = kind == TensorOps.Rows.PROMPT;
 
         // 1. Embedding look-up: x[t] = token_embd[token_t].
         for (int t = 0; t < n; t++) {
@@ -254,10 +305,16 @@ public final class LlamaModel implements AutoCloseable {
             rmsNorm(s.xb, s.x, weights.outputNorm(), n, dim);
             ops.matmul(weights.output(), s.xb, n, logits, kind);
         } else {
-            System.arraycopy(s.x, (n - 1) * dim, s.lastRow, 0, dim);
-            rmsNorm(s.lastRow, s.lastRow, weights.outputNorm(), 1, dim);
-            ops.matmul(weights.output(), s.lastRow, 1, logits);
+            lastRowLogits(s, n - 1, logits);
         }
+    }
+
+    /** The logits (vocabSize) of row {@code row} of the forward pass just run: final norm, then the output matrix. */
+    private void lastRowLogits(State s, int row, float[] logits) {
+        int dim = config.dim();
+        System.arraycopy(s.x, row * dim, s.lastRow, 0, dim);
+        rmsNorm(s.lastRow, s.lastRow, weights.outputNorm(), 1, dim);
+        ops.matmul(weights.output(), s.lastRow, 1, logits);
     }
 
     /**
@@ -398,10 +455,20 @@ public final class LlamaModel implements AutoCloseable {
         };
     }
 
-    /** One decode step: the logits (vocabSize) after {@code token} at {@code position}. */
+    /**
+     * One decode step: the logits (vocabSize) after {@code token} at {@code position}. Its products take the
+     * {@link TensorOps.Rows#INDEPENDENT} route, so it gives the bits of the same sequence's row in
+     * {@link #decodeBatch}.
+     */
     public void decode(State state, KvCache cache, int token, int position, float[] logits) {
         state.single[0] = token;
-        forward(state, cache, state.single, 0, 1, position, logits, false);
+        checkForwardArgs(state, cache, state.single, 0, 1, position, logits, false);
+        state.rowCache[0] = cache;
+        state.rowPos[0] = position;
+        state.segments = 1;
+        state.segStart[0] = 0;
+        state.segStart[1] = 1;
+        forwardRows(state, state.single, 0, 1, logits, false, TensorOps.Rows.INDEPENDENT);
     }
 
     private void checkForwardArgs(State s, KvCache cache, int[] tokens, int off, int n, int startPos, float[] logits,
@@ -538,10 +605,12 @@ public final class LlamaModel implements AutoCloseable {
                 observed);
             return;
         }
-        // For a batch of queries (prefill), transpose the keys once to (headSize, rows) so scores are computed
-        // along positions with vector FMAs; a single decode query keeps the per-entry dot products.
+        // For prompt rows (prefill), transpose the keys once to (headSize, rows) so scores are computed along
+        // positions with vector FMAs; a decode query keeps the per-entry dot products. The choice follows the rows'
+        // kind, never their number, so a prompt row's scores do not depend on how its prompt was chunked or packed
+        // (from 2026-11; before, chunks of fewer than 8 rows took the dot products).
         float[] keysT = null;
-        if (n >= TRANSPOSE_MIN_ROWS) {
+        if (s.promptRows) {
             keysT = s.headScratch(s.keyTScratch, kvHead, hs * rows); // (headSize, rows)
             // in blocks of 16 positions, so each element row of keysT gets a whole cache line at a time: one
             // position at a time wrote headSize lines `rows` floats apart, which for rows a multiple of 1,024
@@ -734,10 +803,12 @@ public final class LlamaModel implements AutoCloseable {
         final float[][] cos;   // (maxBatch, ropeDim / 2) RoPE cosines per batch token
         final float[][] sin;   // (maxBatch, ropeDim / 2)
         final int[] single = new int[1];
+        final int[] packedTokens;  // (maxBatch) the token of each row of a forwardChunks pass
         final KvCache[] rowCache; // (maxBatch) the cache of each row of the current forward pass
         final int[] rowPos;       // (maxBatch) the position of each row
         final int[] segStart;     // (maxBatch + 1) first row of each segment, then n
         int segments;             // segments of the current forward pass
+        boolean promptRows;       // the current forward pass's rows are prompt rows (TensorOps.Rows.PROMPT)
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (kvMul, positions)
@@ -767,6 +838,7 @@ public final class LlamaModel implements AutoCloseable {
             hb2 = new float[maxBatch * c.hiddenDim()];
             lastRow = new float[c.dim()];
             rowCache = new KvCache[maxBatch];
+            packedTokens = new int[maxBatch];
             rowPos = new int[maxBatch];
             segStart = new int[maxBatch + 1];
             cos = new float[maxBatch][c.ropeDim() / 2];

@@ -49,15 +49,20 @@ import org.apache.logging.log4j.Logger;
  * converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 has its own kernel, and
  * a single row runs the mat-vec kernel over its interleaved lanes).
  *
- * <p>The prompt route ({@link Rows#PROMPT}, packed Q8_0, at least {@value #PROMPT_MIN_ROWS} rows) gives up that
- * bit-identity for speed: weight rows are decoded to floats with their block scales applied (into a per-thread
+ * <p>The prompt route ({@link Rows#PROMPT}, packed Q8_0, any number of rows) gives up that bit-identity for speed: weight rows are decoded to floats with their block scales applied (into a per-thread
  * scratch, once per token block of {@value #PROMPT_TOKEN_BLOCK} rows) and each output element is one
  * multiply-add chain over those floats in column order, two weight rows × 4 activation rows at a time. The
  * 4-row kernel above spends a load on every multiply-add, plus a conversion per 4 and the block-scale steps; this
  * one spends 6 loads per 8 multiply-adds and nothing else. On this machine (AMD EPYC, AVX2, 2 threads, ad-hoc harness, 2,048 activation rows) it ran
  * at 115 GFLOP/s against 84 on an 8,192 × 2,048 weight matrix and 115 against 68 on a 2,048 × 8,192 one (where
  * token blocks lifted it from 104: the activations no longer fit the L3 cache). It differs from the other
- * routes by float rounding only; its results depend neither on the thread count nor on the other rows.
+ * routes by float rounding only; its results depend neither on the thread count nor on the other rows, nor on how
+ * many there are: so prompt chunks of several sequences can share one product, and a sequence's prefill gives the
+ * same bits however it is chunked and whatever it is packed with. (Until 2026-11 the route was taken from 32 rows
+ * up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
+ * rows, 87 against 85 at 32, 99 against 84 at 64. So a product of fewer prompt rows is now up to about 10% slower
+ * at 16 rows, and more at a few rows: the price of results that do not depend on the product's size. Prompt
+ * products that small are a prompt's last chunk or a short question.)
  *
  * <p>Measured and not kept (JDK 17, AVX2): unrolled mat-vec loops (C2 stops keeping the vectors in registers), a
  * second accumulator across blocks, weight panels pre-converted to floats under the exact scheme (the prompt
@@ -99,12 +104,6 @@ public final class JavaTensorOps implements TensorOps {
     static final int PANEL = 1024;
     /** Q8_0 packed path: bytes of weight rows kept in L2 while every group of activation rows sweeps them. */
     private static final int Q8_ROW_BLOCK_BYTES = 128 << 10;
-    /**
-     * Fewest activation rows a {@link Rows#PROMPT} product needs to take the prompt route: where it overtook the
-     * 4-row kernel in the harness (8,192 × 2,048, 2 threads: 75 against 83 GFLOP/s at 16 rows, 87 against 85 at 32,
-     * 99 against 84 at 64).
-     */
-    static final int PROMPT_MIN_ROWS = 32;
     /** Prompt route: weight rows decoded to floats together (an even number). */
     private static final int PROMPT_ROW_BLOCK = 32;
     /** Prompt route: activation rows that meet one decoded row block before the next is decoded. */
@@ -207,9 +206,8 @@ public final class JavaTensorOps implements TensorOps {
     /**
      * {@inheritDoc}
      *
-     * <p>Here {@link Rows#PROMPT} takes the prompt route (see the class comment) for packed Q8_0 products of at
-     * least {@value #PROMPT_MIN_ROWS} rows on the VECTOR path; every other product takes the same route as for
-     * {@link Rows#INDEPENDENT}.
+     * <p>Here {@link Rows#PROMPT} takes the prompt route (see the class comment) for every packed Q8_0 product on
+     * the VECTOR path, whatever {@code n}; every other product takes the same route as for {@link Rows#INDEPENDENT}.
      */
     @Override
     public void matmul(QuantizedMatrix w, float[] x, int n, float[] out, Rows kind) {
@@ -228,9 +226,9 @@ public final class JavaTensorOps implements TensorOps {
         }
         Objects.requireNonNull(kind, "kind");
         QuantizedMatrix.Q8Packed packed = vector && FUSED && w.type() == GgmlType.Q8_0 ? w.q8Packed() : null;
-        boolean prompt = packed != null && kind == Rows.PROMPT && n >= PROMPT_MIN_ROWS;
+        boolean prompt = packed != null && kind == Rows.PROMPT;
         // the packed Q8_0 path reads several activation rows interleaved, prepared once for all tasks
-        float[] xIn = packed != null && n > 1 ? interleaveGroups(x, n, cols) : x;
+        float[] xIn = packed != null && (n > 1 || prompt) ? interleaveGroups(x, n, cols) : x;
         int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
         int tasks = workers == null || (long) rows * cols * n < INLINE_WORK ? 1 : Math.min(threads, tiles);
         if (tasks == 1) {

@@ -42,9 +42,11 @@ public interface TensorOps extends AutoCloseable {
          */
         INDEPENDENT,
         /**
-         * Rows of one prompt (prefill): a backend may compute many rows on a faster route whose float rounding
-         * differs from the mat-vec's. Results stay deterministic: for a given route they depend neither on the
-         * thread count nor on the other rows, and the backend documents when it takes which route.
+         * Prompt rows (prefill, of one sequence or several): a backend may compute them on a faster route whose
+         * float rounding differs from the mat-vec's. Each output row still depends only on its activation row and
+         * the weights: neither on {@code n}, nor on the other rows, nor on the thread count; so a sequence's
+         * prefill gives the same bits however its prompt is chunked and whatever other sequences' rows share the
+         * product.
          */
         PROMPT
     }

@@ -57,6 +57,7 @@ class BatchEngineTest {
     @Test
     void randomMixesMatchGeneratingAloneAndStayWithinTheBudget() throws Exception {
         LlamaModel m = models.model;
+        long packedPasses = 0;
         for (int trial = 0; trial < 12; trial++) {
             SplittableRandom r = new SplittableRandom(500 + trial);
             int n = 10 + r.nextInt(6);
@@ -118,6 +119,7 @@ class BatchEngineTest {
                 assertTrue(st.peakAllocatedBytes() > 0);
                 assertEquals(0, engine.reservedBytes(), "every byte released");
                 assertTrue(engine.kvPool().pooledBytes() <= kvBudget);
+                packedPasses += st.packedPromptPasses();
             }
             for (CompletableFuture<GenerationResult> f : futures) {
                 if (f.isCompletedExceptionally()) {
@@ -125,14 +127,15 @@ class BatchEngineTest {
                 }
                 GenerationResult got = f.get();
                 GenerationRequest req = reqs.stream().filter(q -> q.id().equals(got.id())).findFirst().orElseThrow();
-                // prefilled in the engine's chunks: a chunk of 32 rows or more takes the tiled prompt route, whose
-                // sums round differently from the row route's, and a lossy press's ranking can tell the difference
+                // prefilled alone in other chunks (the engine packs prompts of several sequences into its passes):
+                // prompt rows give the same bits however they are chunked or packed
                 Generator.Result alone = Generator.generate(m, req.prompt(), req.maxTokens(), new GreedySampler(),
-                    chunk, req.isStop(), t -> { }, req.press(), req.seed());
+                    chunk + 13, req.isStop(), t -> { }, req.press(), req.seed());
                 assertArrayEquals(alone.tokens(), got.tokens(), req.id() + " under " + req.press().describe());
                 assertTrue(got.kvBytes() <= got.budgetBytes(), req.id() + " held more than its budget");
             }
         }
+        assertTrue(packedPasses > 0, "some passes carried several sequences' prompt chunks");
     }
 
     @Test
