@@ -562,8 +562,8 @@ public final class EngineBench {
             double slowest = prompts.size() / sorted[repeats - 1] * 3600;
             double fastest = prompts.size() / sorted[0] * 3600;
             log.printf(Locale.ROOT, "end to end %s: median of %d runs %.0f documents/hour (%.0f-%.0f), mean %.2f "
-                + "sequences decoding together (max %d)%n", described[k], repeats, dph, slowest, fastest,
-                st.meanConcurrent(), st.maxConcurrent());
+                + "sequences decoding together (max %d), %d of %d prompt passes packed%n", described[k], repeats, dph,
+                slowest, fastest, st.meanConcurrent(), st.maxConcurrent(), st.packedPromptPasses(), st.promptPasses());
             tableRow(String.format(Locale.ROOT, "end to end %s@%.2f", names.get(k), levels.get(k)),
                 String.format(Locale.ROOT, "%.0f documents/hour", dph),
                 k == 0 ? "(reported)" : "");
@@ -574,9 +574,11 @@ public final class EngineBench {
             rows.add(String.format(Locale.ROOT, "    {\"press\": \"%s\", \"budget\": %.2f, \"documents\": %d, "
                     + "\"seconds\": %.3f, \"run_seconds\": [%s], \"documents_per_hour\": %.1f, "
                     + "\"documents_per_hour_range\": [%.1f, %.1f], \"output_tokens\": %d, \"mean_concurrent\": %.3f, "
-                    + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d, \"peak_allocated_kv_bytes\": %d}", names.get(k),
+                    + "\"max_concurrent\": %d, \"peak_kv_bytes\": %d, \"peak_allocated_kv_bytes\": %d, "
+                    + "\"prompt_passes\": %d, \"packed_prompt_passes\": %d}", names.get(k),
                 levels.get(k), prompts.size(), median, runs, dph, slowest, fastest, outTokens[k], st.meanConcurrent(),
-                st.maxConcurrent(), st.peakHeldBytes(), st.peakAllocatedBytes()));
+                st.maxConcurrent(), st.peakHeldBytes(), st.peakAllocatedBytes(), st.promptPasses(),
+                st.packedPromptPasses()));
         }
         return "[\n" + String.join(",\n", rows) + "\n  ]";
     }
