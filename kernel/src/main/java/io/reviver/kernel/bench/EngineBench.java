@@ -107,8 +107,9 @@ public final class EngineBench {
 
     /**
      * Sequences of {@code ctx} one GiB of KV budget holds at once under {@code press}, by the engine's admission
-     * rule: all but one hold their reservation, the one prefilling also its transient
-     * ({@link KvPress#transientBytes}); the pool of recycled arrays gives up memory for them.
+     * rule when memory binds: all but one hold their reservation, one (prefilling, or in its scoring pass) also its
+     * transient ({@link KvPress#transientBytes}); the pool of recycled arrays gives up memory for them. (A prompt
+     * longer than a prefill pass keeps the next one waiting, and a second transient would only lower the count.)
      */
     static long admittedPerGib(KvPress press, PressContext ctx) {
         long gib = 1L << 30;

@@ -33,7 +33,9 @@ import org.apache.logging.log4j.Logger;
  * prefill, a lossy press's cache holds the whole prompt (and a scoring pass's entries) uncompressed; that
  * transient, {@link KvPress#transientBytes}, is reserved too until the compression. A request is admitted to
  * prefill only while the prompts already prefilling leave rows of the next pass unused, so several sequences hold
- * their transient at once only when their prompts are short or one is in its scoring pass. The arrays pooled for reuse count against the same budget, so the KV memory of live caches
+ * their transient at once only when their prompts are short, or when sequences wait for or run a scoring pass
+ * (those do not take rows of prompt passes: with KVzip's long re-reads several may hold their transient while
+ * the next prompts are prefilled, each charged for it). The arrays pooled for reuse count against the same budget, so the KV memory of live caches
  * and the pool together stays within it ({@link Stats#peakAllocatedBytes} measures it). Thread-safe; {@link #close}
  * finishes the queued work first.
  *
@@ -110,11 +112,11 @@ public final class BatchEngine implements AutoCloseable {
     private final LlamaModel.State prefillState;
     private boolean lastWorkWasPrompt;   // the last prefill work was a prompt pass (not a compression step)
     private final Sequence[] packSeqs;   // (min(prefillChunk, maxBatch)) the sequences of the current prompt pass
-    private final KvCache[] packCaches;  // (prefillChunk) their caches
-    private final int[][] packTokens;    // (prefillChunk) their prompts
-    private final int[] packOffs;        // (prefillChunk) first prompt token of each one's chunk
-    private final int[] packCounts;      // (prefillChunk) rows of each one's chunk
-    private final float[][] packLogits;  // (prefillChunk) where each one's last logits go, or null
+    private final KvCache[] packCaches;  // (min(prefillChunk, maxBatch)) their caches
+    private final int[][] packTokens;    // (min(prefillChunk, maxBatch)) their prompts
+    private final int[] packOffs;        // (min(prefillChunk, maxBatch)) first prompt token of each one's chunk
+    private final int[] packCounts;      // (min(prefillChunk, maxBatch)) rows of each one's chunk
+    private final float[][] packLogits;  // (min(prefillChunk, maxBatch)) where each one's last logits go, or null
     private final LlamaModel.State decodeState;
     private final float[] decodeLogits;  // (maxBatch, vocabSize)
     private final KvCache[] batchCaches; // (maxBatch)
@@ -461,6 +463,7 @@ public final class BatchEngine implements AutoCloseable {
             for (int i = 0; i < seqs; i++) {
                 prefilling.remove(packSeqs[i]);
                 finishFailed(packSeqs[i], e);
+                packSeqs[i] = null;
             }
             return;
         } finally {
@@ -468,7 +471,9 @@ public final class BatchEngine implements AutoCloseable {
             Arrays.fill(packTokens, 0, seqs, null);
             Arrays.fill(packLogits, 0, seqs, null);
         }
-        long pass = System.nanoTime() - t0;
+        Sequence[] pass = Arrays.copyOf(packSeqs, seqs); // the pass's sequences, by position in it
+        Arrays.fill(packSeqs, 0, seqs, null);
+        long nanos = System.nanoTime() - t0;
         int total = rows;
         underLock(() -> {
             prefilledTokens += total;
@@ -478,10 +483,9 @@ public final class BatchEngine implements AutoCloseable {
             }
         });
         for (int i = 0; i < seqs; i++) {
-            Sequence s = packSeqs[i];
-            packSeqs[i] = null;
+            Sequence s = pass[i];
             s.prefilled += packCounts[i];
-            s.prefillNanos += pass * packCounts[i] / total;
+            s.prefillNanos += nanos * packCounts[i] / total;
             if (s.prefilled < s.request.promptLength()) {
                 continue;
             }

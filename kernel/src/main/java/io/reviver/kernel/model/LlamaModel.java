@@ -122,8 +122,9 @@ public final class LlamaModel implements AutoCloseable {
      * Runs {@code n} tokens {@code tokens[off, off + n)} at positions {@code [startPos, startPos + n)} through
      * the decoder, appending their keys and values to {@code cache} (which must hold exactly {@code startPos}
      * positions), and writes logits. The n rows are one prompt's: their products take
-     * {@link TensorOps.Rows#PROMPT}'s route, so they may differ from running the tokens one at a time by float
-     * rounding (never by the thread count).
+     * {@link TensorOps.Rows#PROMPT}'s route and their attention the prompt rows' (keys transposed), so they may
+     * differ from decoding the tokens one at a time by float rounding, but never by the thread count nor by how a
+     * prompt is split into calls (or packed with others, {@link #forwardChunks}).
      *
      * @param state     scratch with {@code maxBatch ≥ n}
      * @param logits    if {@code allRows}: (n, vocabSize) row-major, the logits of every token; otherwise
@@ -163,6 +164,9 @@ public final class LlamaModel implements AutoCloseable {
         }
         long total = 0;
         for (int i = 0; i < seqs; i++) {
+            if (counts[i] < 1) {
+                throw new IllegalArgumentException("prompt chunk " + i + " has " + counts[i] + " tokens");
+            }
             total += counts[i];
         }
         if (total > state.maxBatch) {
@@ -598,7 +602,9 @@ public final class LlamaModel implements AutoCloseable {
         int[] foldEntries = folded == null ? null : s.intScratch(s.foldEntryScratch, kvHead, folded.entryInts());
         float[] scores = s.headScratch(s.scoreScratch, kvHead, kvMul * count); // (kvMul, count)
         final boolean observe = cache.observesAttention();
-        if (backends != null && (ascending || n == 1)) {
+        // a backend takes prompt rows only over ascending positions (where it serves each row alike whatever the
+        // chunk), and a decode row over any cache
+        if (backends != null && (ascending || (n == 1 && !s.promptRows))) {
             // (kvMul, count): the backend's weights, padded for the cache
             float[] observed = observe ? s.headScratch(s.observedScratch, kvHead, kvMul * count) : null;
             attendOnBackend(s, cache, layer, kvHead, row0, n, startPos, keys, values, positions, count, ascending,

@@ -49,8 +49,9 @@ import org.apache.logging.log4j.Logger;
  * converted once for 4 products; a partial group of 3 is padded with a zero row, one of 2 has its own kernel, and
  * a single row runs the mat-vec kernel over its interleaved lanes).
  *
- * <p>The prompt route ({@link Rows#PROMPT}, packed Q8_0, any number of rows) gives up that bit-identity for speed: weight rows are decoded to floats with their block scales applied (into a per-thread
- * scratch, once per token block of {@value #PROMPT_TOKEN_BLOCK} rows) and each output element is one
+ * <p>The prompt route ({@link Rows#PROMPT}, packed Q8_0, any number of rows) gives up that bit-identity for speed:
+ * weight rows are decoded to floats with their block scales applied (into a per-thread scratch, once per token
+ * block of {@value #PROMPT_TOKEN_BLOCK} rows) and each output element is one
  * multiply-add chain over those floats in column order, two weight rows × 4 activation rows at a time. The
  * 4-row kernel above spends a load on every multiply-add, plus a conversion per 4 and the block-scale steps; this
  * one spends 6 loads per 8 multiply-adds and nothing else. On this machine (AMD EPYC, AVX2, 2 threads, ad-hoc harness, 2,048 activation rows) it ran

@@ -3,13 +3,24 @@ package io.reviver.kernel.press;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.reviver.kernel.TestRepo;
+import io.reviver.kernel.attention.AttentionBackend;
+import io.reviver.kernel.attention.JavaAttentionBackend;
 import io.reviver.kernel.cache.KvCache;
+import io.reviver.kernel.model.ElementOps;
 import io.reviver.kernel.model.LlamaConfig;
 import io.reviver.kernel.model.LlamaModel;
+import io.reviver.kernel.model.LlamaWeights;
+import io.reviver.kernel.model.TensorSource;
+import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.modelstore.gguf.GgufFile;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Prompt chunks of several sequences in one forward pass ({@link LlamaModel#forwardChunks}) give every sequence
@@ -31,7 +42,28 @@ class PackedPrefillTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("caches")
     void packedChunksGiveEachSequenceItsAloneBits(String spec) {
-        LlamaModel m = models.model;
+        check(models.model, spec);
+    }
+
+    /** The same with attention on backends (the Java reference backend, one per KV head). */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"full", "h2o", "kvreviver"})
+    void packedChunksOnAttentionBackendsGiveTheAloneBits(String spec) throws Exception {
+        try (GgufFile file = GgufFile.open(TestRepo.root().resolve("models/test/tiny-llama-q8_0.gguf"));
+             JavaTensorOps ops = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR)) {
+            LlamaConfig c = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
+            LlamaWeights w = LlamaWeights.load(TensorSource.of(file), c, ops);
+            List<AttentionBackend> backends = new ArrayList<>();
+            for (int g = 0; g < c.nKvHeads(); g++) {
+                backends.add(new JavaAttentionBackend());
+            }
+            try (LlamaModel on = new LlamaModel(c, w, ops, ElementOps.vector(), 1, backends)) {
+                check(on, spec);
+            }
+        }
+    }
+
+    private static void check(LlamaModel m, String spec) {
         LlamaConfig c = m.config();
         int seqs = LENGTHS.length;
         int[][] prompts = new int[seqs][];

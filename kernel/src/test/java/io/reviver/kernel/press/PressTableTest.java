@@ -164,7 +164,22 @@ class PressTableTest {
         record.runScoringPass(chunked, prompt, m.tokenRunner(state));
         assertArrayEquals(chunkedDirect, decodeFrom(m, chunked.compress(record, ctx), logits, prompt.length, steps),
             0f);
-        record.runScoringPass(chunkedAgain, prompt, m.tokenRunner(state)); // the same pass: kept
+        KvPress.TokenRunner inner = m.tokenRunner(state);
+        int[] runs = {0};
+        KvPress.TokenRunner counting = new KvPress.TokenRunner() {
+            @Override
+            public void run(KvCache cache, int[] tokens, int startPos) {
+                runs[0]++;
+                inner.run(cache, tokens, startPos);
+            }
+
+            @Override
+            public int contextLength() {
+                return inner.contextLength();
+            }
+        };
+        record.runScoringPass(chunkedAgain, prompt, counting); // the same pass: kept, not run again
+        assertEquals(0, runs[0], "the record already holds chunk=16's pass");
         chunkedAgain.compress(record, ctx);
         assertThrows(IllegalStateException.class, () -> whole.compress(record, ctx), "the record holds chunk=16's pass");
     }
