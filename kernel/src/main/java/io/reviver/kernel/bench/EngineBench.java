@@ -195,7 +195,7 @@ public final class EngineBench {
             long bytes = decodeBytes(m.weights());
             json.append(String.format(Locale.ROOT, "  \"weight_bytes_per_decode_token\": %d,%n", bytes));
             // decode B = 1 on a short context: weight-read bound
-            double perStep = decodeSeconds(m, 1, 64, seconds);
+            double perStep = decodeSeconds(m, 1, 64, seconds, null);
             // the bandwidth probe varies with this virtual machine's neighbours far more than the decode rate does:
             // probed again right after the decode, the peak is the larger of the two (so the ratio is not inflated
             // by one low probe)
@@ -245,16 +245,19 @@ public final class EngineBench {
             double over8 = Double.NaN;
             double tokenFlops = MachinePeaks.matmulFlopsPerToken(c) + 2.0 * c.dim() * c.vocabSize();
             for (int b : new int[] {1, 2, 4, 8, 16}) {
-                double tps = b / decodeSeconds(m, b, 128, seconds);
+                double[] allocated = new double[1];
+                double tps = b / decodeSeconds(m, b, 128, seconds, allocated);
                 if (b == 1) {
                     base = tps;
                 }
                 // the step's weight-product FLOPs against the FMA peak
                 double fmaFraction = b * tokenFlops / (b / tps) / 1e9 / fma;
                 log.printf(Locale.ROOT, "batched decode B=%d: %.1f tokens/s aggregate, %.2f x B=1, weight products at "
-                    + "%.1f%% of the FMA peak%n", b, tps, tps / base, 100 * fmaFraction);
+                    + "%.1f%% of the FMA peak; %.0f heap bytes allocated per step (all threads, warm)%n", b, tps,
+                    tps / base, 100 * fmaFraction, allocated[0]);
                 json.append(String.format(Locale.ROOT, "%s%n    {\"batch\": %d, \"tokens_per_s\": %.3f, \"over_b1\": %.3f, "
-                    + "\"fraction_of_fma_peak\": %.4f}", b == 1 ? "" : ",", b, tps, tps / base, fmaFraction));
+                    + "\"fraction_of_fma_peak\": %.4f, \"heap_bytes_allocated_per_step\": %.1f}", b == 1 ? "" : ",", b,
+                    tps, tps / base, fmaFraction, allocated[0]));
                 if (b == 8) {
                     over8 = tps / base;
                 }
@@ -420,8 +423,12 @@ public final class EngineBench {
         return peak;
     }
 
-    /** Mean seconds per decode step of {@code b} sequences with full caches after {@code context}-token prompts. */
-    private static double decodeSeconds(LlamaModel m, int b, int context, double seconds) {
+    /**
+     * Mean seconds per decode step of {@code b} sequences with full caches after {@code context}-token prompts; if
+     * {@code allocated} is not null, its element 0 receives the heap bytes allocated per timed step (see
+     * {@link #timeSteps}).
+     */
+    private static double decodeSeconds(LlamaModel m, int b, int context, double seconds, double[] allocated) {
         LlamaConfig c = m.config();
         // at most 512 steps (more than the timing needs at these speeds): caches sized to the whole context would
         // hold 16 × 4,096 positions of a 1B model (4 GiB) at B = 16
@@ -435,19 +442,36 @@ public final class EngineBench {
             m.prefill(prefill, caches[i], randomTokens(context, c.vocabSize(), i), 0, null, logits);
             pos[i] = context;
         }
-        return timeSteps(m, caches, pos, b, maxSteps, seconds);
+        return timeSteps(m, caches, pos, b, maxSteps, seconds, allocated);
+    }
+
+    /** Heap bytes allocated so far by every live thread of this JVM (HotSpot's per-thread counters). */
+    private static long allThreadsAllocatedBytes() {
+        com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            total += Math.max(0, bytes); // -1: a thread that ended meanwhile
+        }
+        return total;
     }
 
     /** Mean seconds per B = 1 decode step on a prepared cache holding {@code start} positions. */
     private static double stepSeconds(LlamaModel m, KvCache cache, int start, double seconds) {
-        return timeSteps(m, new KvCache[] {cache}, new int[] {start}, 1, cache.capacity() - start - 1, seconds);
+        return timeSteps(m, new KvCache[] {cache}, new int[] {start}, 1, cache.capacity() - start - 1, seconds,
+            null);
     }
 
     /**
      * Mean seconds per decode step of {@code b} sequences at positions {@code pos} (advanced in place), after half
-     * a second of warm-up (JIT, caches), over at least {@code seconds} and 3 steps, at most {@code maxSteps} steps.
+     * a second of warm-up (JIT, caches) or a quarter of the steps, whichever comes first, over at least
+     * {@code seconds} and 3 steps, at most {@code maxSteps} steps.
+     * If {@code allocated} is not null, its element 0 receives the heap bytes all live threads allocated per timed
+     * step (the JVM's per-thread counters, summed: the caller and the products' workers; the counting itself adds
+     * a few hundred bytes per measurement, not per step).
      */
-    private static double timeSteps(LlamaModel m, KvCache[] caches, int[] pos, int b, int maxSteps, double seconds) {
+    private static double timeSteps(LlamaModel m, KvCache[] caches, int[] pos, int b, int maxSteps, double seconds,
+                                    double[] allocated) {
         int vocab = m.config().vocabSize();
         LlamaModel.State st = m.newState(b);
         float[] logits = new float[b * vocab];
@@ -455,6 +479,7 @@ public final class EngineBench {
         java.util.Arrays.fill(tokens, 1);
         long warm = System.nanoTime() + 500_000_000L;
         long t0 = 0;
+        long heapBefore = 0;
         int steps = 0;
         for (int done = 0; done < maxSteps; done++) {
             m.decodeBatch(st, caches, tokens, pos, b, logits);
@@ -464,12 +489,17 @@ public final class EngineBench {
             }
             steps++;
             long now = System.nanoTime();
-            if (t0 == 0 && now > warm) {
+            if (t0 == 0 && (now > warm || done + 1 == maxSteps / 4)) { // warm: half a second, or a quarter of the steps
                 t0 = now;
                 steps = 0;
+                heapBefore = allocated == null ? 0 : allThreadsAllocatedBytes();
             } else if (t0 != 0 && now - t0 > seconds * 1e9 && steps >= 3) {
                 break;
             }
+        }
+        if (allocated != null) {
+            allocated[0] = t0 == 0 || steps == 0 ? Double.NaN
+                : (allThreadsAllocatedBytes() - heapBefore) / (double) steps;
         }
         return t0 == 0 || steps == 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / steps;
     }
