@@ -35,9 +35,9 @@ import org.apache.logging.log4j.Logger;
  * prefill only while the prompts already prefilling leave rows of the next pass unused, so several sequences hold
  * their transient at once only when their prompts are short, or when sequences wait for or run a scoring pass
  * (those do not take rows of prompt passes: with KVzip's long re-reads several may hold their transient while
- * the next prompts are prefilled, each charged for it). The arrays pooled for reuse count against the same budget, so the KV memory of live caches
- * and the pool together stays within it ({@link Stats#peakAllocatedBytes} measures it). Thread-safe; {@link #close}
- * finishes the queued work first.
+ * the next prompts are prefilled, each charged for it). The arrays pooled for reuse count against the same
+ * budget, so the KV memory of live caches and the pool together stays within it ({@link Stats#peakAllocatedBytes}
+ * measures it). Thread-safe; {@link #close} finishes the queued work first.
  *
  * <p><b>Failures.</b> A request fails alone when its prompt is bad, its cache cannot be allocated (out of memory
  * included) or its stop condition throws; a failure inside a batched forward pass fails the sequences of that

@@ -10,16 +10,18 @@ import java.util.Arrays;
  * 2,000; the default here is {@value #DEFAULT_CHUNK}, see below), each after the repeat prompt (later chunks: the
  * "continue" prompt followed by the previous chunk's last 8 tokens), scoring only its own positions; the repeat
  * tokens are dropped afterwards, so memory stays bounded by context + one chunk. The repeat tokens take positions
- * after the context, so a chunk is also limited by the model's context length. Differences from the original: the softmax is over the whole cache rather than the
- * [sinks | chunk | repeat] subset, and BOS (position 0) is the only protected "system prompt" position.
+ * after the context, so a chunk is also limited by the model's context length. Differences from the original:
+ * the softmax is over the whole cache rather than the [sinks | chunk | repeat] subset, and BOS (position 0) is the
+ * only protected "system prompt" position.
  *
  * <p>Until compression the cache holds the whole prompt plus one pass's chunk and instruction exactly, so the chunk
  * sets how far a sequence's KV bytes rise above the prompt's while it is scored ({@link #scoringEntries}): with
  * 2,000-token chunks a 1,792-token prompt peaks at twice its own size, with 512 at 1.3 times. The smaller chunk costs
  * one instruction's tokens per extra pass (about 3% more rows for a 2,048-token prompt; the attention over the
  * context is the same in total) and lets an engine interleave decode steps more finely. Its quality effect was
- * measured on the bundled model (passkey and facts at 512 tokens, 200 examples, budgets 25% and 10%): chunks of
- * 64 to 2,000 tokens scored within the sampling error of each other (see docs/engine-bench.md).
+ * measured on the bundled model (passkey at 512 tokens, 200 examples, budgets 25% and 10%): re-reading the
+ * context in chunks of 64, 128 or 256 tokens scored within the sampling error of re-reading it whole
+ * (docs/results/eval-kvzip-chunk.md, discussed in docs/engine-bench.md).
  *
  * @see <a href="https://arxiv.org/abs/2505.23416">arXiv 2505.23416</a>
  */

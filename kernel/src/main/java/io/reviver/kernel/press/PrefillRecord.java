@@ -204,7 +204,8 @@ public final class PrefillRecord implements KvCache, ScoringTarget {
             case MAX -> {
                 if (scoredBy == null || !scoredBy.equals(press.scoringPassKey())) {
                     throw new IllegalStateException("press " + press.describe() + " needs its own scoring pass run on"
-                        + " the record first" + (scoredBy == null ? "" : " (it holds another press's: " + scoredBy + ")"));
+                        + " the record first" + (scoredBy == null ? "" : " (it holds another press's: " + scoredBy
+                        + ")"));
                 }
                 yield max[head];
             }
