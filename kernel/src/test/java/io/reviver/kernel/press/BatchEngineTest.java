@@ -138,6 +138,57 @@ class BatchEngineTest {
         assertTrue(packedPasses > 0, "some passes carried several sequences' prompt chunks");
     }
 
+    /**
+     * Short prompts queued together share prompt passes; a request with a token the model does not have fails
+     * alone, before it is packed, and the others get their tokens generated alone.
+     */
+    @Test
+    void shortPromptsSharePassesAndABadOneFailsAlone() throws Exception {
+        LlamaModel m = models.model;
+        int vocab = m.config().vocabSize();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 8, 64))) {
+            // the first request holds the engine thread in its stop condition until the others are queued
+            CompletableFuture<GenerationResult> gate = engine.submit(new GenerationRequest("gate",
+                PressTableTest.randomPrompt(10, 40, vocab), 2, t -> {
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return false;
+                }, new FullPress(), 0));
+            int[] bad = PressTableTest.randomPrompt(20, 41, vocab);
+            bad[7] = -2;
+            List<GenerationRequest> good = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                good.add(new GenerationRequest("short-" + i, PressTableTest.randomPrompt(15 + 4 * i, 42 + i, vocab), 5,
+                    t -> false, PressRegistry.create(i == 1 ? "h2o" : "full", i == 1 ? 0.5 : 1.0, null), i));
+            }
+            CompletableFuture<GenerationResult> fb = engine.submit(new GenerationRequest("bad", bad, 5, t -> false,
+                new FullPress(), 0));
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (GenerationRequest q : good) {
+                fs.add(engine.submit(q));
+            }
+            release.countDown();
+            gate.get();
+            ExecutionException e = assertThrows(ExecutionException.class, fb::get);
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("token id -2 at position 7"), e.getCause().getMessage());
+            for (int i = 0; i < good.size(); i++) {
+                GenerationRequest q = good.get(i);
+                Generator.Result alone = Generator.generate(m, q.prompt(), q.maxTokens(), new GreedySampler(), 7,
+                    q.isStop(), t -> { }, q.press(), q.seed());
+                assertArrayEquals(alone.tokens(), fs.get(i).get().tokens(), q.id());
+            }
+            BatchEngine.Stats st = engine.stats();
+            assertTrue(st.packedPromptPasses() >= 1, "short prompts shared a pass: " + st);
+            assertEquals(1, st.failed());
+            assertEquals(0, engine.reservedBytes());
+        }
+    }
+
     @Test
     void aRequestThatCanNeverFitFailsClearly() {
         LlamaModel m = models.model;
