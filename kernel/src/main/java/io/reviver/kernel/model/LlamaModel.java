@@ -526,12 +526,16 @@ public final class LlamaModel implements AutoCloseable {
             return;
         }
         // part p takes KV heads p, p + parts, …: heads cost the same, and each runs on one thread at a time
-        int parts = Math.min(attentionTeam.size(), nKvHeads);
-        attentionTeam.run(parts, p -> {
-            for (int g = p; g < nKvHeads; g += parts) {
-                attendSegments(s, layer, g);
-            }
-        });
+        s.attentionLayer = layer;
+        s.attentionParts = Math.min(attentionTeam.size(), nKvHeads);
+        if (s.attentionJob == null) { // made once per state, so a forward pass allocates no job
+            s.attentionJob = p -> {
+                for (int g = p; g < config.nKvHeads(); g += s.attentionParts) {
+                    attendSegments(s, s.attentionLayer, g);
+                }
+            };
+        }
+        attentionTeam.run(s.attentionParts, s.attentionJob);
     }
 
     /**
@@ -815,6 +819,9 @@ public final class LlamaModel implements AutoCloseable {
         final int[] segStart;     // (maxBatch + 1) first row of each segment, then n
         int segments;             // segments of the current forward pass
         boolean promptRows;       // the current forward pass's rows are prompt rows (TensorOps.Rows.PROMPT)
+        int attentionLayer;       // the layer whose attention attentionJob computes
+        int attentionParts;       // the parts attentionJob's KV heads are split into
+        java.util.function.IntConsumer attentionJob; // part p: the KV heads p, p + parts, … (made on first use)
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (kvMul, positions)

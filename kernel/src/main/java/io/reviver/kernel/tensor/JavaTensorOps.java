@@ -236,8 +236,48 @@ public final class JavaTensorOps implements TensorOps {
             range(w, packed, prompt, xIn, n, out, 0, rows);
             return;
         }
-        workers.run(tasks, i -> range(w, packed, prompt, xIn, n, out, rangeStart(i, tasks, tiles, rows),
-            rangeStart(i + 1, tasks, tiles, rows)));
+        ProductParts parts = productParts.get(); // this thread's, reused: a product allocates no job
+        parts.set(w, packed, prompt, xIn, n, out, tasks, tiles, rows);
+        try {
+            workers.run(tasks, parts);
+        } finally {
+            parts.set(null, null, false, null, 0, null, 0, 0, 0);
+        }
+    }
+
+    /** Per calling thread: the parts of its product in flight, as the worker team runs them. */
+    private final ThreadLocal<ProductParts> productParts = ThreadLocal.withInitial(ProductParts::new);
+
+    /** Part i of a product: the rows of task i (see {@link #rangeStart}). */
+    private final class ProductParts implements java.util.function.IntConsumer {
+        private QuantizedMatrix w;
+        private QuantizedMatrix.Q8Packed packed;
+        private boolean prompt;
+        private float[] x;
+        private int n;
+        private float[] out;
+        private int tasks;
+        private int tiles;
+        private int rows;
+
+        void set(QuantizedMatrix w, QuantizedMatrix.Q8Packed packed, boolean prompt, float[] x, int n, float[] out,
+                 int tasks, int tiles, int rows) {
+            this.w = w;
+            this.packed = packed;
+            this.prompt = prompt;
+            this.x = x;
+            this.n = n;
+            this.out = out;
+            this.tasks = tasks;
+            this.tiles = tiles;
+            this.rows = rows;
+        }
+
+        @Override
+        public void accept(int i) {
+            range(w, packed, prompt, x, n, out, rangeStart(i, tasks, tiles, rows), rangeStart(i + 1, tasks, tiles,
+                rows));
+        }
     }
 
     /** First row of task {@code i} of {@code tasks}; ranges start on row-tile boundaries. */

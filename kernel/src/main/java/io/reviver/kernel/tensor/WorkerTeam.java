@@ -3,7 +3,7 @@ package io.reviver.kernel.tensor;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -45,69 +45,25 @@ public final class WorkerTeam implements AutoCloseable {
     private final AtomicBoolean busy = new AtomicBoolean();
     /** Per worker: true while it is parked or about to park (then the caller must unpark it). */
     private final AtomicBoolean[] sleeping;
-    /**
-     * The latest job, read by the workers in one volatile read so that id, body and part count always belong
-     * together; a job with a null body is the finished job's tombstone (same id, holds no references).
-     */
-    private volatile Job current = new Job(0, null, 0);
     private volatile boolean closed;
 
+    // The current job, kept in fields reused from job to job so that a job allocates nothing. Only the holder of
+    // `busy` writes them, and it publishes them by the volatile write of `epoch` (the job's number), which the
+    // workers read first.
     /**
-     * One job. Part 0 is the caller's; part {@code i ≥ 1} is claimed once, by worker {@code i} or by the caller
-     * (whichever comes first). Every part is counted in {@code remaining} until it has run.
+     * Per part (size): the number of the latest job that part was claimed in. Part i of job e is claimed once, by
+     * a compare-and-set from a smaller number to e: by worker i or by the caller, whichever comes first. Parts a
+     * job does not have are marked claimed before the job is published, so no worker runs one; a worker still
+     * holding an older job's number claims nothing (every part of that job was claimed before the next job was
+     * published).
      */
-    private static final class Job {
-        final long id;
-        final IntConsumer body;
-        final int parts;
-        final AtomicIntegerArray claimed; // (parts): 1 once a thread has taken the part
-        final AtomicInteger remaining;
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        /** The caller, once it has stopped spinning and may park; the last part to finish unparks it. */
-        volatile Thread waiter;
-
-        Job(long id, IntConsumer body, int parts) {
-            this.id = id;
-            this.body = body;
-            this.parts = parts;
-            this.claimed = new AtomicIntegerArray(Math.max(1, parts));
-            this.remaining = new AtomicInteger(parts);
-        }
-
-        boolean claim(int part) {
-            return claimed.get(part) == 0 && claimed.compareAndSet(part, 0, 1);
-        }
-
-        /** Runs part {@code part} (the caller's, or a claimed one), keeping the first failure. */
-        void runPart(int part) {
-            try {
-                body.accept(part);
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            if (remaining.decrementAndGet() == 0) {
-                Thread w = waiter;
-                if (w != null) {
-                    LockSupport.unpark(w);
-                }
-            }
-        }
-
-        /** Rethrows the first failure of a part, if any (see the class comment). */
-        void rethrowFailure() {
-            Throwable t = failure.get();
-            if (t == null) {
-                return;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            if (t instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("a part of a parallel job failed", t);
-        }
-    }
+    private final AtomicLongArray claimed;
+    private final AtomicInteger remaining = new AtomicInteger(); // parts of the current job not finished yet
+    private final AtomicReference<Throwable> failure = new AtomicReference<>(); // the current job's first one
+    private IntConsumer body; // the current job's parts; a worker reads it only after claiming a part
+    /** The caller, once it has stopped spinning and may park; the last part to finish unparks it. */
+    private volatile Thread waiter;
+    private volatile long epoch; // the current job's number (0: none yet)
 
     /**
      * @param name      thread name prefix ({@code name-1}, {@code name-2}, …)
@@ -124,6 +80,7 @@ public final class WorkerTeam implements AutoCloseable {
             throw new IllegalArgumentException("spinNanos must be >= 0, got " + spinNanos);
         }
         this.spinNanos = spinNanos;
+        this.claimed = new AtomicLongArray(size);
         this.workers = new Thread[size - 1];
         this.sleeping = new AtomicBoolean[size - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -165,31 +122,39 @@ public final class WorkerTeam implements AutoCloseable {
             return;
         }
         try {
-            Job j = new Job(current.id + 1, body, parts); // only the busy holder writes current
-            current = j;
+            long e = epoch + 1; // only the busy holder writes epoch
+            this.body = body;
+            remaining.set(parts);
+            failure.set(null);
+            waiter = null;
+            for (int i = parts; i < claimed.length(); i++) {
+                claimed.set(i, e); // parts this job does not have
+            }
+            claimed.set(0, e); // the caller's
+            epoch = e; // publishes the job
             for (int i = 0; i < parts - 1; i++) {
                 if (sleeping[i].get()) {
                     LockSupport.unpark(workers[i]);
                 }
             }
-            j.runPart(0);
+            runPart(body, 0);
             // parts no worker has taken yet (it is still waking, or the team was closed meanwhile) run here
             for (int i = 1; i < parts; i++) {
-                if (j.claim(i)) {
-                    j.runPart(i);
+                if (claim(i, e)) {
+                    runPart(body, i);
                 }
             }
             long start = System.nanoTime();
-            while (j.remaining.get() > 0 && System.nanoTime() - start < spinNanos) {
+            while (remaining.get() > 0 && System.nanoTime() - start < spinNanos) {
                 Thread.onSpinWait();
             }
-            if (j.remaining.get() > 0) {
+            if (remaining.get() > 0) {
                 // park until the last part finishes: it reads waiter after its decrement, we re-read remaining
                 // after setting waiter, so one of the two sees the other (the timeout is only a safety net). An
                 // interrupt would make park return at once, so it is cleared here and restored after the wait.
-                j.waiter = Thread.currentThread();
+                waiter = Thread.currentThread();
                 boolean interrupted = false;
-                while (j.remaining.get() > 0) {
+                while (remaining.get() > 0) {
                     LockSupport.parkNanos(this, 1_000_000);
                     interrupted |= Thread.interrupted();
                 }
@@ -197,31 +162,74 @@ public final class WorkerTeam implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            current = new Job(j.id, null, 0);
-            j.rethrowFailure();
+            this.body = null; // every part has run: no thread reads it again, and the team keeps no reference
+            Throwable t = failure.getAndSet(null);
+            if (t != null) {
+                rethrow(t);
+            }
         } finally {
             busy.set(false);
         }
     }
 
+    /** Claims part {@code part} of job {@code e}: true for the one thread that takes it. */
+    private boolean claim(int part, long e) {
+        long c = claimed.get(part);
+        return c < e && claimed.compareAndSet(part, c, e);
+    }
+
+    /** Runs a claimed part of the current job, keeping its first failure; the last part wakes the caller. */
+    private void runPart(IntConsumer b, int part) {
+        try {
+            b.accept(part);
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+        }
+        if (remaining.decrementAndGet() == 0) {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /** Rethrows a part's failure (see the class comment). */
+    private static void rethrow(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        throw new IllegalStateException("a part of a parallel job failed", t);
+    }
+
     /** Every part on the calling thread, in order; the first failure is rethrown after the last part. */
     private static void runInline(int parts, IntConsumer body) {
-        Job j = new Job(0, body, parts);
+        Throwable first = null;
         for (int i = 0; i < parts; i++) {
-            j.runPart(i);
+            try {
+                body.accept(i);
+            } catch (Throwable t) {
+                if (first == null) {
+                    first = t;
+                }
+            }
         }
-        j.rethrowFailure();
+        if (first != null) {
+            rethrow(first);
+        }
     }
 
     private void work(int part) {
         AtomicBoolean asleep = sleeping[part - 1];
         long seen = 0;
         while (true) {
-            Job j = current;
-            if (j.id != seen) {
-                seen = j.id;
-                if (part < j.parts && j.claim(part)) {
-                    j.runPart(part);
+            long e = epoch;
+            if (e != seen) {
+                seen = e;
+                if (claim(part, e)) {
+                    runPart(body, part); // read after the claim: job e is still running, so this is its body
                     Thread.interrupted(); // a part's interrupt belongs to its job, not to this thread's parking
                 }
                 continue;
@@ -230,16 +238,16 @@ public final class WorkerTeam implements AutoCloseable {
                 return;
             }
             long start = System.nanoTime();
-            while (current.id == seen && !closed && System.nanoTime() - start < spinNanos) {
+            while (epoch == seen && !closed && System.nanoTime() - start < spinNanos) {
                 Thread.onSpinWait();
             }
-            if (current.id != seen || closed) {
+            if (epoch != seen || closed) {
                 continue;
             }
             asleep.set(true);
             // re-check after announcing: the caller publishes the job before it reads sleeping, so one of the two
             // sees the other
-            if (current.id == seen && !closed) {
+            if (epoch == seen && !closed) {
                 LockSupport.park(this);
             }
             asleep.set(false);

@@ -40,6 +40,46 @@ class WorkerTeamTest {
         }
     }
 
+    /**
+     * A job allocates nothing on the heap, on the caller or the workers (the JVM's per-thread allocation counters;
+     * the team is plain Java, so this holds before the JIT compiles it too): the team reuses its job state, so a
+     * decode step's hundred-odd products make no garbage.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {0, WorkerTeam.SPIN_NANOS})
+    void aJobAllocatesNothing(long spinNanos) throws Exception {
+        com.sun.management.ThreadMXBean mx =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (WorkerTeam team = new WorkerTeam("alloc-team", 3, spinNanos)) {
+            int[] hits = new int[3];
+            java.util.function.IntConsumer body = p -> hits[p]++;
+            for (int job = 0; job < 2_000; job++) { // every worker has started and run parts
+                team.run(1 + job % 3, body);
+            }
+            List<Long> ids = new ArrayList<>();
+            ids.add(Thread.currentThread().getId());
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("alloc-team-")) {
+                    ids.add(t.getId());
+                }
+            }
+            assertEquals(3, ids.size(), "the caller and two workers");
+            long[] idArray = ids.stream().mapToLong(Long::longValue).toArray();
+            long[] before = mx.getThreadAllocatedBytes(idArray);
+            int jobs = 20_000;
+            for (int job = 0; job < jobs; job++) {
+                team.run(1 + job % 3, body);
+            }
+            long[] after = mx.getThreadAllocatedBytes(idArray);
+            long allocated = 0;
+            for (int i = 0; i < idArray.length; i++) {
+                allocated += after[i] - before[i];
+            }
+            // the counter reading itself may allocate a little on the caller; a job object would be ≥ 16 bytes
+            assertTrue(allocated < jobs, allocated + " bytes allocated by " + jobs + " jobs");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(longs = {0, WorkerTeam.SPIN_NANOS})
     void partsRunConcurrentlyOnDistinctThreadsAndPartZeroOnTheCaller(long spinNanos) {
