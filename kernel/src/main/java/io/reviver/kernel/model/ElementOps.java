@@ -240,15 +240,8 @@ public abstract class ElementOps {
             for (; i < len; i++) {
                 max = Math.max(max, x[off + i]);
             }
-            FloatVector vm = FloatVector.broadcast(S, max);
-            FloatVector vsum = FloatVector.zero(S);
-            for (i = 0; i < bound; i += S.length()) {
-                FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + i).sub(vm));
-                e.intoArray(x, off + i);
-                vsum = vsum.add(e);
-            }
-            double sum = vsum.reduceLanes(VectorOperators.ADD);
-            for (; i < len; i++) {
+            double sum = VectorExp.loop(VectorExp.EXP_SHIFTED, x, off, null, 0, bound, max);
+            for (i = bound; i < len; i++) {
                 float e = VectorExp.exp(x[off + i] - max);
                 x[off + i] = e;
                 sum += e;
@@ -266,13 +259,8 @@ public abstract class ElementOps {
         @Override
         public void swiGlu(float[] gate, float[] up, int len) {
             int bound = S.loopBound(len);
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            int i = 0;
-            for (; i < bound; i += S.length()) {
-                FloatVector g = FloatVector.fromArray(S, gate, i);
-                g.div(one.add(VectorExp.exp(g.neg()))).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-            }
-            for (; i < len; i++) { // one lane's arithmetic
+            VectorExp.loop(VectorExp.SILU_TIMES, gate, 0, up, 0, bound, 0f);
+            for (int i = bound; i < len; i++) { // one lane's arithmetic
                 float g = gate[i];
                 gate[i] = g / (1f + VectorExp.exp(-g)) * up[i];
             }

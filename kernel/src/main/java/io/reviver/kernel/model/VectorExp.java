@@ -57,29 +57,57 @@ final class VectorExp {
     private static final FloatVector V_P5 = FloatVector.broadcast(S, P5);
     private static final FloatVector V_ONE = FloatVector.broadcast(S, 1f);
 
-    /** {@code e^x} per lane of a {@link FloatVector#SPECIES_PREFERRED} vector. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(V_LO).min(V_HI);
-        FloatVector t = c.fma(V_LOG2E, V_ROUND);
-        FloatVector nf = t.sub(V_ROUND);
-        FloatVector r = nf.fma(V_MINUS_LN2_HI, c);
-        r = nf.fma(V_MINUS_LN2_LO, r);
-        FloatVector p = r.fma(V_P0, V_P1);
-        p = p.fma(r, V_P2);
-        p = p.fma(r, V_P3);
-        p = p.fma(r, V_P4);
-        p = p.fma(r, V_P5);
-        FloatVector y = p.fma(r.mul(r), r).add(V_ONE);
-        // n in the low bits of t: t = 1.5·2²³ + n is an exact float whose bits are those of 1.5·2²³ plus n
-        IntVector n = t.reinterpretAsInts().sub(ROUND_BITS);
-        IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
-        IntVector n2 = n.sub(n1);
-        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return y.mul(s1).mul(s2);
+    /** {@link #loop}: {@code a[i] = e^(a[i] − shift)}, returning the sum of the results. */
+    static final int EXP_SHIFTED = 0;
+    /** {@link #loop}: {@code a[i] = a[i] / (1 + e^(−a[i])) · b[i]} (SiLU of a gate times an up projection). */
+    static final int SILU_TIMES = 1;
+
+    /**
+     * The vector loops that need {@code e^x}, over {@code a[aOff, aOff + len)} and {@code b[bOff, …)} ({@code len} a
+     * multiple of the {@link FloatVector#SPECIES_PREFERRED} length), each lane's {@code e^x} computed with
+     * {@link #exp(float)}'s arithmetic in the same order. The exponential is written into the loop rather than
+     * called: a vector returned by a method that C2 chose not to inline is boxed on the heap, and a profile of the
+     * decode step caught exactly that in some runs and not in others (the exponential compiled on its own, then
+     * called from the softmax: about 1 MB of boxed vectors per step of a 1B-shaped model, and a slower softmax).
+     *
+     * @param kind {@link #EXP_SHIFTED} (b unused; returns the sum of the results: per-lane running sums in order,
+     *             then reduced across lanes) or {@link #SILU_TIMES} (returns 0)
+     */
+    static float loop(int kind, float[] a, int aOff, float[] b, int bOff, int len, float shift) {
+        FloatVector vShift = FloatVector.broadcast(S, shift);
+        FloatVector sum = FloatVector.zero(S);
+        for (int i = 0; i < len; i += S.length()) {
+            FloatVector in = FloatVector.fromArray(S, a, aOff + i);
+            FloatVector x = kind == EXP_SHIFTED ? in.sub(vShift) : in.neg();
+            FloatVector c = x.max(V_LO).min(V_HI);
+            FloatVector t = c.fma(V_LOG2E, V_ROUND);
+            FloatVector nf = t.sub(V_ROUND);
+            FloatVector r = nf.fma(V_MINUS_LN2_HI, c);
+            r = nf.fma(V_MINUS_LN2_LO, r);
+            FloatVector p = r.fma(V_P0, V_P1);
+            p = p.fma(r, V_P2);
+            p = p.fma(r, V_P3);
+            p = p.fma(r, V_P4);
+            p = p.fma(r, V_P5);
+            FloatVector y = p.fma(r.mul(r), r).add(V_ONE);
+            // n in the low bits of t: t = 1.5·2²³ + n is an exact float whose bits are those of 1.5·2²³ plus n
+            IntVector n = t.reinterpretAsInts().sub(ROUND_BITS);
+            IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+            IntVector n2 = n.sub(n1);
+            FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = y.mul(s1).mul(s2);
+            sum = sum.add(e); // unconditionally: a vector merged from two branches would be boxed
+            if (kind == EXP_SHIFTED) {
+                e.intoArray(a, aOff + i);
+            } else {
+                in.div(V_ONE.add(e)).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
+            }
+        }
+        return kind == EXP_SHIFTED ? sum.reduceLanes(VectorOperators.ADD) : 0f;
     }
 
-    /** {@code e^x}: the arithmetic of one lane of {@link #exp(FloatVector)}, in the same order. */
+    /** {@code e^x}: the arithmetic of one lane of {@link #loop}'s exponential, in the same order. */
     static float exp(float x) {
         float c = Math.min(Math.max(x, LO), HI);
         float t = Math.fma(c, LOG2E, ROUND);

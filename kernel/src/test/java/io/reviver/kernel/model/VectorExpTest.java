@@ -86,12 +86,10 @@ class VectorExpTest {
     }
 
     private static float[] vectorExp(float[] x) {
-        float[] out = new float[x.length];
-        int i = 0;
-        for (; i <= x.length - S.length(); i += S.length()) {
-            VectorExp.exp(FloatVector.fromArray(S, x, i)).intoArray(out, i);
-        }
-        for (; i < x.length; i++) {
+        float[] out = x.clone();
+        int bound = S.loopBound(x.length);
+        VectorExp.loop(VectorExp.EXP_SHIFTED, out, 0, null, 0, bound, 0f); // x − 0 is x, bit for bit
+        for (int i = bound; i < x.length; i++) {
             out[i] = VectorExp.exp(x[i]);
         }
         return out;
