@@ -68,7 +68,7 @@ final class VectorExp {
      * {@link #exp(float)}'s arithmetic in the same order. The exponential is written into the loop rather than
      * called: a vector returned by a method that C2 chose not to inline is boxed on the heap, and a profile of the
      * decode step caught exactly that in some runs and not in others (the exponential compiled on its own, then
-     * called from the softmax: about 1 MB of boxed vectors per step of a 1B-shaped model, and a slower softmax).
+     * called from the softmax: about 1 MB of boxed vectors per step of a 1B-shaped model).
      *
      * @param kind {@link #EXP_SHIFTED} (b unused; returns the sum of the results: per-lane running sums in order,
      *             then reduced across lanes) or {@link #SILU_TIMES} (returns 0)
