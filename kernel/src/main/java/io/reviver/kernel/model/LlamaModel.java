@@ -528,7 +528,8 @@ public final class LlamaModel implements AutoCloseable {
         // part p takes KV heads p, p + parts, …: heads cost the same, and each runs on one thread at a time
         s.attentionLayer = layer;
         s.attentionParts = Math.min(attentionTeam.size(), nKvHeads);
-        if (s.attentionJob == null) { // made once per state, so a forward pass allocates no job
+        if (s.attentionJob == null || s.attentionJobModel != this) { // once per state and model: no job per pass
+            s.attentionJobModel = this; // (a state may serve another model of the same config)
             s.attentionJob = p -> {
                 for (int g = p; g < config.nKvHeads(); g += s.attentionParts) {
                     attendSegments(s, s.attentionLayer, g);
@@ -822,6 +823,7 @@ public final class LlamaModel implements AutoCloseable {
         int attentionLayer;       // the layer whose attention attentionJob computes
         int attentionParts;       // the parts attentionJob's KV heads are split into
         java.util.function.IntConsumer attentionJob; // part p: the KV heads p, p + parts, … (made on first use)
+        Object attentionJobModel;  // the model attentionJob runs attention of
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (kvMul, positions)
