@@ -506,15 +506,12 @@ public final class BatchEngine implements AutoCloseable {
 
     /** The request's first token id outside the model's vocabulary, as the error that fails it; else null. */
     private IllegalArgumentException badToken(Sequence s) {
-        int vocab = model.config().vocabSize();
-        for (int i = 0; i < s.request.promptLength(); i++) {
-            int t = s.request.promptToken(i);
-            if (t < 0 || t >= vocab) {
-                return new IllegalArgumentException("request " + s.request.id() + ": token id " + t + " at position "
-                    + i + " outside the vocabulary [0, " + vocab + ")");
-            }
+        try {
+            model.checkTokens(s.request.promptArray(), 0, s.request.promptLength(), 0);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return new IllegalArgumentException("request " + s.request.id() + ": " + e.getMessage(), e);
         }
-        return null;
     }
 
     /** One step of s's compression: a step of its scoring pass, or (after the last) the compression itself. */

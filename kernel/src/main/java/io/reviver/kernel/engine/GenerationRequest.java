@@ -54,8 +54,4 @@ public record GenerationRequest(String id, int[] prompt, int maxTokens, IntPredi
     int promptLength() {
         return prompt.length;
     }
-
-    int promptToken(int i) {
-        return prompt[i];
-    }
 }

@@ -503,6 +503,16 @@ public final class LlamaModel implements AutoCloseable {
         if (logits != null && logits.length < (allRows ? (long) n * config.vocabSize() : config.vocabSize())) {
             throw new IllegalArgumentException("logits array of " + logits.length + " is too small");
         }
+        checkTokens(tokens, off, n, startPos);
+    }
+
+    /**
+     * Checks that {@code tokens[off, off + n)}, at positions from {@code startPos}, are ids of this model's
+     * vocabulary.
+     *
+     * @throws IllegalArgumentException naming the first id outside it and its position
+     */
+    public void checkTokens(int[] tokens, int off, int n, int startPos) {
         for (int t = 0; t < n; t++) {
             int tok = tokens[off + t];
             if (tok < 0 || tok >= config.vocabSize()) {
