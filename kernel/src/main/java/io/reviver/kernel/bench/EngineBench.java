@@ -463,8 +463,9 @@ public final class EngineBench {
     }
 
     /**
-     * Mean seconds per decode step of {@code b} sequences at positions {@code pos} (advanced in place), after half
-     * a second of warm-up (JIT, caches) or a quarter of the steps, whichever comes first, over at least
+     * Mean seconds per decode step of {@code b} sequences at positions {@code pos} (advanced in place), after a
+     * warm-up (JIT, caches) of 1.5 × {@code seconds} (0.5 to 3 s) or a quarter of the steps, whichever comes first,
+     * over at least
      * {@code seconds} and 3 steps, at most {@code maxSteps} steps.
      * If {@code allocated} is not null, its element 0 receives the heap bytes all live threads allocated per timed
      * step (the JVM's per-thread counters, summed: the caller and the products' workers; the counting itself adds
@@ -477,7 +478,11 @@ public final class EngineBench {
         float[] logits = new float[b * vocab];
         int[] tokens = new int[b];
         java.util.Arrays.fill(tokens, 1);
-        long warm = System.nanoTime() + 500_000_000L;
+        // warm-up: on a 2-core AVX-512 machine C2 was still compiling the step's kernels after 2 s of a 1B decode
+        // (3 MB of boxed vectors per step in the first 2 s, 5 KB after; ad-hoc harness), and a 0.5 s warm-up timed
+        // B=1 at 69 ms per step against 55–58 steady in that harness the same hour: 1.5 × the timed seconds, from
+        // 0.5 to 3 s
+        long warm = System.nanoTime() + (long) (Math.max(0.5, Math.min(3.0, 1.5 * seconds)) * 1e9);
         long t0 = 0;
         long heapBefore = 0;
         int steps = 0;
@@ -489,7 +494,7 @@ public final class EngineBench {
             }
             steps++;
             long now = System.nanoTime();
-            if (t0 == 0 && (now > warm || done + 1 == maxSteps / 4)) { // warm: half a second, or a quarter of the steps
+            if (t0 == 0 && (now > warm || done + 1 == maxSteps / 4)) { // warm, or a quarter of the steps done
                 t0 = now;
                 steps = 0;
                 heapBefore = allocated == null ? 0 : allThreadsAllocatedBytes();

@@ -253,6 +253,34 @@ class JavaTensorOpsTest {
         }
     }
 
+    /**
+     * The prompt route's two tilings, 4 weight rows at a time (AVX-512's choice) and 2 (AVX2's), give the same bits
+     * on any machine (each output element is the same chain in the same order): 70 weight rows cross a 64-row block
+     * and end in a partial quad, 4,160 columns take three panels of at most 2,048 (the last partial), so chains are
+     * parked between panels, and 263 activation rows cross a token block and end in a partial group.
+     */
+    @Test
+    void promptRowQuadsGiveTheBitsOfRowPairs() {
+        int rows = 70;
+        int cols = 4160;
+        int n = 263;
+        QuantizedMatrix w = randomMatrix(GgmlType.Q8_0, rows, cols, 95);
+        float[] x = randomActivations(n, cols, 96);
+        float[] pairs = new float[n * rows];
+        float[] quads = new float[n * rows];
+        float[] quadsOneThread = new float[n * rows];
+        try (JavaTensorOps p = new JavaTensorOps(2, JavaTensorOps.Path.VECTOR, false);
+             JavaTensorOps q = new JavaTensorOps(2, JavaTensorOps.Path.VECTOR, true);
+             JavaTensorOps q1 = new JavaTensorOps(1, JavaTensorOps.Path.VECTOR, true)) {
+            p.matmul(w, x, n, pairs, TensorOps.Rows.PROMPT);
+            q.matmul(w, x, n, quads, TensorOps.Rows.PROMPT);
+            q1.matmul(w, x, n, quadsOneThread, TensorOps.Rows.PROMPT);
+        }
+        assertMatchesOracle(w, x, n, pairs, "row pairs");
+        assertArrayEquals(pairs, quads, "row quads vs row pairs");
+        assertArrayEquals(quads, quadsOneThread, "row quads: 1 vs 2 threads");
+    }
+
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void prefillRowsEqualSeparateMatVecs(GgmlType type) {
