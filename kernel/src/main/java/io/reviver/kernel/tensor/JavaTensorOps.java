@@ -64,7 +64,8 @@ import org.apache.logging.log4j.Logger;
  * accumulators, 8 loads per 16 multiply-adds), and rows longer than {@value #QUAD_PANEL} columns in panels, so a
  * panel of the decoded weights stays in L2 while the activations pass; the chains and so the bits are the same as
  * with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a 1B-shaped model took 23.5 against
- * 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an alternation an hour later (ad-hoc harness):
+ * 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an alternation an hour later (ad-hoc harness,
+ * heap on transparent huge pages):
  * with pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98 GFLOP/s against 178 for
  * 2,048 × 2,048, its rows' activations no longer fitting L1. (Until 2026-11 the route was taken from 32 rows
  * up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
