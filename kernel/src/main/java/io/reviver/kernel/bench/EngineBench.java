@@ -323,9 +323,11 @@ public final class EngineBench {
                 : randomTokens(longPrompt, c.vocabSize(), 2), 0, null, logits);
             // the full cache's step is measured before the first press and again after each one, and a press is
             // compared with the mean of the two full-cache figures around it: the machine drifts over the minute this
-            // section takes (one run's two bandwidth probes, 46.3 and 32.6 GB/s, were a minute apart; KVReviver@0.25
-            // measured 40 s after its only full-cache reference came out at 1.46x, against 1.18-1.19x in two runs
-            // the same morning), and the bracket cancels a steady drift to first order
+            // section takes (one run's two bandwidth probes, 46.3 and 32.6 GB/s, were 20-30 s apart; in that run,
+            // with one full-cache reference measured 5 to 40 s before each press, KVReviver@0.25 came out at 1.46x
+            // against 1.18-1.19x in two runs the same morning, and H2O, never slower than the full cache, at
+            // 1.21-1.28x), and the bracket cancels a steady drift to first order. The top-level full_ms is the first
+            // full-cache figure; each press row carries the mean it was divided by
             io.reviver.kernel.press.FullPress fullPress = new io.reviver.kernel.press.FullPress();
             double fullBefore = stepSeconds(m, fullPress.compress(record, lc), longPrompt, seconds);
             json.append("  \"decode_step_vs_full_b1\": {\"prompt\": ").append(longPrompt).append(", \"full_ms\": ")

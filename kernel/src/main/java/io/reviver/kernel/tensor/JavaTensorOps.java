@@ -65,9 +65,10 @@ import org.apache.logging.log4j.Logger;
  * panel of the decoded weights stays in L2 while the activations pass; the chains and so the bits are the same as
  * with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a 1B-shaped model took 23.5 against
  * 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an alternation an hour later (ad-hoc harness,
- * heap on transparent huge pages):
- * with pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98 GFLOP/s against 178 for
- * 2,048 × 2,048, its rows' activations no longer fitting L1. (Until 2026-11 the route was taken from 32 rows
+ * heap on transparent huge pages). With pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98
+ * GFLOP/s against 178 for 2,048 × 2,048, its rows' activations no longer fitting L1; the products alone at 256
+ * activation rows, alternating pairs and quads twice: 170–187 → 241–245 GFLOP/s (2,048 × 2,048), 174–187 →
+ * 233–253 (8,192 × 2,048), 115–118 → 164–190 (2,048 × 8,192). (Until 2026-11 the route was taken from 32 rows
  * up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
  * rows, 87 against 85 at 32, 99 against 84 at 64. So a product of fewer prompt rows is now up to about 10% slower
  * at 16 rows, and more at a few rows: the price of results that do not depend on the product's size. Prompt

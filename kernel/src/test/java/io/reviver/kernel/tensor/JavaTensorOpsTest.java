@@ -26,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link JavaTensorOps} against an independent oracle: a double-precision dot over
@@ -255,14 +256,15 @@ class JavaTensorOpsTest {
 
     /**
      * The prompt route's two tilings, 4 weight rows at a time (AVX-512's choice) and 2 (AVX2's), give the same bits
-     * on any machine (each output element is the same chain in the same order): 70 weight rows cross a 64-row block
-     * and end in a partial quad, 4,160 columns take three panels of at most 2,048 (the last partial), so chains are
-     * parked between panels, and 263 activation rows cross a token block and end in a partial group.
+     * on any machine (each output element is the same chain in the same order), on 1 and 2 threads. 70 weight rows
+     * end in a partial quad (and on one thread cross a 64-row block); 263 activation rows cross a token block and
+     * end in a partial group; 4,160 columns take three panels of at most 2,048 (the last partial), so chains are
+     * parked between panels, and 1,024 columns take one (no parking).
      */
-    @Test
-    void promptRowQuadsGiveTheBitsOfRowPairs() {
+    @ParameterizedTest
+    @ValueSource(ints = {4160, 1024})
+    void promptRowQuadsGiveTheBitsOfRowPairs(int cols) {
         int rows = 70;
-        int cols = 4160;
         int n = 263;
         QuantizedMatrix w = randomMatrix(GgmlType.Q8_0, rows, cols, 95);
         float[] x = randomActivations(n, cols, 96);
@@ -276,9 +278,9 @@ class JavaTensorOpsTest {
             q.matmul(w, x, n, quads, TensorOps.Rows.PROMPT);
             q1.matmul(w, x, n, quadsOneThread, TensorOps.Rows.PROMPT);
         }
-        assertMatchesOracle(w, x, n, pairs, "row pairs");
-        assertArrayEquals(pairs, quads, "row quads vs row pairs");
-        assertArrayEquals(quads, quadsOneThread, "row quads: 1 vs 2 threads");
+        assertMatchesOracle(w, x, n, pairs, "row pairs, " + cols + " columns");
+        assertArrayEquals(pairs, quads, "row quads vs row pairs, " + cols + " columns");
+        assertArrayEquals(quads, quadsOneThread, "row quads: 1 vs 2 threads, " + cols + " columns");
     }
 
     @ParameterizedTest
