@@ -61,14 +61,19 @@ import org.apache.logging.log4j.Logger;
  * many there are: so prompt chunks of several sequences can share one product, and a sequence's prefill gives the
  * same bits however it is chunked and whatever it is packed with. Where the float vector has 16 lanes (AVX-512, 32
  * vector registers) the route takes 4 weight rows × 4 activation rows at a time instead ({@link #promptQuad}: 16
- * accumulators, 8 loads per 16 multiply-adds), and rows longer than {@value #QUAD_PANEL} columns in panels, so a
- * panel of the decoded weights stays in L2 while the activations pass; the chains and so the bits are the same as
- * with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a 1B-shaped model took 23.5 against
+ * accumulators, 8 loads per 16 multiply-adds), in row blocks of {@value #QUAD_BLOCK_BYTES} bytes of decoded
+ * floats (64 rows of 2,048 columns, 16 of 8,192) that stay in L2 while the token block passes; the chains and so
+ * the bits are the same as with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a 1B-shaped model took 23.5 against
  * 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an alternation an hour later (ad-hoc harness,
  * heap on transparent huge pages). With pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98
  * GFLOP/s against 178 for 2,048 × 2,048, its rows' activations no longer fitting L1; the products alone at 256
  * activation rows, alternating pairs and quads twice: 170–187 → 241–245 GFLOP/s (2,048 × 2,048), 174–187 →
- * 233–253 (8,192 × 2,048), 115–118 → 164–190 (2,048 × 8,192). (Until 2026-11 the route was taken from 32 rows
+ * 233–253 (8,192 × 2,048), 115–118 → 164–190 (2,048 × 8,192). Those quads took blocks of 64 rows and rows longer
+ * than 2,048 columns in panels, with the chains parked between panels: for the down projection a 2 MiB decoded
+ * block and 1 MiB of parked chains per token block, more than L2 holds. Blocks sized in bytes, no panels, three
+ * alternations of the products alone: 2,048 × 8,192 from 165, 182, 178 to 199, 217, 243 GFLOP/s, the other shapes
+ * within noise; a 2,048-token prefill of the 1B-shaped model from 24.1 and 24.5 s to 19.1 and 20.2 s, then from
+ * 26.8 and 28.6 to 25.6 and 24.4 s in a second alternation (ad-hoc harnesses, 2 threads, 2026-11-27). (Until 2026-11 the route was taken from 32 rows
  * up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
  * rows, 87 against 85 at 32, 99 against 84 at 64. So a product of fewer prompt rows is now up to about 10% slower
  * at 16 rows, and more at a few rows: the price of results that do not depend on the product's size. Prompt
@@ -116,10 +121,11 @@ public final class JavaTensorOps implements TensorOps {
     private static final int Q8_ROW_BLOCK_BYTES = 128 << 10;
     /** Prompt route: weight rows decoded to floats together (an even number). */
     private static final int PROMPT_ROW_BLOCK = 32;
-    /** Prompt route with row quads: weight rows decoded to floats together (a multiple of 4). */
-    private static final int QUAD_ROW_BLOCK = 64;
-    /** Prompt route with row quads: columns per panel when a row is longer (a multiple of every lane count). */
-    private static final int QUAD_PANEL = 2048;
+    /**
+     * Prompt route with row quads: bytes of weight rows decoded to floats together (as many whole quads as fit, at
+     * least one): 64 rows of 2,048 columns, 16 of 8,192.
+     */
+    private static final int QUAD_BLOCK_BYTES = 512 << 10;
     /** Prompt route: activation rows that meet one decoded row block before the next is decoded. */
     private static final int PROMPT_TOKEN_BLOCK = 256;
     /** Below this many multiply-adds a product runs on the calling thread only (hand-off would dominate). */
@@ -582,45 +588,31 @@ public final class JavaTensorOps implements TensorOps {
      * The prompt route with row quads ({@link #promptQuads}): the same sums as {@link #promptRange}, each output
      * element one multiply-add chain over the same decoded floats in column order and one lane reduction, computed
      * 4 weight rows × 4 activation rows at a time ({@link #promptQuad}: 16 accumulators, 8 loads per 16
-     * multiply-adds). Row blocks of {@value #QUAD_ROW_BLOCK} weight rows; a row longer than {@value #QUAD_PANEL}
-     * columns is taken in panels of that many, every group of the token block sweeping a panel of the row block
-     * (kept in L2) before the next, with the accumulators parked in the thread's scratch between panels (which
-     * leaves each chain's operations and their order unchanged).
+     * multiply-adds). Weight rows are decoded in blocks of {@link #quadBlockRows} rows (kept in L2), which every
+     * group of the token block sweeps, whole rows at a time.
      */
     private static void promptRangeQuads(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n,
                                          float[] out, int r0, int r1) {
         Q8Scratch scratch = Q8_SCRATCH.get();
-        float[] wp = scratch.weights(QUAD_ROW_BLOCK * cols);
+        int blockRows = quadBlockRows(cols);
+        float[] wp = scratch.weights(blockRows * cols);
         float[] sums = scratch.quadSums;
-        int lanes = F.length();
-        int panel = Math.min(cols, QUAD_PANEL);
-        int quadsPerBlock = QUAD_ROW_BLOCK / 4;
-        // parked accumulators: (token group of the token block, quad of the row block, 16 chains, lanes)
-        float[] acc = cols > panel ? scratch.accumulators(PROMPT_TOKEN_BLOCK / 4 * quadsPerBlock * 16 * lanes) : null;
         int group = 4 * cols;
         for (int t0 = 0; t0 < n; t0 += PROMPT_TOKEN_BLOCK) {
             int t1 = Math.min(n, t0 + PROMPT_TOKEN_BLOCK);
-            for (int rb = r0; rb < r1; rb += QUAD_ROW_BLOCK) {
-                int re = Math.min(r1, rb + QUAD_ROW_BLOCK);
+            for (int rb = r0; rb < r1; rb += blockRows) {
+                int re = Math.min(r1, rb + blockRows);
                 decodeTiles(w, cols, rb, re, wp, 4);
                 int quads = (re - rb + 3) / 4;
-                for (int c0 = 0; c0 < cols; c0 += panel) {
-                    int c1 = Math.min(cols, c0 + panel);
-                    boolean first = c0 == 0;
-                    boolean last = c1 == cols;
-                    for (int g = t0; g < t1; g += 4) {
-                        int gn = Math.min(4, t1 - g);
-                        int xo = Q8Scratch.OFFSET + (g >> 2) * group;
-                        for (int qd = 0; qd < quads; qd++) {
-                            int ao = ((g - t0 >> 2) * quadsPerBlock + qd) * 16 * lanes;
-                            promptQuad(wp, qd * group, c0, c1, x, xo, acc, ao, first, last, sums);
-                            if (last) {
-                                int r = rb + 4 * qd;
-                                for (int i = 0; i < 4 && r + i < re; i++) {
-                                    for (int u = 0; u < gn; u++) {
-                                        out[(g + u) * rows + r + i] = sums[4 * i + u];
-                                    }
-                                }
+                for (int g = t0; g < t1; g += 4) {
+                    int gn = Math.min(4, t1 - g);
+                    int xo = Q8Scratch.OFFSET + (g >> 2) * group;
+                    for (int qd = 0; qd < quads; qd++) {
+                        promptQuad(wp, qd * group, cols, x, xo, sums);
+                        int r = rb + 4 * qd;
+                        for (int i = 0; i < 4 && r + i < re; i++) {
+                            for (int u = 0; u < gn; u++) {
+                                out[(g + u) * rows + r + i] = sums[4 * i + u];
                             }
                         }
                     }
@@ -629,37 +621,40 @@ public final class JavaTensorOps implements TensorOps {
         }
     }
 
+    /** Weight rows per decoded block of the quad route: {@link #QUAD_BLOCK_BYTES} of floats, whole quads, ≥ 4. */
+    static int quadBlockRows(int cols) {
+        return Math.max(4, QUAD_BLOCK_BYTES / (Float.BYTES * cols) & ~3);
+    }
+
     /**
-     * Columns {@code [c0, c1)} of one decoded row quad ({@link #decodeTiles} layout, tile 4, from {@code wp[wo]}) ·
-     * the 4 activation rows of an interleaved group from {@code x[xo]}: 16 chains, weight row i against activation
-     * row u in chain {@code 4i + u}. The chains start at zero when {@code first}, else from {@code acc[ao ..]}
-     * ((16, lanes)); when {@code last} each is reduced over its lanes into {@code sums[4i + u]}, else parked back in
-     * {@code acc}. 16 accumulators, 4 weight and 4 activation vectors: 24 registers, which AVX-512's 32 hold.
+     * One decoded row quad ({@link #decodeTiles} layout, tile 4, from {@code wp[wo]}) · the 4 activation rows of an
+     * interleaved group from {@code x[xo]}: 16 chains, weight row i against activation row u in chain
+     * {@code 4i + u}, each reduced over its lanes into {@code sums[4i + u]}. 16 accumulators, 4 weight and 4
+     * activation vectors: 24 registers, which AVX-512's 32 hold.
      * Unlike {@link #promptPair}'s, the loop index is an {@code int}: with 32 registers C2's unrolling did not spill,
      * and the kernel ran 2–8% faster than with a {@code long} index (ad-hoc harness, 2 threads, AVX-512, four
      * alternating runs on 2,048- and 8,192-column rows).
      */
-    private static void promptQuad(float[] wp, int wo, int c0, int c1, float[] x, int xo, float[] acc, int ao,
-                                   boolean first, boolean last, float[] sums) {
+    private static void promptQuad(float[] wp, int wo, int cols, float[] x, int xo, float[] sums) {
         int lanes = F.length();
         FloatVector zero = FloatVector.zero(F);
-        FloatVector a0 = first ? zero : FloatVector.fromArray(F, acc, ao);
-        FloatVector a1 = first ? zero : FloatVector.fromArray(F, acc, ao + lanes);
-        FloatVector a2 = first ? zero : FloatVector.fromArray(F, acc, ao + 2 * lanes);
-        FloatVector a3 = first ? zero : FloatVector.fromArray(F, acc, ao + 3 * lanes);
-        FloatVector b0 = first ? zero : FloatVector.fromArray(F, acc, ao + 4 * lanes);
-        FloatVector b1 = first ? zero : FloatVector.fromArray(F, acc, ao + 5 * lanes);
-        FloatVector b2 = first ? zero : FloatVector.fromArray(F, acc, ao + 6 * lanes);
-        FloatVector b3 = first ? zero : FloatVector.fromArray(F, acc, ao + 7 * lanes);
-        FloatVector c0v = first ? zero : FloatVector.fromArray(F, acc, ao + 8 * lanes);
-        FloatVector c1v = first ? zero : FloatVector.fromArray(F, acc, ao + 9 * lanes);
-        FloatVector c2v = first ? zero : FloatVector.fromArray(F, acc, ao + 10 * lanes);
-        FloatVector c3v = first ? zero : FloatVector.fromArray(F, acc, ao + 11 * lanes);
-        FloatVector d0 = first ? zero : FloatVector.fromArray(F, acc, ao + 12 * lanes);
-        FloatVector d1 = first ? zero : FloatVector.fromArray(F, acc, ao + 13 * lanes);
-        FloatVector d2 = first ? zero : FloatVector.fromArray(F, acc, ao + 14 * lanes);
-        FloatVector d3 = first ? zero : FloatVector.fromArray(F, acc, ao + 15 * lanes);
-        for (int c = c0; c < c1; c += lanes) {
+        FloatVector a0 = zero;
+        FloatVector a1 = zero;
+        FloatVector a2 = zero;
+        FloatVector a3 = zero;
+        FloatVector b0 = zero;
+        FloatVector b1 = zero;
+        FloatVector b2 = zero;
+        FloatVector b3 = zero;
+        FloatVector c0v = zero;
+        FloatVector c1v = zero;
+        FloatVector c2v = zero;
+        FloatVector c3v = zero;
+        FloatVector d0 = zero;
+        FloatVector d1 = zero;
+        FloatVector d2 = zero;
+        FloatVector d3 = zero;
+        for (int c = 0; c < cols; c += lanes) {
             int o = wo + 4 * c;
             int e = xo + 4 * c;
             FloatVector x0 = FloatVector.fromArray(F, x, e);
@@ -687,41 +682,22 @@ public final class JavaTensorOps implements TensorOps {
             d2 = z.fma(x2, d2);
             d3 = z.fma(x3, d3);
         }
-        if (last) {
-            sums[0] = a0.reduceLanes(VectorOperators.ADD);
-            sums[1] = a1.reduceLanes(VectorOperators.ADD);
-            sums[2] = a2.reduceLanes(VectorOperators.ADD);
-            sums[3] = a3.reduceLanes(VectorOperators.ADD);
-            sums[4] = b0.reduceLanes(VectorOperators.ADD);
-            sums[5] = b1.reduceLanes(VectorOperators.ADD);
-            sums[6] = b2.reduceLanes(VectorOperators.ADD);
-            sums[7] = b3.reduceLanes(VectorOperators.ADD);
-            sums[8] = c0v.reduceLanes(VectorOperators.ADD);
-            sums[9] = c1v.reduceLanes(VectorOperators.ADD);
-            sums[10] = c2v.reduceLanes(VectorOperators.ADD);
-            sums[11] = c3v.reduceLanes(VectorOperators.ADD);
-            sums[12] = d0.reduceLanes(VectorOperators.ADD);
-            sums[13] = d1.reduceLanes(VectorOperators.ADD);
-            sums[14] = d2.reduceLanes(VectorOperators.ADD);
-            sums[15] = d3.reduceLanes(VectorOperators.ADD);
-        } else {
-            a0.intoArray(acc, ao);
-            a1.intoArray(acc, ao + lanes);
-            a2.intoArray(acc, ao + 2 * lanes);
-            a3.intoArray(acc, ao + 3 * lanes);
-            b0.intoArray(acc, ao + 4 * lanes);
-            b1.intoArray(acc, ao + 5 * lanes);
-            b2.intoArray(acc, ao + 6 * lanes);
-            b3.intoArray(acc, ao + 7 * lanes);
-            c0v.intoArray(acc, ao + 8 * lanes);
-            c1v.intoArray(acc, ao + 9 * lanes);
-            c2v.intoArray(acc, ao + 10 * lanes);
-            c3v.intoArray(acc, ao + 11 * lanes);
-            d0.intoArray(acc, ao + 12 * lanes);
-            d1.intoArray(acc, ao + 13 * lanes);
-            d2.intoArray(acc, ao + 14 * lanes);
-            d3.intoArray(acc, ao + 15 * lanes);
-        }
+        sums[0] = a0.reduceLanes(VectorOperators.ADD);
+        sums[1] = a1.reduceLanes(VectorOperators.ADD);
+        sums[2] = a2.reduceLanes(VectorOperators.ADD);
+        sums[3] = a3.reduceLanes(VectorOperators.ADD);
+        sums[4] = b0.reduceLanes(VectorOperators.ADD);
+        sums[5] = b1.reduceLanes(VectorOperators.ADD);
+        sums[6] = b2.reduceLanes(VectorOperators.ADD);
+        sums[7] = b3.reduceLanes(VectorOperators.ADD);
+        sums[8] = c0v.reduceLanes(VectorOperators.ADD);
+        sums[9] = c1v.reduceLanes(VectorOperators.ADD);
+        sums[10] = c2v.reduceLanes(VectorOperators.ADD);
+        sums[11] = c3v.reduceLanes(VectorOperators.ADD);
+        sums[12] = d0.reduceLanes(VectorOperators.ADD);
+        sums[13] = d1.reduceLanes(VectorOperators.ADD);
+        sums[14] = d2.reduceLanes(VectorOperators.ADD);
+        sums[15] = d3.reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -798,16 +774,6 @@ public final class JavaTensorOps implements TensorOps {
         final float[] sums = new float[4]; // one weight row's sums against the rows of a group
         final float[] pairSums = new float[8]; // a row pair's sums against the rows of a group (prompt route)
         final float[] quadSums = new float[16]; // a row quad's sums against the rows of a group (prompt route)
-        private float[] accumulators = new float[0];
-
-        /** An array of at least {@code length} floats for accumulators parked between column panels. */
-        float[] accumulators(int length) {
-            if (accumulators.length < length) {
-                accumulators = new float[length];
-            }
-            return accumulators;
-        }
-
         /** An array of at least {@code length} floats for decoded prompt-route weights. */
         float[] weights(int length) {
             if (weights.length < length) {

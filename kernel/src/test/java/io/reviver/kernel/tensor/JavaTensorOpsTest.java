@@ -257,15 +257,16 @@ class JavaTensorOpsTest {
     /**
      * The prompt route's two tilings, 4 weight rows at a time (AVX-512's choice) and 2 (AVX2's), give the same bits
      * on any machine (each output element is the same chain in the same order), on 1 and 2 threads. 70 weight rows
-     * end in a partial quad (and on one thread cross a 64-row block); 263 activation rows cross a token block and
-     * end in a partial group; 4,160 columns take three panels of at most 2,048 (the last partial), so chains are
-     * parked between panels, and 1,024 columns take one (no parking).
+     * end in a partial quad; 263 activation rows cross a token block and end in a partial group; with 4,160 columns
+     * the quad route decodes 28 rows at a time (so the rows cross two row blocks on either thread count), with
+     * 1,024 columns 128 (one block).
      */
     @ParameterizedTest
     @ValueSource(ints = {4160, 1024})
     void promptRowQuadsGiveTheBitsOfRowPairs(int cols) {
         int rows = 70;
         int n = 263;
+        assertEquals(cols == 4160 ? 28 : 128, JavaTensorOps.quadBlockRows(cols));
         QuantizedMatrix w = randomMatrix(GgmlType.Q8_0, rows, cols, 95);
         float[] x = randomActivations(n, cols, 96);
         float[] pairs = new float[n * rows];
