@@ -59,7 +59,8 @@ public abstract class ElementOps {
     /**
      * {@link #transposedDots} for {@code heads} queries against the same keys: query h at
      * {@code q[qOff + h·qStride]}, its scores at {@code out[outOff + h·outStride]}; each score computed exactly as
-     * {@link #transposedDots} computes it (the vector path reads each key lane group once for two heads).
+     * {@link #transposedDots} computes it (the vector path reads each key lane group once for two heads, or for
+     * four where vectors have 16 lanes or more).
      */
     public void transposedDots(float[] q, int qOff, int qStride, int heads, float scale, float[] kT, int stride,
                                int rows, float[] out, int outOff, int outStride, int len) {
@@ -95,6 +96,24 @@ public abstract class ElementOps {
                                  float[] out, int outOff, int outOff2) {
         weightedRows(p, pOff, len, v, vOff, vStride, width, out, outOff);
         weightedRows(p, pOff2, len, v, vOff, vStride, width, out, outOff2);
+    }
+
+    /**
+     * {@link #weightedRows(float[], int, int, float[], int, int, int, float[], int)} for {@code heads} query heads
+     * over the same rows: head h's weights at {@code p[pOff + h·pStride]}, its output at
+     * {@code out[outOff + h·outStride]}. The same results as one call per head (a faster form may share each row's
+     * loads among the heads).
+     */
+    public void weightedRowsHeads(float[] p, int pOff, int pStride, int heads, int len, float[] v, int vOff,
+                                  int vStride, int width, float[] out, int outOff, int outStride) {
+        int h = 0;
+        for (; h + 1 < heads; h += 2) {
+            weightedRowsPair(p, pOff + h * pStride, pOff + (h + 1) * pStride, len, v, vOff, vStride, width, out,
+                outOff + h * outStride, outOff + (h + 1) * outStride);
+        }
+        if (h < heads) {
+            weightedRows(p, pOff + h * pStride, len, v, vOff, vStride, width, out, outOff + h * outStride);
+        }
     }
 
     /**
@@ -268,22 +287,25 @@ public abstract class ElementOps {
 
         /**
          * Position blocks of 4 vectors, each with its own accumulator held in registers over all rows (one load
-         * and one FMA per term, no stores until the block ends); then single vectors, then scalar FMAs.
+         * and one FMA per term, no stores until the block ends); when there are at least 4 vectors of positions,
+         * the last block ends exactly at {@code len} (recomputing some scores to the same bits, see the
+         * several-heads form); fewer positions take single vectors, then scalar FMAs.
          */
         @Override
         public void transposedDots(float[] q, int qOff, float scale, float[] kT, int stride, int rows,
                                    float[] out, int outOff, int len) {
-            transposedDots(q, qOff, scale, kT, stride, rows, out, outOff, len, 0);
-        }
-
-        /** {@link #transposedDots} for the positions {@code [from, len)} only. */
-        private static void transposedDots(float[] q, int qOff, float scale, float[] kT, int stride, int rows,
-                                           float[] out, int outOff, int len, int from) {
             int lanes = S.length();
-            int j = from;
-            for (; j + 4 * lanes <= len; j += 4 * lanes) {
-                dots4(q, qOff, scale, kT, stride, rows, j, out, outOff + j);
+            int block = 4 * lanes;
+            if (len >= block) {
+                for (int j = 0; ; j += block) {
+                    int at = Math.min(j, len - block);
+                    dots4(q, qOff, scale, kT, stride, rows, at, out, outOff + at);
+                    if (at + block >= len) {
+                        return;
+                    }
+                }
             }
+            int j = 0;
             for (; j + lanes <= len; j += lanes) {
                 FloatVector a0 = FloatVector.zero(S);
                 for (int c = 0; c < rows; c++) {
@@ -369,27 +391,130 @@ public abstract class ElementOps {
             }
         }
 
-        /** Heads in pairs over blocks of 4 position vectors (8 accumulators, each key vector loaded once per pair). */
+        /**
+         * Whether the kernels that keep 16 accumulators are used: where vectors have 16 lanes or more (AVX-512,
+         * 32 vector registers); with AVX2's 16 registers they would spill.
+         */
+        private static final boolean WIDE = S.length() >= 16;
+
+        /**
+         * Heads in fours ({@link #WIDE}) or pairs over blocks of 4 position vectors (16 or 8 accumulators, each key
+         * vector loaded once for the heads of the group). Past the last whole block, when there are at least
+         * 4 vectors of positions, one more block ends exactly at {@code len}: it recomputes some scores, to the
+         * same bits (every score is its own chain over the rows), instead of leaving up to 63 positions to the
+         * single-vector and scalar loops, whose one chain at a time waits on each multiply-add.
+         */
         @Override
         public void transposedDots(float[] q, int qOff, int qStride, int heads, float scale, float[] kT, int stride,
                                    int rows, float[] out, int outOff, int outStride, int len) {
-            int lanes = S.length();
+            int block = 4 * S.length();
             int h = 0;
+            if (WIDE && len >= block) {
+                for (; h + 3 < heads; h += 4) {
+                    int q0 = qOff + h * qStride;
+                    int o0 = outOff + h * outStride;
+                    for (int j = 0; ; j += block) {
+                        int at = Math.min(j, len - block);
+                        dots4x4(q, q0, qStride, scale, kT, stride, rows, at, out, o0 + at, outStride);
+                        if (at + block >= len) {
+                            break;
+                        }
+                    }
+                }
+            }
             for (; h + 1 < heads; h += 2) {
                 int q0 = qOff + h * qStride;
                 int o0 = outOff + h * outStride;
-                int j = 0;
-                for (; j + 4 * lanes <= len; j += 4 * lanes) {
-                    dots4x2(q, q0, q0 + qStride, scale, kT, stride, rows, j, out, o0 + j, o0 + outStride + j);
-                }
-                if (j < len) { // the rest of the positions, one head at a time
-                    transposedDots(q, q0, scale, kT, stride, rows, out, o0, len, j);
-                    transposedDots(q, q0 + qStride, scale, kT, stride, rows, out, o0 + outStride, len, j);
+                if (len >= block) {
+                    for (int j = 0; ; j += block) {
+                        int at = Math.min(j, len - block);
+                        dots4x2(q, q0, q0 + qStride, scale, kT, stride, rows, at, out, o0 + at, o0 + outStride + at);
+                        if (at + block >= len) {
+                            break;
+                        }
+                    }
+                } else { // fewer positions than one block, one head at a time
+                    transposedDots(q, q0, scale, kT, stride, rows, out, o0, len);
+                    transposedDots(q, q0 + qStride, scale, kT, stride, rows, out, o0 + outStride, len);
                 }
             }
             if (h < heads) {
                 transposedDots(q, qOff + h * qStride, scale, kT, stride, rows, out, outOff + h * outStride, len);
             }
+        }
+
+        /**
+         * {@link #dots4} for four queries ({@code q[qa + i·qStride]}, i < 4) sharing every key load: 16
+         * accumulators, their scores at {@code out[o + i·outStride]}.
+         */
+        private static void dots4x4(float[] q, int qa, int qStride, float scale, float[] kT, int stride, int rows,
+                                    int j, float[] out, int o, int outStride) {
+            int lanes = S.length();
+            int qb = qa + qStride;
+            int qc = qb + qStride;
+            int qd = qc + qStride;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            FloatVector c0 = a0;
+            FloatVector c1 = a0;
+            FloatVector c2 = a0;
+            FloatVector c3 = a0;
+            FloatVector d0 = a0;
+            FloatVector d1 = a0;
+            FloatVector d2 = a0;
+            FloatVector d3 = a0;
+            for (int c = 0; c < rows; c++) {
+                FloatVector qw = FloatVector.broadcast(S, q[qa + c] * scale);
+                FloatVector qx = FloatVector.broadcast(S, q[qb + c] * scale);
+                FloatVector qy = FloatVector.broadcast(S, q[qc + c] * scale);
+                FloatVector qz = FloatVector.broadcast(S, q[qd + c] * scale);
+                int b = c * stride + j;
+                FloatVector k0 = FloatVector.fromArray(S, kT, b);
+                a0 = k0.fma(qw, a0);
+                b0 = k0.fma(qx, b0);
+                c0 = k0.fma(qy, c0);
+                d0 = k0.fma(qz, d0);
+                FloatVector k1 = FloatVector.fromArray(S, kT, b + lanes);
+                a1 = k1.fma(qw, a1);
+                b1 = k1.fma(qx, b1);
+                c1 = k1.fma(qy, c1);
+                d1 = k1.fma(qz, d1);
+                FloatVector k2 = FloatVector.fromArray(S, kT, b + 2 * lanes);
+                a2 = k2.fma(qw, a2);
+                b2 = k2.fma(qx, b2);
+                c2 = k2.fma(qy, c2);
+                d2 = k2.fma(qz, d2);
+                FloatVector k3 = FloatVector.fromArray(S, kT, b + 3 * lanes);
+                a3 = k3.fma(qw, a3);
+                b3 = k3.fma(qx, b3);
+                c3 = k3.fma(qy, c3);
+                d3 = k3.fma(qz, d3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
+            int ob = o + outStride;
+            b0.intoArray(out, ob);
+            b1.intoArray(out, ob + lanes);
+            b2.intoArray(out, ob + 2 * lanes);
+            b3.intoArray(out, ob + 3 * lanes);
+            int oc = ob + outStride;
+            c0.intoArray(out, oc);
+            c1.intoArray(out, oc + lanes);
+            c2.intoArray(out, oc + 2 * lanes);
+            c3.intoArray(out, oc + 3 * lanes);
+            int od = oc + outStride;
+            d0.intoArray(out, od);
+            d1.intoArray(out, od + lanes);
+            d2.intoArray(out, od + 2 * lanes);
+            d3.intoArray(out, od + 3 * lanes);
         }
 
         /** {@link #dots4} for two queries sharing every key load. */
@@ -512,6 +637,102 @@ public abstract class ElementOps {
                 weightedRows(p, pOff, len, v, vOff + c0, vStride, width - c0, out, outOff + c0);
                 weightedRows(p, pOff2, len, v, vOff + c0, vStride, width - c0, out, outOff2 + c0);
             }
+        }
+
+        /**
+         * Four heads at a time where {@link #WIDE}, in column chunks of 4 vectors (16 accumulators; each row's 4
+         * loads serve 16 FMAs), the rest in pairs ({@link #weightedRowsPair}); every column gets the FMA chain of
+         * {@link #axpy} over j, as in {@link #weightedRows}.
+         */
+        @Override
+        public void weightedRowsHeads(float[] p, int pOff, int pStride, int heads, int len, float[] v, int vOff,
+                                      int vStride, int width, float[] out, int outOff, int outStride) {
+            int lanes = S.length();
+            int h = 0;
+            if (WIDE && width % (4 * lanes) == 0) {
+                for (; h + 3 < heads; h += 4) {
+                    for (int c0 = 0; c0 < width; c0 += 4 * lanes) {
+                        weightedChunk4x4(p, pOff + h * pStride, pStride, len, v, vOff + c0, vStride, out,
+                            outOff + h * outStride + c0, outStride);
+                    }
+                }
+            }
+            super.weightedRowsHeads(p, pOff + h * pStride, pStride, heads - h, len, v, vOff, vStride, width, out,
+                outOff + h * outStride, outStride);
+        }
+
+        /**
+         * {@link #weightedChunk4} for four heads (weights at {@code p[pa + i·pStride]}, outputs at
+         * {@code out[o + i·outStride]}, i < 4) sharing the loads of v.
+         */
+        private static void weightedChunk4x4(float[] p, int pa, int pStride, int len, float[] v, int b0, int vStride,
+                                             float[] out, int o, int outStride) {
+            int lanes = S.length();
+            int pb = pa + pStride;
+            int pc = pb + pStride;
+            int pd = pc + pStride;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector e0 = a0;
+            FloatVector e1 = a0;
+            FloatVector e2 = a0;
+            FloatVector e3 = a0;
+            FloatVector f0 = a0;
+            FloatVector f1 = a0;
+            FloatVector f2 = a0;
+            FloatVector f3 = a0;
+            FloatVector g0 = a0;
+            FloatVector g1 = a0;
+            FloatVector g2 = a0;
+            FloatVector g3 = a0;
+            for (int j = 0; j < len; j++) {
+                FloatVector pw = FloatVector.broadcast(S, p[pa + j]);
+                FloatVector px = FloatVector.broadcast(S, p[pb + j]);
+                FloatVector py = FloatVector.broadcast(S, p[pc + j]);
+                FloatVector pz = FloatVector.broadcast(S, p[pd + j]);
+                int b = b0 + j * vStride;
+                FloatVector v0 = FloatVector.fromArray(S, v, b);
+                a0 = v0.fma(pw, a0);
+                e0 = v0.fma(px, e0);
+                f0 = v0.fma(py, f0);
+                g0 = v0.fma(pz, g0);
+                FloatVector v1 = FloatVector.fromArray(S, v, b + lanes);
+                a1 = v1.fma(pw, a1);
+                e1 = v1.fma(px, e1);
+                f1 = v1.fma(py, f1);
+                g1 = v1.fma(pz, g1);
+                FloatVector v2 = FloatVector.fromArray(S, v, b + 2 * lanes);
+                a2 = v2.fma(pw, a2);
+                e2 = v2.fma(px, e2);
+                f2 = v2.fma(py, f2);
+                g2 = v2.fma(pz, g2);
+                FloatVector v3 = FloatVector.fromArray(S, v, b + 3 * lanes);
+                a3 = v3.fma(pw, a3);
+                e3 = v3.fma(px, e3);
+                f3 = v3.fma(py, f3);
+                g3 = v3.fma(pz, g3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + lanes);
+            a2.intoArray(out, o + 2 * lanes);
+            a3.intoArray(out, o + 3 * lanes);
+            int ob = o + outStride;
+            e0.intoArray(out, ob);
+            e1.intoArray(out, ob + lanes);
+            e2.intoArray(out, ob + 2 * lanes);
+            e3.intoArray(out, ob + 3 * lanes);
+            int oc = ob + outStride;
+            f0.intoArray(out, oc);
+            f1.intoArray(out, oc + lanes);
+            f2.intoArray(out, oc + 2 * lanes);
+            f3.intoArray(out, oc + 3 * lanes);
+            int od = oc + outStride;
+            g0.intoArray(out, od);
+            g1.intoArray(out, od + lanes);
+            g2.intoArray(out, od + 2 * lanes);
+            g3.intoArray(out, od + 3 * lanes);
         }
 
         /** {@link #weightedChunk4} for two heads sharing the loads of v. */

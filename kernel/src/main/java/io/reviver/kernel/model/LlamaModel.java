@@ -690,16 +690,8 @@ public final class LlamaModel implements AutoCloseable {
                     java.util.Arrays.fill(scores, so + span, so + count, 0f);
                 }
             }
-            // the weighted values, two heads at a time where they can share each row's loads
-            for (int hi = 0; hi < kvMul; hi += 2) {
-                int qOff = qGroup + hi * hs;
-                if (hi + 1 < kvMul) {
-                    el.weightedRowsPair(scores, hi * count, (hi + 1) * count, len, values, kvOff, stride, hs, s.att,
-                        qOff, qOff + hs);
-                } else {
-                    el.weightedRows(scores, hi * count, len, values, kvOff, stride, hs, s.att, qOff);
-                }
-            }
+            // the weighted values, the group's heads sharing each row's loads where they can
+            el.weightedRowsHeads(scores, 0, count, kvMul, len, values, kvOff, stride, hs, s.att, qGroup, hs);
             if (folded != null) {
                 folded.addWeightedValues(scores, rows, count, kvMul, s.att, qGroup, foldScratch, foldEntries);
             }

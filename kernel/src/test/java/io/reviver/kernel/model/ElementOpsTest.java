@@ -2,6 +2,7 @@ package io.reviver.kernel.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -223,13 +224,17 @@ class ElementOpsTest {
         }
     }
 
-    /** The several-heads form gives every head's scores bit for bit as the one-head form does, on both paths. */
+    /**
+     * The several-heads form gives every head's scores bit for bit as the one-head form does, on both paths, and
+     * writes nothing past {@code len}; on the vector path each score is the fused multiply-add chain over the rows
+     * (lengths below, at and past whole blocks of 4 vectors, where the last block overlaps the one before).
+     */
     @Test
     void transposedDotsOfSeveralHeadsEqualOneHeadAtATime() {
         SplittableRandom r = new SplittableRandom(14);
         for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
             for (int heads = 1; heads <= 5; heads++) {
-                for (int len : new int[] {3, 32, 45, 100}) {
+                for (int len : new int[] {3, 32, 45, 64, 100, 130, 200}) {
                     int rows = 64;
                     int stride = len + 1;
                     float[] q = new float[1 + heads * rows];
@@ -242,6 +247,7 @@ class ElementOpsTest {
                     }
                     int outStride = len + 2;
                     float[] together = new float[heads * outStride];
+                    java.util.Arrays.fill(together, 42f);
                     ops.transposedDots(q, 1, rows, heads, 0.125f, kT, stride, rows, together, 0, outStride, len);
                     for (int h = 0; h < heads; h++) {
                         float[] alone = new float[len];
@@ -249,7 +255,17 @@ class ElementOpsTest {
                         for (int j = 0; j < len; j++) {
                             assertEquals(alone[j], together[h * outStride + j],
                                 ops.describe() + " heads=" + heads + " h=" + h + " len=" + len + " j=" + j);
+                            if (ops == ElementOps.vector()) {
+                                float chain = 0f;
+                                for (int c = 0; c < rows; c++) {
+                                    chain = Math.fma(kT[c * stride + j], q[1 + h * rows + c] * 0.125f, chain);
+                                }
+                                assertEquals(Float.floatToIntBits(chain), Float.floatToIntBits(alone[j]),
+                                    "fused chain, h=" + h + " len=" + len + " j=" + j);
+                            }
                         }
+                        assertEquals(42f, together[h * outStride + len], "wrote past len, h=" + h);
+                        assertEquals(42f, together[h * outStride + len + 1], "wrote past len, h=" + h);
                     }
                 }
             }
@@ -303,6 +319,49 @@ class ElementOpsTest {
                         + "width=" + width + " len=" + len + " column " + i);
                     assertEquals(Float.floatToIntBits(second[i]), Float.floatToIntBits(pair[3 + width + i]), "pair, "
                         + "second head, width=" + width + " len=" + len + " column " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * The several-heads form of the weighted rows equals one call per head bit for bit on both paths (4 heads
+     * share each row's loads on the vector path where vectors have 16 lanes, when the width is a multiple of 4
+     * vectors), and writes nothing outside each head's width.
+     */
+    @Test
+    void weightedRowsOfSeveralHeadsEqualOneHeadAtATime() {
+        SplittableRandom r = new SplittableRandom(15);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            for (int heads = 1; heads <= 5; heads++) {
+                for (int width : new int[] {40, 64, 72, 128}) {
+                    for (int len : new int[] {0, 1, 33}) {
+                        int vStride = width + 5;
+                        int pStride = len + 3;
+                        float[] p = new float[2 + heads * pStride];
+                        float[] v = new float[3 + len * vStride];
+                        for (int i = 0; i < p.length; i++) {
+                            p[i] = i % 5 == 2 ? 0f : (float) r.nextDouble();
+                        }
+                        for (int i = 0; i < v.length; i++) {
+                            v[i] = (float) r.nextGaussian();
+                        }
+                        int outStride = width + 2;
+                        float[] together = new float[1 + heads * outStride];
+                        java.util.Arrays.fill(together, Float.NaN);
+                        ops.weightedRowsHeads(p, 2, pStride, heads, len, v, 3, vStride, width, together, 1, outStride);
+                        for (int h = 0; h < heads; h++) {
+                            float[] alone = new float[width];
+                            ops.weightedRows(p, 2 + h * pStride, len, v, 3, vStride, width, alone, 0);
+                            for (int i = 0; i < width; i++) {
+                                assertEquals(Float.floatToIntBits(alone[i]),
+                                    Float.floatToIntBits(together[1 + h * outStride + i]), ops.describe() + " heads="
+                                    + heads + " h=" + h + " width=" + width + " len=" + len + " column " + i);
+                            }
+                            assertTrue(Float.isNaN(together[1 + h * outStride + width]), "wrote past the width");
+                        }
+                        assertTrue(Float.isNaN(together[0]), "wrote before the first head");
+                    }
                 }
             }
         }
