@@ -144,6 +144,22 @@ public final class JavaTensorOps implements TensorOps {
         VectorShape.forBitSize(Math.max(64, F.length() * 16)));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Whether this JDK's incubating Vector API has the ByteBuffer loads the VECTOR path uses on encoded weights
+     * (JDK 17 and 18; JDK 19 replaced them with MemorySegment loads, and the VECTOR path would fail with a
+     * NoSuchMethodError at its first such load).
+     */
+    private static final boolean BUFFER_LOADS = hasBufferLoads();
+
+    private static boolean hasBufferLoads() {
+        try {
+            ByteVector.class.getMethod("fromByteBuffer", VectorSpecies.class, ByteBuffer.class, int.class,
+                ByteOrder.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
 
     /** fp16 bits (as unsigned short) → float32. */
     private static final float[] F16_TABLE = new float[65536];
@@ -179,7 +195,9 @@ public final class JavaTensorOps implements TensorOps {
      * @param path    implementation to use
      * @throws IllegalArgumentException if {@code threads < 1}
      * @throws UnsupportedOperationException if VECTOR is requested on a CPU whose preferred float vector is wider
-     *                                       than 512 bits (the quantised decoders assume ≤ 16 lanes)
+     *                                       than 512 bits (the quantised decoders assume ≤ 16 lanes), or on a JDK
+     *                                       whose {@code jdk.incubator.vector} lacks the ByteBuffer loads this path
+     *                                       uses (removed in JDK 19: the project targets JDK 17)
      */
     public JavaTensorOps(int threads, Path path) {
         this(threads, path, F.length() >= 16);
@@ -202,6 +220,11 @@ public final class JavaTensorOps implements TensorOps {
         if (vector && (F.length() > 16 || F.length() < 4)) {
             throw new UnsupportedOperationException("VECTOR path supports 4 to 16 float lanes, this CPU prefers "
                 + F.length());
+        }
+        if (vector && !BUFFER_LOADS) {
+            throw new UnsupportedOperationException("VECTOR path needs JDK 17 or 18: it loads weights with "
+                + "jdk.incubator.vector's ByteVector.fromByteBuffer, which JDK 19 removed; this JVM is "
+                + Runtime.version() + " (run Reviver on JDK 17, or choose the SCALAR path)");
         }
         workers = threads > 1 ? new WorkerTeam("reviver-tensor", threads, WorkerTeam.defaultSpinNanos(threads))
             : null;
