@@ -415,7 +415,7 @@ public abstract class ElementOps {
                     int o0 = outOff + h * outStride;
                     for (int j = 0; ; j += block) {
                         int at = Math.min(j, len - block);
-                        dots4x4(q, q0, qStride, scale, kT, stride, rows, at, out, o0 + at, outStride);
+                        fma4x4(q, q0, qStride, scale, rows, kT, at, stride, out, o0 + at, outStride);
                         if (at + block >= len) {
                             break;
                         }
@@ -444,15 +444,19 @@ public abstract class ElementOps {
         }
 
         /**
-         * {@link #dots4} for four queries ({@code q[qa + i·qStride]}, i < 4) sharing every key load: 16
-         * accumulators, their scores at {@code out[o + i·outStride]}.
+         * The 16-accumulator kernel of the four-head forms: for i < 4 and the 4 vectors k < 4 from {@code m0},
+         * {@code out[o + i·outStride + k·lanes ..] = Σ_{t<count} (w[wa + i·wStride + t]·scale) · m[m0 + t·mStride
+         * + k·lanes ..]}, one FMA chain per output vector in order of t, from zero. Each t's 4 vector loads serve
+         * 16 FMAs. Scores: w the queries, m the transposed keys (t a head dimension); weighted values: w the
+         * weights with scale 1, m the value rows (t a position).
          */
-        private static void dots4x4(float[] q, int qa, int qStride, float scale, float[] kT, int stride, int rows,
-                                    int j, float[] out, int o, int outStride) {
+        private static void fma4x4(float[] w, int wa, int wStride, float scale, int count, float[] m, int m0,
+                                   int mStride, float[] out, int o, int outStride) {
             int lanes = S.length();
-            int qb = qa + qStride;
-            int qc = qb + qStride;
-            int qd = qc + qStride;
+            int qa = wa;
+            int qb = qa + wStride;
+            int qc = qb + wStride;
+            int qd = qc + wStride;
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
@@ -469,28 +473,28 @@ public abstract class ElementOps {
             FloatVector d1 = a0;
             FloatVector d2 = a0;
             FloatVector d3 = a0;
-            for (int c = 0; c < rows; c++) {
-                FloatVector qw = FloatVector.broadcast(S, q[qa + c] * scale);
-                FloatVector qx = FloatVector.broadcast(S, q[qb + c] * scale);
-                FloatVector qy = FloatVector.broadcast(S, q[qc + c] * scale);
-                FloatVector qz = FloatVector.broadcast(S, q[qd + c] * scale);
-                int b = c * stride + j;
-                FloatVector k0 = FloatVector.fromArray(S, kT, b);
+            for (int t = 0; t < count; t++) {
+                FloatVector qw = FloatVector.broadcast(S, w[qa + t] * scale);
+                FloatVector qx = FloatVector.broadcast(S, w[qb + t] * scale);
+                FloatVector qy = FloatVector.broadcast(S, w[qc + t] * scale);
+                FloatVector qz = FloatVector.broadcast(S, w[qd + t] * scale);
+                int b = m0 + t * mStride;
+                FloatVector k0 = FloatVector.fromArray(S, m, b);
                 a0 = k0.fma(qw, a0);
                 b0 = k0.fma(qx, b0);
                 c0 = k0.fma(qy, c0);
                 d0 = k0.fma(qz, d0);
-                FloatVector k1 = FloatVector.fromArray(S, kT, b + lanes);
+                FloatVector k1 = FloatVector.fromArray(S, m, b + lanes);
                 a1 = k1.fma(qw, a1);
                 b1 = k1.fma(qx, b1);
                 c1 = k1.fma(qy, c1);
                 d1 = k1.fma(qz, d1);
-                FloatVector k2 = FloatVector.fromArray(S, kT, b + 2 * lanes);
+                FloatVector k2 = FloatVector.fromArray(S, m, b + 2 * lanes);
                 a2 = k2.fma(qw, a2);
                 b2 = k2.fma(qx, b2);
                 c2 = k2.fma(qy, c2);
                 d2 = k2.fma(qz, d2);
-                FloatVector k3 = FloatVector.fromArray(S, kT, b + 3 * lanes);
+                FloatVector k3 = FloatVector.fromArray(S, m, b + 3 * lanes);
                 a3 = k3.fma(qw, a3);
                 b3 = k3.fma(qx, b3);
                 c3 = k3.fma(qy, c3);
@@ -640,8 +644,8 @@ public abstract class ElementOps {
         }
 
         /**
-         * Four heads at a time where {@link #WIDE}, in column chunks of 4 vectors (16 accumulators; each row's 4
-         * loads serve 16 FMAs), the rest in pairs ({@link #weightedRowsPair}); every column gets the FMA chain of
+         * Four heads at a time where {@link #WIDE}, in column chunks of 4 vectors ({@link #fma4x4}: 16
+         * accumulators; each row's 4 loads serve 16 FMAs), the rest in pairs ({@link #weightedRowsPair}); every column gets the FMA chain of
          * {@link #axpy} over j, as in {@link #weightedRows}.
          */
         @Override
@@ -652,87 +656,14 @@ public abstract class ElementOps {
             if (WIDE && width % (4 * lanes) == 0) {
                 for (; h + 3 < heads; h += 4) {
                     for (int c0 = 0; c0 < width; c0 += 4 * lanes) {
-                        weightedChunk4x4(p, pOff + h * pStride, pStride, len, v, vOff + c0, vStride, out,
+                        // the weights times 1f: the same floats, so each column's chain is axpy's
+                        fma4x4(p, pOff + h * pStride, pStride, 1f, len, v, vOff + c0, vStride, out,
                             outOff + h * outStride + c0, outStride);
                     }
                 }
             }
             super.weightedRowsHeads(p, pOff + h * pStride, pStride, heads - h, len, v, vOff, vStride, width, out,
                 outOff + h * outStride, outStride);
-        }
-
-        /**
-         * {@link #weightedChunk4} for four heads (weights at {@code p[pa + i·pStride]}, outputs at
-         * {@code out[o + i·outStride]}, i < 4) sharing the loads of v.
-         */
-        private static void weightedChunk4x4(float[] p, int pa, int pStride, int len, float[] v, int b0, int vStride,
-                                             float[] out, int o, int outStride) {
-            int lanes = S.length();
-            int pb = pa + pStride;
-            int pc = pb + pStride;
-            int pd = pc + pStride;
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            FloatVector e0 = a0;
-            FloatVector e1 = a0;
-            FloatVector e2 = a0;
-            FloatVector e3 = a0;
-            FloatVector f0 = a0;
-            FloatVector f1 = a0;
-            FloatVector f2 = a0;
-            FloatVector f3 = a0;
-            FloatVector g0 = a0;
-            FloatVector g1 = a0;
-            FloatVector g2 = a0;
-            FloatVector g3 = a0;
-            for (int j = 0; j < len; j++) {
-                FloatVector pw = FloatVector.broadcast(S, p[pa + j]);
-                FloatVector px = FloatVector.broadcast(S, p[pb + j]);
-                FloatVector py = FloatVector.broadcast(S, p[pc + j]);
-                FloatVector pz = FloatVector.broadcast(S, p[pd + j]);
-                int b = b0 + j * vStride;
-                FloatVector v0 = FloatVector.fromArray(S, v, b);
-                a0 = v0.fma(pw, a0);
-                e0 = v0.fma(px, e0);
-                f0 = v0.fma(py, f0);
-                g0 = v0.fma(pz, g0);
-                FloatVector v1 = FloatVector.fromArray(S, v, b + lanes);
-                a1 = v1.fma(pw, a1);
-                e1 = v1.fma(px, e1);
-                f1 = v1.fma(py, f1);
-                g1 = v1.fma(pz, g1);
-                FloatVector v2 = FloatVector.fromArray(S, v, b + 2 * lanes);
-                a2 = v2.fma(pw, a2);
-                e2 = v2.fma(px, e2);
-                f2 = v2.fma(py, f2);
-                g2 = v2.fma(pz, g2);
-                FloatVector v3 = FloatVector.fromArray(S, v, b + 3 * lanes);
-                a3 = v3.fma(pw, a3);
-                e3 = v3.fma(px, e3);
-                f3 = v3.fma(py, f3);
-                g3 = v3.fma(pz, g3);
-            }
-            a0.intoArray(out, o);
-            a1.intoArray(out, o + lanes);
-            a2.intoArray(out, o + 2 * lanes);
-            a3.intoArray(out, o + 3 * lanes);
-            int ob = o + outStride;
-            e0.intoArray(out, ob);
-            e1.intoArray(out, ob + lanes);
-            e2.intoArray(out, ob + 2 * lanes);
-            e3.intoArray(out, ob + 3 * lanes);
-            int oc = ob + outStride;
-            f0.intoArray(out, oc);
-            f1.intoArray(out, oc + lanes);
-            f2.intoArray(out, oc + 2 * lanes);
-            f3.intoArray(out, oc + 3 * lanes);
-            int od = oc + outStride;
-            g0.intoArray(out, od);
-            g1.intoArray(out, od + lanes);
-            g2.intoArray(out, od + 2 * lanes);
-            g3.intoArray(out, od + 3 * lanes);
         }
 
         /** {@link #weightedChunk4} for two heads sharing the loads of v. */
