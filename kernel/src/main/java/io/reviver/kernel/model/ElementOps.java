@@ -445,10 +445,10 @@ public abstract class ElementOps {
 
         /**
          * The 16-accumulator kernel of the four-head forms: for i < 4 and the 4 vectors k < 4 from {@code m0},
-         * {@code out[o + i·outStride + k·lanes ..] = Σ_{t<count} (w[wa + i·wStride + t]·scale) · m[m0 + t·mStride
-         * + k·lanes ..]}, one FMA chain per output vector in order of t, from zero. Each t's 4 vector loads serve
-         * 16 FMAs. Scores: w the queries, m the transposed keys (t a head dimension); weighted values: w the
-         * weights with scale 1, m the value rows (t a position).
+         * {@code out[o + i·outStride + k·lanes ..] = Σ_{t<count} (w[wa + i·wStride + t]·scale)
+         * · m[m0 + t·mStride + k·lanes ..]}, one FMA chain per output vector in order of t, from zero. Each t's
+         * 4 vector loads serve 16 FMAs. Scores: w the queries, m the transposed keys (t a head dimension); weighted
+         * values: w the weights with scale 1, m the value rows (t a position).
          */
         private static void fma4x4(float[] w, int wa, int wStride, float scale, int count, float[] m, int m0,
                                    int mStride, float[] out, int o, int outStride) {
@@ -645,8 +645,8 @@ public abstract class ElementOps {
 
         /**
          * Four heads at a time where {@link #WIDE}, in column chunks of 4 vectors ({@link #fma4x4}: 16
-         * accumulators; each row's 4 loads serve 16 FMAs), the rest in pairs ({@link #weightedRowsPair}); every column gets the FMA chain of
-         * {@link #axpy} over j, as in {@link #weightedRows}.
+         * accumulators; each row's 4 loads serve 16 FMAs), the rest in pairs ({@link #weightedRowsPair}); every
+         * column gets the FMA chain of {@link #axpy} over j, as in {@link #weightedRows}.
          */
         @Override
         public void weightedRowsHeads(float[] p, int pOff, int pStride, int heads, int len, float[] v, int vOff,

@@ -63,9 +63,9 @@ import org.apache.logging.log4j.Logger;
  * vector registers) the route takes 4 weight rows × 4 activation rows at a time instead ({@link #promptQuad}: 16
  * accumulators, 8 loads per 16 multiply-adds), in row blocks of {@value #QUAD_BLOCK_BYTES} bytes of decoded
  * floats (64 rows of 2,048 columns, 16 of 8,192) that stay in L2 while the token block passes; the chains and so
- * the bits are the same as with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a 1B-shaped model took 23.5 against
- * 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an alternation an hour later (ad-hoc harness,
- * heap on transparent huge pages). With pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98
+ * the bits are the same as with pairs. On an AMD EPYC with AVX-512 (2 threads), a 2,048-token prefill of a
+ * 1B-shaped model took 23.5 against 30.1 s with pairs, and 29.1 and 28.7 against 34.3 and 32.8 s in an
+ * alternation an hour later (ad-hoc harness, heap on transparent huge pages). With pairs, a 2,048 × 8,192 product (the FFN's down projection) had run at 98
  * GFLOP/s against 178 for 2,048 × 2,048, its rows' activations no longer fitting L1; the products alone at 256
  * activation rows, alternating pairs and quads twice: 170–187 → 241–245 GFLOP/s (2,048 × 2,048), 174–187 →
  * 233–253 (8,192 × 2,048), 115–118 → 164–190 (2,048 × 8,192). Those quads took blocks of 64 rows and rows longer
@@ -73,8 +73,8 @@ import org.apache.logging.log4j.Logger;
  * block and 1 MiB of parked chains per token block, more than L2 holds. Blocks sized in bytes, no panels, three
  * alternations of the products alone: 2,048 × 8,192 from 165, 182, 178 to 199, 217, 243 GFLOP/s, the other shapes
  * within noise; a 2,048-token prefill of the 1B-shaped model from 24.1 and 24.5 s to 19.1 and 20.2 s, then from
- * 26.8 and 28.6 to 25.6 and 24.4 s in a second alternation (ad-hoc harnesses, 2 threads, 2026-11-27). (Until 2026-11 the route was taken from 32 rows
- * up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
+ * 26.8 and 28.6 to 25.6 and 24.4 s in a second alternation (ad-hoc harnesses, 2 threads, 2026-11-27). (Until
+ * 2026-11 the route was taken from 32 rows up, where it overtook the 4-row kernel in the harness: 8,192 × 2,048, 2 threads, 75 against 83 GFLOP/s at 16
  * rows, 87 against 85 at 32, 99 against 84 at 64. So a product of fewer prompt rows is now up to about 10% slower
  * at 16 rows, and more at a few rows: the price of results that do not depend on the product's size. Prompt
  * products that small are a prompt's last chunk or a short question.)
