@@ -185,7 +185,7 @@ public final class JavaTensorOps implements TensorOps {
     private final int threads;
     private final Path path;
     private final boolean vector;
-    /** Whether the prompt route computes 4 weight rows at a time ({@link #promptRangeQuads}) instead of 2. */
+    /** Whether the prompt route computes 4 weight rows at a time ({@link #promptRange} tile 4) instead of 2. */
     private final boolean promptQuads;
     private final WorkerTeam workers; // null when threads == 1
     private final String description;
@@ -380,11 +380,7 @@ public final class JavaTensorOps implements TensorOps {
     private void range(QuantizedMatrix w, QuantizedMatrix.Q8Packed packed, boolean prompt, float[] x, int n,
                        float[] out, int r0, int r1) {
         if (prompt) {
-            if (promptQuads) {
-                promptRangeQuads(packed, w.rows(), w.cols(), x, n, out, r0, r1);
-            } else {
-                promptRange(packed, w.rows(), w.cols(), x, n, out, r0, r1);
-            }
+            promptRange(packed, w.rows(), w.cols(), x, n, out, r0, r1, promptQuads ? 4 : 2);
             return;
         }
         if (packed != null) {
@@ -487,43 +483,6 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /**
-     * The prompt route: output rows {@code [r0, r1)} for all {@code n} (interleaved) activation rows of a packed
-     * Q8_0 matrix. Token blocks of {@value #PROMPT_TOKEN_BLOCK} rows (kept in L3 while the weights pass) × row
-     * blocks of {@value #PROMPT_ROW_BLOCK} weight rows, decoded once per token block into the thread's float
-     * scratch with their block scales applied, two rows interleaved lane group by lane group; every group of 4
-     * activation rows of the token block then meets every row pair in {@link #promptPair}.
-     */
-    private static void promptRange(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n, float[] out,
-                                    int r0, int r1) {
-        Q8Scratch scratch = Q8_SCRATCH.get();
-        float[] wp = scratch.weights(PROMPT_ROW_BLOCK * cols);
-        float[] sums = scratch.pairSums;
-        int group = 4 * cols;
-        for (int t0 = 0; t0 < n; t0 += PROMPT_TOKEN_BLOCK) {
-            int t1 = Math.min(n, t0 + PROMPT_TOKEN_BLOCK);
-            for (int rb = r0; rb < r1; rb += PROMPT_ROW_BLOCK) {
-                int re = Math.min(r1, rb + PROMPT_ROW_BLOCK);
-                decodeTiles(w, cols, rb, re, wp, 2);
-                for (int g = t0; g < t1; g += 4) {
-                    int gn = Math.min(4, t1 - g);
-                    int xo = Q8Scratch.OFFSET + (g >> 2) * group;
-                    for (int r = rb; r < re; r += 2) {
-                        promptPair(wp, (r - rb) * cols, cols, x, xo, sums);
-                        for (int u = 0; u < gn; u++) {
-                            out[(g + u) * rows + r] = sums[u];
-                        }
-                        if (r + 1 < re) {
-                            for (int u = 0; u < gn; u++) {
-                                out[(g + u) * rows + r + 1] = sums[4 + u];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /**
      * Weight rows {@code [r0, r1)} decoded into {@code wp} as floats (int8 quant × block scale, the floats
      * {@link Dequantizer} produces), {@code tile} rows (2 or 4) at a time: lane group c of row
      * {@code r0 + tile·p + i} at {@code wp[tile·p·cols + tile·c + i·lanes]} (c a column index, a multiple of the
@@ -608,32 +567,37 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     /**
-     * The prompt route with row quads ({@link #promptQuads}): the same sums as {@link #promptRange}, each output
-     * element one multiply-add chain over the same decoded floats in column order and one lane reduction, computed
-     * 4 weight rows × 4 activation rows at a time ({@link #promptQuad}: 16 accumulators, 8 loads per 16
-     * multiply-adds). Weight rows are decoded in blocks of {@link #quadBlockRows} rows (kept in L2), which every
-     * group of the token block sweeps, whole rows at a time.
+     * The prompt route: output rows {@code [r0, r1)} for all {@code n} (interleaved) activation rows of a packed
+     * Q8_0 matrix. Token blocks of {@value #PROMPT_TOKEN_BLOCK} rows (kept in L3 while the weights pass) × row
+     * blocks, decoded once per token block into the thread's float scratch with their block scales applied,
+     * {@code tile} rows interleaved lane group by lane group ({@link #decodeTiles}); every group of 4 activation rows
+     * of the token block then meets every tile of the row block, whole rows at a time: row pairs ({@code tile} 2,
+     * blocks of {@value #PROMPT_ROW_BLOCK} rows) in {@link #promptPair}, row quads ({@code tile} 4, blocks of
+     * {@link #quadBlockRows} rows) in {@link #promptQuad}. Both give each output element the same multiply-add chain
+     * over the same decoded floats in column order and one lane reduction, so the same bits.
      */
-    private static void promptRangeQuads(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n,
-                                         float[] out, int r0, int r1) {
+    private static void promptRange(QuantizedMatrix.Q8Packed w, int rows, int cols, float[] x, int n, float[] out,
+                                    int r0, int r1, int tile) {
         Q8Scratch scratch = Q8_SCRATCH.get();
-        int blockRows = quadBlockRows(cols);
+        int blockRows = tile == 4 ? quadBlockRows(cols) : PROMPT_ROW_BLOCK;
         float[] wp = scratch.weights(blockRows * cols);
-        float[] sums = scratch.quadSums;
+        float[] sums = scratch.tileSums; // (row of the tile, row of the group)
         int group = 4 * cols;
         for (int t0 = 0; t0 < n; t0 += PROMPT_TOKEN_BLOCK) {
             int t1 = Math.min(n, t0 + PROMPT_TOKEN_BLOCK);
             for (int rb = r0; rb < r1; rb += blockRows) {
                 int re = Math.min(r1, rb + blockRows);
-                decodeTiles(w, cols, rb, re, wp, 4);
-                int quads = (re - rb + 3) / 4;
+                decodeTiles(w, cols, rb, re, wp, tile);
                 for (int g = t0; g < t1; g += 4) {
                     int gn = Math.min(4, t1 - g);
                     int xo = Q8Scratch.OFFSET + (g >> 2) * group;
-                    for (int qd = 0; qd < quads; qd++) {
-                        promptQuad(wp, qd * group, cols, x, xo, sums);
-                        int r = rb + 4 * qd;
-                        for (int i = 0; i < 4 && r + i < re; i++) {
+                    for (int r = rb; r < re; r += tile) {
+                        if (tile == 4) {
+                            promptQuad(wp, (r - rb) * cols, cols, x, xo, sums);
+                        } else {
+                            promptPair(wp, (r - rb) * cols, cols, x, xo, sums);
+                        }
+                        for (int i = 0; i < tile && r + i < re; i++) {
                             for (int u = 0; u < gn; u++) {
                                 out[(g + u) * rows + r + i] = sums[4 * i + u];
                             }
@@ -795,8 +759,7 @@ public final class JavaTensorOps implements TensorOps {
         private float[] activations = new float[0];
         private float[] weights = new float[0];
         final float[] sums = new float[4]; // one weight row's sums against the rows of a group
-        final float[] pairSums = new float[8]; // a row pair's sums against the rows of a group (prompt route)
-        final float[] quadSums = new float[16]; // a row quad's sums against the rows of a group (prompt route)
+        final float[] tileSums = new float[16]; // a row tile's sums against the rows of a group (prompt route)
         /** An array of at least {@code length} floats for decoded prompt-route weights. */
         float[] weights(int length) {
             if (weights.length < length) {
