@@ -14,6 +14,9 @@ import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressContext;
 import io.reviver.kernel.press.PressRegistry;
 import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.NativeQ8;
+import io.reviver.kernel.tensor.NativeTensorOps;
+import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.kernel.tensor.QuantizedMatrix;
 import io.reviver.modelstore.gguf.GgmlType;
 import java.io.PrintStream;
@@ -63,12 +66,12 @@ public final class EngineBench {
     }
 
     /** Builds the seeded random Q8_0 model of a shape (tied output = the embedding, as in Llama 3.2 1B). */
-    public static LlamaModel randomModel(Shape s, int threads, JavaTensorOps ops) {
+    public static LlamaModel randomModel(Shape s, int threads, TensorOps ops) {
         return randomModel(s, threads, ops, null);
     }
 
-    /** Like {@link #randomModel(Shape, int, JavaTensorOps)} with attention on the given backends (one per KV head). */
-    public static LlamaModel randomModel(Shape s, int threads, JavaTensorOps ops,
+    /** Like {@link #randomModel(Shape, int, TensorOps)} with attention on the given backends (one per KV head). */
+    public static LlamaModel randomModel(Shape s, int threads, TensorOps ops,
                                          List<io.reviver.kernel.attention.AttentionBackend> backends) {
         int hs = s.dim() / s.nHeads();
         LlamaConfig c = new LlamaConfig(Architecture.LLAMA, s.dim(), s.nLayers(), s.hiddenDim(), s.nHeads(),
@@ -189,6 +192,7 @@ public final class EngineBench {
             fmaBefore, threads);
         json.append(String.format(Locale.ROOT, "  \"threads\": %d,%n"
             + "  \"model\": \"%s (seeded random Q8_0)\",%n", threads, shape.name()));
+        double[] javaFigures = new double[4]; // memory peak, FMA peak, prefill seconds, B=8 over B=1
         try (JavaTensorOps ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
              LlamaModel m = randomModel(shape, threads, ops)) {
             LlamaConfig c = m.config();
@@ -228,6 +232,9 @@ public final class EngineBench {
             double fma = peakOfTwo(json, "FMA", "after the prefill", "GFLOP/s", "fma", "gflops", fmaBefore,
                 MatmulBench.fmaPeak(pool, threads));
             double sec = runs[1];
+            javaFigures[0] = mem;
+            javaFigures[1] = fma;
+            javaFigures[2] = sec;
             double gflops = prefillFlops(c, prefillTokens) / sec / 1e9;
             double firstGflops = prefillFlops(c, prefillTokens) / runs[0] / 1e9;
             log.printf(Locale.ROOT, "prefill %d tokens: %.1f s, %.1f GFLOP/s = %.1f%% of the FMA peak (goal 50%%); "
@@ -260,6 +267,7 @@ public final class EngineBench {
                     tps, tps / base, fmaFraction, allocated[0]));
                 if (b == 8) {
                     over8 = tps / base;
+                    javaFigures[3] = over8;
                 }
             }
             // What the peaks allow: a B = 8 step takes at least the longer of reading the weights once at the
@@ -397,17 +405,103 @@ public final class EngineBench {
                         + "built-in Java attention%n", longPrompt, status.device(), cl * 1e3, cl / fullBefore);
                     json.append(String.format(Locale.ROOT, "  \"decode_step_attention_backend\": {\"device\": %s, "
                             + "\"opencl\": %b, \"fallbacks\": %d, \"ms\": %.3f, \"builtin_java_ms\": %.3f, "
-                            + "\"over_builtin\": %.3f}%n}%n", io.reviver.kernel.eval.FlatJson.quote(status.device()),
+                            + "\"over_builtin\": %.3f},%n", io.reviver.kernel.eval.FlatJson.quote(status.device()),
                         status.openCl(), status.fallbacks(), cl * 1e3, fullBefore * 1e3, cl / fullBefore));
                 }
             } catch (RuntimeException e) {
                 backends.forEach(io.reviver.kernel.attention.AttentionBackend::close);
                 json.append("  \"decode_step_attention_backend\": {\"error\": ")
-                    .append(io.reviver.kernel.eval.FlatJson.quote(e.toString())).append("}\n}\n");
+                    .append(io.reviver.kernel.eval.FlatJson.quote(e.toString())).append("},\n");
             }
         }
-        return json.toString();
+        nativeInt8(json, shape, threads, prefillTokens, seconds, javaFigures);
+        return json.append("}\n").toString();
     }
+
+    /**
+     * The same decode and prefill figures with the weight products on the native int8 kernels
+     * ({@link NativeTensorOps}: activations quantised per block, so other numbers than the Java backend's), on a
+     * fresh copy of the same seeded model, against the peaks the Java section used. Recorded as
+     * {@code "native_int8"}; when the library is not available, its status instead.
+     *
+     * @param javaRun the Java section's memory peak, FMA peak, prefill seconds and B=8 over B=1
+     */
+    private void nativeInt8(StringBuilder json, Shape shape, int threads, int prefillTokens, double seconds,
+                            double[] javaRun) {
+        if (!NativeQ8.available()) {
+            log.printf(Locale.ROOT, "native int8 backend: %s%n", NativeQ8.status());
+            tableRow("native int8 backend", "not available: " + NativeQ8.status(), "(reported)");
+            json.append("  \"native_int8\": {\"available\": false, \"status\": ")
+                .append(io.reviver.kernel.eval.FlatJson.quote(NativeQ8.status())).append("}\n");
+            return;
+        }
+        try (NativeTensorOps ops = new NativeTensorOps(threads, null);
+             LlamaModel m = randomModel(shape, threads, ops)) {
+            LlamaConfig c = m.config();
+            long bytes = decodeBytes(m.weights());
+            for (QuantizedMatrix w : m.weights().productMatrices()) {
+                ops.prepare(w); // the interleaved copies, outside the timings
+            }
+            double mem = javaRun[0];
+            double fma = javaRun[1];
+            double perStep = decodeSeconds(m, 1, 64, seconds, null);
+            double gbs = bytes / perStep / 1e9;
+            log.printf(Locale.ROOT, "native int8 (%s) decode B=1: %.1f tokens/s, %.2f GB/s of weights = %.1f%% of the "
+                + "bandwidth peak (goal 70%%)%n", ops.isa().configName(), 1 / perStep, gbs, 100 * gbs / mem);
+            tableRow("native int8: decode B=1 vs bandwidth peak", String.format(Locale.ROOT,
+                "%.1f%% (%.2f of %.2f GB/s, %.1f tokens/s)", 100 * gbs / mem, gbs, mem, 1 / perStep), ">= 70%");
+            json.append(String.format(Locale.ROOT, "  \"native_int8\": {%n    \"available\": true, \"isa\": \"%s\", "
+                + "\"status\": %s,%n    \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
+                + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", ops.isa().configName(),
+                io.reviver.kernel.eval.FlatJson.quote(NativeQ8.status()), 1 / perStep, gbs, gbs / mem));
+            json.append("    \"batched_decode\": [");
+            double base = 0;
+            double over8 = Double.NaN;
+            for (int b : new int[] {1, 2, 4, 8, 16}) {
+                double[] allocated = new double[1];
+                double tps = b / decodeSeconds(m, b, 128, seconds, allocated);
+                if (b == 1) {
+                    base = tps;
+                }
+                if (b == 8) {
+                    over8 = tps / base;
+                }
+                log.printf(Locale.ROOT, "native int8 batched decode B=%d: %.1f tokens/s aggregate, %.2f x B=1; %.0f heap "
+                    + "bytes allocated per step%n", b, tps, tps / base, allocated[0]);
+                json.append(String.format(Locale.ROOT, "%s%n      {\"batch\": %d, \"tokens_per_s\": %.3f, "
+                    + "\"over_b1\": %.3f, \"heap_bytes_allocated_per_step\": %.1f}", b == 1 ? "" : ",", b, tps,
+                    tps / base, allocated[0]));
+            }
+            json.append(String.format(Locale.ROOT, "%n    ],%n    \"goal_b8_over_b1\": 5.0,%n"));
+            tableRow("native int8: batched decode, B=8 over B=1", String.format(Locale.ROOT,
+                "%.2fx (%.1f tokens/s at B=8; java: %.2fx)", over8, 8 * base * over8 / 8, javaRun[3]), ">= 5x");
+            int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
+            LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
+            float[] logits = new float[c.vocabSize()];
+            m.prefill(st, m.newCache(Math.min(64, prefillTokens)), java.util.Arrays.copyOf(prompt,
+                Math.min(64, prefillTokens)), 0, null, logits); // warm-up
+            double[] runs = new double[2];
+            for (int run = 0; run < runs.length; run++) {
+                long t0 = System.nanoTime();
+                m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
+                runs[run] = (System.nanoTime() - t0) / 1e9;
+            }
+            // int8 multiply-adds are not floating-point operations: the figure is the products' multiply-adds (×2)
+            // per second, set against the float FMA peak only to compare with the Java route's
+            double ops2 = prefillFlops(c, prefillTokens) / runs[1] / 1e9;
+            log.printf(Locale.ROOT, "native int8 prefill %d tokens: %.1f s (the first run %.1f s), %.1f G multiply-adds "
+                + "x2 per second = %.2f x the float FMA peak; %.2f x faster than the Java route's %.1f s%n",
+                prefillTokens, runs[1], runs[0], ops2, ops2 / fma, javaRun[2] / runs[1], javaRun[2]);
+            tableRow("native int8: prefill " + prefillTokens + " tokens", String.format(Locale.ROOT,
+                "%.1f s, %.2fx the Java route (int8 multiply-adds x2 at %.2fx the float FMA peak)", runs[1],
+                javaRun[2] / runs[1], ops2 / fma), "(reported)");
+            json.append(String.format(Locale.ROOT, "    \"prefill\": {\"tokens\": %d, \"seconds\": %.3f, "
+                + "\"first_run_seconds\": %.3f, \"int8_ops_per_s_g\": %.3f, \"over_float_fma_peak\": %.4f, "
+                + "\"speedup_over_java\": %.3f}%n  }%n", prefillTokens, runs[1], runs[0], ops2, ops2 / fma,
+                javaRun[2] / runs[1]));
+        }
+    }
+
 
     /** Rows of the cache-resident matrix in {@link #matVecCeiling}: 128 × 2,048 Q8_0 is 278 KB, inside one L2. */
     private static final int CEILING_ROWS = 128;

@@ -30,7 +30,9 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         /** JavaTensorOps, Vector API path. */
         JAVA("java"),
         /** JavaTensorOps, scalar reference path (and scalar element-wise helpers). */
-        JAVA_SCALAR("java-scalar");
+        JAVA_SCALAR("java-scalar"),
+        /** NativeTensorOps: Q8_0 products on the native int8 kernels (activations quantised per block). */
+        NATIVE("native");
 
         private final String flag;
 
@@ -48,7 +50,7 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
                     return b;
                 }
             }
-            throw new UsageException("--backend: '" + s + "' is not one of java, java-scalar");
+            throw new UsageException("--backend: '" + s + "' is not one of java, java-scalar, native");
         }
     }
 
@@ -67,7 +69,8 @@ public record GenerateOptions(String model, String prompt, int maxTokens, double
         "  --top-p P            nucleus mass in (0, 1] (default 0.9)",
         "  --seed S             sampling seed, a 64-bit integer (default 42)",
         "  --threads N          compute threads (default: available processors)",
-        "  --backend B          java | java-scalar (default java)",
+        "  --backend B          java | java-scalar | native (default java); native runs Q8_0 products on the",
+        "                       native int8 kernels, activations quantised to int8 per block (other numbers)",
         "  --batch-size N       prompt tokens per prefill pass (default 128)",
         "  --no-bos             do not prepend the BOS token",
         "  --press SPEC         KV-cache press: full, streaming_llm, h2o, snapkv, tova, knorm, kvreviver, kvzip,",

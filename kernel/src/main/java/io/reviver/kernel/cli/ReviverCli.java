@@ -13,6 +13,8 @@ import io.reviver.kernel.model.LlamaWeights;
 import io.reviver.kernel.model.TensorSource;
 import io.reviver.kernel.sample.Sampler;
 import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.NativeTensorOps;
+import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.modelstore.ModelStoreException;
 import io.reviver.modelstore.gguf.GgufFile;
 import io.reviver.modelstore.source.ModelCache;
@@ -212,14 +214,23 @@ public final class ReviverCli {
     }
 
     /** A model file opened with its weights and tokenizer loaded; closing it closes the backend and the file. */
-    private record Loaded(GgufFile file, JavaTensorOps ops, LlamaConfig config, LlamaWeights weights,
+    private record Loaded(GgufFile file, TensorOps ops, LlamaConfig config, LlamaWeights weights,
                           Tokenizer tokenizer) implements AutoCloseable {
 
         static Loaded open(Path path, int threads, JavaTensorOps.Path opsPath) {
+            return open(path, threads, opsPath == JavaTensorOps.Path.VECTOR ? GenerateOptions.Backend.JAVA
+                : GenerateOptions.Backend.JAVA_SCALAR);
+        }
+
+        static Loaded open(Path path, int threads, GenerateOptions.Backend backend) {
             GgufFile file = GgufFile.open(path);
-            JavaTensorOps ops = null;
+            TensorOps ops = null;
             try {
-                ops = new JavaTensorOps(threads, opsPath);
+                ops = switch (backend) {
+                    case JAVA -> new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
+                    case JAVA_SCALAR -> new JavaTensorOps(threads, JavaTensorOps.Path.SCALAR);
+                    case NATIVE -> new NativeTensorOps(threads, null);
+                };
                 LlamaConfig config = LlamaConfig.fromGguf(file.metadata(), file.tensor("token_embd.weight"));
                 LlamaWeights weights = LlamaWeights.load(TensorSource.of(file), config, ops);
                 return new Loaded(file, ops, config, weights, Tokenizers.fromGguf(file.metadata()));
@@ -267,8 +278,8 @@ public final class ReviverCli {
 
     private static void generate(GenerateOptions o, PrintStream out, PrintStream err, Path defaultModel) {
         Path path = resolveModel(o.model(), defaultModel);
-        boolean vector = o.backend() == GenerateOptions.Backend.JAVA;
-        try (Loaded l = Loaded.open(path, o.threads(), vector ? JavaTensorOps.Path.VECTOR : JavaTensorOps.Path.SCALAR)) {
+        boolean vector = o.backend() != GenerateOptions.Backend.JAVA_SCALAR;
+        try (Loaded l = Loaded.open(path, o.threads(), o.backend())) {
             LlamaConfig config = l.config();
             Tokenizer tokenizer = l.tokenizer();
             java.util.List<io.reviver.kernel.attention.AttentionBackend> backends = null;

@@ -348,6 +348,7 @@ public final class JavaTensorOps implements TensorOps {
      *
      * @return bytes of heap that copy holds (0 when the products run on the encoded bytes directly)
      */
+    @Override
     public long prepare(QuantizedMatrix w) {
         if (!vector || !FUSED || w.type() != GgmlType.Q8_0) {
             return 0;

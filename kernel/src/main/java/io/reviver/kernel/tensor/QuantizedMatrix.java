@@ -28,6 +28,7 @@ public final class QuantizedMatrix {
     private final int rows;
     private final int cols;
     private volatile Q8Packed packed; // built on first q8Packed()
+    private volatile Q8Interleaved interleaved; // built on first q8Interleaved()
 
     /**
      * @param name  tensor name for messages
@@ -137,6 +138,66 @@ public final class QuantizedMatrix {
      * @param scales block scales as float32, (rows, cols / 32) row-major
      */
     record Q8Packed(byte[] quants, float[] scales) {
+    }
+
+    /**
+     * A Q8_0 matrix's blocks rearranged for the native int8 kernels ({@link NativeQ8}), built on the first call and
+     * kept: rows in groups of 16 (the last group padded with zero rows), and for group g and block k, 512 bytes at
+     * {@code (g · blocks + k) · 512} whose byte {@code 64j + 4i + b} holds row {@code 16g + i}, column
+     * {@code 32k + 4j + b} as the unsigned byte {@code q + 128}; the block's 16 scales, widened exactly from fp16,
+     * at {@code scales[(g · blocks + k) · 16 + i]} (0 for padding rows).
+     *
+     * @return the interleaved copy, or null if the type is not Q8_0 or the copy does not fit one Java array
+     */
+    public Q8Interleaved q8Interleaved() {
+        Q8Interleaved p = interleaved;
+        int groups = (rows + 15) / 16;
+        if (p != null || type != GgmlType.Q8_0 || (long) groups * 16 * cols > Integer.MAX_VALUE - 16) {
+            return p;
+        }
+        synchronized (this) {
+            if (interleaved == null) {
+                int blocks = cols / 32;
+                byte[] quants = new byte[groups * 16 * cols];
+                java.util.Arrays.fill(quants, (byte) 0x80); // padding rows: quant 0
+                float[] scales = new float[groups * blocks * 16];
+                ByteBuffer b = data;
+                byte[] block = new byte[32];
+                for (int r = 0; r < rows; r++) {
+                    int g = r >> 4;
+                    int i = r & 15;
+                    for (int k = 0; k < blocks; k++) {
+                        int src = 34 * (r * blocks + k);
+                        int dst = (g * blocks + k) * 512 + 4 * i;
+                        scales[(g * blocks + k) * 16 + i] = JavaTensorOps.halfToFloat(b.getShort(src) & 0xFFFF);
+                        b.get(src + 2, block, 0, 32);
+                        for (int j = 0; j < 8; j++) {
+                            int o = dst + 64 * j;
+                            quants[o] = (byte) (block[4 * j] ^ 0x80);
+                            quants[o + 1] = (byte) (block[4 * j + 1] ^ 0x80);
+                            quants[o + 2] = (byte) (block[4 * j + 2] ^ 0x80);
+                            quants[o + 3] = (byte) (block[4 * j + 3] ^ 0x80);
+                        }
+                    }
+                }
+                interleaved = new Q8Interleaved(rows, cols, groups, quants, scales);
+                LOG.debug("interleaved Q8_0 tensor {} ({} x {}) into {} MiB of heap", name, rows, cols,
+                    (quants.length + 4L * scales.length) >> 20);
+            }
+            return interleaved;
+        }
+    }
+
+    /**
+     * A Q8_0 matrix in the native kernels' layout ({@link #q8Interleaved}).
+     *
+     * @param rows   the matrix's rows
+     * @param cols   its columns (a multiple of 32)
+     * @param groups row groups of 16, {@code ceil(rows / 16)}
+     * @param quants unsigned quants {@code q + 128}, (groups, cols / 32, 8, 16, 4)
+     * @param scales block scales, (groups, cols / 32, 16)
+     */
+    public record Q8Interleaved(int rows, int cols, int groups, byte[] quants, float[] scales) {
     }
 
     @Override

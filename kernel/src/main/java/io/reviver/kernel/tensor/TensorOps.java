@@ -51,6 +51,16 @@ public interface TensorOps extends AutoCloseable {
         PROMPT
     }
 
+    /**
+     * Builds now, instead of on the first product, whatever copy of {@code w} this backend computes on, so a caller
+     * can account for its memory and keep it out of the first request's time. The default builds nothing.
+     *
+     * @return bytes of heap that copy holds (0 when the products run on the encoded bytes directly)
+     */
+    default long prepare(QuantizedMatrix w) {
+        return 0;
+    }
+
     /** Dequantises row {@code row} of {@code w} into {@code out[off, off + cols)} (embedding look-up). */
     void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off);
 

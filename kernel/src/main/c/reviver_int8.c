@@ -1,0 +1,292 @@
+/*
+ * Reviver's native int8 weight products (JNI), called by io.reviver.kernel.tensor.NativeQ8.
+ *
+ * One arithmetic, two instruction sets. For output row r of a Q8_0 weight matrix and activation row t, with the
+ * activations quantised per 32-column block by io.reviver.kernel.tensor.Int8Products.quantize (int8 values xq,
+ * one float scale xd per block):
+ *
+ *     acc = 0f
+ *     for k in 0 .. blocks-1:                    (in this order)
+ *         isum = sum over the 32 columns c of block k of  wq[r, c] * xq[t, c]       (exact, in int32)
+ *         acc  = fma((float) isum, ws[r, k] * xd[t, k], acc)                        (the product rounded first)
+ *     out[t, r] = acc
+ *
+ * isum is exact, so how its terms are grouped does not matter, and every float operation is named above: the
+ * scalar kernel and the AVX-512 VNNI kernel give the same bits, and so does the Java reference
+ * (Int8Products.reference). Build with -ffp-contract=off so that the compiler fuses nothing else.
+ *
+ * Weight layout (NativeQ8's interleaved copy, built by QuantizedMatrix.q8Interleaved): rows in groups of 16; the
+ * 512 bytes of group g, block k start at (g * blocks + k) * 512, and byte 64 j + 4 i + b holds row 16 g + i, column
+ * 32 k + 4 j + b (j < 8, i < 16, b < 4) as an unsigned byte q + 128 (q the Q8_0 quant). The block's 16 scales
+ * (float, 0 for rows past the matrix's end) are at ws[(g * blocks + k) * 16 + i]. So one 64-byte vector holds
+ * 4 columns of 16 rows: vpdpbusd against 4 activation bytes broadcast to every lane sums them for 16 rows at
+ * once, and a block's 8 such instructions leave each row's isum in its own lane (no horizontal sums).
+ * Unsigned weights times signed activations is what vpdpbusd multiplies; xc[t, k] = -128 * sum of the block's
+ * xq starts each sum, so it comes out as the signed isum, exactly.
+ *
+ * Activations: xq (n, blocks * 32) int8, xd (n, blocks) float, xc (n, blocks) int32; out (n, rows) row-major.
+ * They are quantised here too (quantize0), by Int8Products.quantize's arithmetic, bit for bit.
+ */
+#include <jni.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define REVIVER_X86 1
+#endif
+
+/* instruction-set bits reported to Java (NativeQ8.Isa) */
+#define ISA_SCALAR 1
+#define ISA_AVX512_VNNI 2
+
+/* activation rows per block of the sweep: about this many bytes of quantised activations stay in L2 while the
+ * thread's row groups pass over them */
+#define X_BLOCK_BYTES (256 * 1024)
+
+static void scalar_rows(const uint8_t *w, const float *ws, int blocks, int g0, int g1, const int8_t *xq,
+                        const float *xd, const int32_t *xc, int n, float *out, int rows) {
+    const int cols = blocks * 32;
+    for (int g = g0; g < g1; g++) {
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < 16 && 16 * g + i < rows; i++) {
+                float acc = 0.0f;
+                for (int k = 0; k < blocks; k++) {
+                    const uint8_t *wb = w + ((size_t) g * blocks + k) * 512;
+                    const int8_t *xb = xq + (size_t) t * cols + 32 * k;
+                    int32_t isum = xc[(size_t) t * blocks + k];
+                    for (int j = 0; j < 8; j++) {
+                        for (int b = 0; b < 4; b++) {
+                            isum += (int32_t) wb[64 * j + 4 * i + b] * (int32_t) xb[4 * j + b];
+                        }
+                    }
+                    float sc = ws[((size_t) g * blocks + k) * 16 + i] * xd[(size_t) t * blocks + k];
+                    acc = fmaf((float) isum, sc, acc);
+                }
+                out[(size_t) t * rows + 16 * g + i] = acc;
+            }
+        }
+    }
+}
+
+/* Int8Products.quantize, operation for operation (Java's Math.rint is round-half-even, nearbyintf's default mode;
+ * Java's (int) of NaN is 0; Math.max propagates NaN, hence the flag). */
+static void quantize_block_scalar(const float *x, int8_t *xq, float *xd, int32_t *xc) {
+    float amax = 0.0f;
+    int nan = 0;
+    for (int c = 0; c < 32; c++) {
+        float a = fabsf(x[c]);
+        if (a != a) {
+            nan = 1;
+        } else if (a > amax) {
+            amax = a;
+        }
+    }
+    if (nan) {
+        amax = NAN;
+    }
+    float d = amax / 127.0f;
+    float id = d == 0.0f ? 0.0f : 1.0f / d;
+    int32_t sum = 0;
+    for (int c = 0; c < 32; c++) {
+        float v = x[c] * id;
+        int32_t q = 0;
+        if (v == v) {
+            float r = nearbyintf(v);
+            q = r > 127.0f ? 127 : r < -127.0f ? -127 : (int32_t) r;
+        }
+        xq[c] = (int8_t) q;
+        sum += q;
+    }
+    *xd = d;
+    *xc = -128 * sum;
+}
+
+static void quantize_scalar(const float *x, int n, int cols, int8_t *xq, float *xd, int32_t *xc) {
+    int blocks = cols / 32;
+    for (int t = 0; t < n; t++) {
+        for (int k = 0; k < blocks; k++) {
+            size_t b = (size_t) t * blocks + k;
+            quantize_block_scalar(x + 32 * b, xq + 32 * b, xd + b, xc + b);
+        }
+    }
+}
+
+#ifdef REVIVER_X86
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* acc += u (64 bytes, one per lane-byte) . (4 activation bytes at p, broadcast to every lane); the broadcast is
+ * folded into the instruction's memory operand, which C intrinsics leave to the compiler (gcc 12 does not). */
+#define DPBUSD_BCAST(acc, u, p) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *) (p)))
+
+/* Row group g against activation rows [t0, t0 + SN), SN <= 8 a compile-time constant after inlining. */
+static inline __attribute__((always_inline)) AVX512_TARGET void
+avx512_tile(const uint8_t *wg, const float *sg, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
+            int t0, const int SN, float *out, int rows, int g) {
+    const int cols = blocks * 32;
+    __m512 acc[8];
+#pragma GCC unroll 8
+    for (int s = 0; s < SN; s++) {
+        acc[s] = _mm512_setzero_ps();
+    }
+    for (int k = 0; k < blocks; k++) {
+        const uint8_t *wb = wg + (size_t) k * 512;
+        __m512i w0 = _mm512_loadu_si512(wb), w1 = _mm512_loadu_si512(wb + 64);
+        __m512i w2 = _mm512_loadu_si512(wb + 128), w3 = _mm512_loadu_si512(wb + 192);
+        __m512i w4 = _mm512_loadu_si512(wb + 256), w5 = _mm512_loadu_si512(wb + 320);
+        __m512i w6 = _mm512_loadu_si512(wb + 384), w7 = _mm512_loadu_si512(wb + 448);
+        __m512 dw = _mm512_loadu_ps(sg + (size_t) k * 16);
+#pragma GCC unroll 8
+        for (int s = 0; s < SN; s++) {
+            const int8_t *xb = xq + (size_t) (t0 + s) * cols + 32 * k;
+            __m512i a = _mm512_set1_epi32(xc[(size_t) (t0 + s) * blocks + k]);
+            DPBUSD_BCAST(a, w0, xb);
+            DPBUSD_BCAST(a, w1, xb + 4);
+            DPBUSD_BCAST(a, w2, xb + 8);
+            DPBUSD_BCAST(a, w3, xb + 12);
+            DPBUSD_BCAST(a, w4, xb + 16);
+            DPBUSD_BCAST(a, w5, xb + 20);
+            DPBUSD_BCAST(a, w6, xb + 24);
+            DPBUSD_BCAST(a, w7, xb + 28);
+            __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(xd[(size_t) (t0 + s) * blocks + k]));
+            acc[s] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), sc, acc[s]);
+        }
+    }
+    int live = rows - 16 * g;
+    __mmask16 m = live >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << live) - 1);
+#pragma GCC unroll 8
+    for (int s = 0; s < SN; s++) {
+        _mm512_mask_storeu_ps(out + (size_t) (t0 + s) * rows + 16 * g, m, acc[s]);
+    }
+}
+
+static AVX512_TARGET void avx512_rows(const uint8_t *w, const float *ws, int blocks, int g0, int g1,
+                                      const int8_t *xq, const float *xd, const int32_t *xc, int n, float *out,
+                                      int rows) {
+    int xBlock = X_BLOCK_BYTES / (blocks * 32);
+    xBlock = xBlock < 8 ? 8 : xBlock & ~7;
+    for (int tb = 0; tb < n; tb += xBlock) {
+        int te = tb + xBlock < n ? tb + xBlock : n;
+        for (int g = g0; g < g1; g++) {
+            const uint8_t *wg = w + (size_t) g * blocks * 512;
+            const float *sg = ws + (size_t) g * blocks * 16;
+            int t = tb;
+            for (; t + 8 <= te; t += 8) {
+                avx512_tile(wg, sg, blocks, xq, xd, xc, t, 8, out, rows, g);
+            }
+            switch (te - t) {
+                case 1: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 1, out, rows, g); break;
+                case 2: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 2, out, rows, g); break;
+                case 3: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 3, out, rows, g); break;
+                case 4: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 4, out, rows, g); break;
+                case 5: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 5, out, rows, g); break;
+                case 6: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 6, out, rows, g); break;
+                case 7: avx512_tile(wg, sg, blocks, xq, xd, xc, t, 7, out, rows, g); break;
+                default: break;
+            }
+        }
+    }
+}
+
+/* quantize_scalar's results, 32 values per step; a block with a value that is not finite goes to the scalar code */
+static AVX512_TARGET void avx512_quantize(const float *x, int n, int cols, int8_t *xq, float *xd, int32_t *xc) {
+    const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+    size_t total = (size_t) n * (cols / 32);
+    for (size_t b = 0; b < total; b++) {
+        const float *xb = x + 32 * b;
+        __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        __mmask16 nan = _mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+        if (nan || !(amax <= 3.4028235e38f)) { /* NaN or infinity somewhere (max_ps does not propagate NaN) */
+            quantize_block_scalar(xb, xq + 32 * b, xd + b, xc + b);
+            continue;
+        }
+        float d = amax / 127.0f;
+        float id = d == 0.0f ? 0.0f : 1.0f / d;
+        __m512 s = _mm512_set1_ps(id);
+        __m512 r0 = _mm512_roundscale_ps(_mm512_mul_ps(v0, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512 r1 = _mm512_roundscale_ps(_mm512_mul_ps(v1, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r0, lo), hi));
+        __m512i q1 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r1, lo), hi));
+        _mm_storeu_si128((__m128i *) (xq + 32 * b), _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *) (xq + 32 * b + 16), _mm512_cvtepi32_epi8(q1));
+        xd[b] = d;
+        xc[b] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}
+#endif
+
+JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_isas(JNIEnv *env, jclass cls) {
+    (void) env;
+    (void) cls;
+    jint isas = ISA_SCALAR;
+#ifdef REVIVER_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+        isas |= ISA_AVX512_VNNI;
+    }
+#endif
+    return isas;
+}
+
+/* Arguments are checked on the Java side (NativeQ8.product); here they are trusted. False when the JVM could not
+ * expose an array (nothing computed). */
+JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
+    JNIEnv *env, jclass cls, jint isa, jbyteArray w, jfloatArray ws, jint blocks, jint g0, jint g1,
+    jbyteArray xq, jfloatArray xd, jintArray xc, jint n, jfloatArray out, jint rows) {
+    (void) cls;
+    /* critical regions: no other JNI call until released; the kernels only compute */
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    float *pws = (*env)->GetPrimitiveArrayCritical(env, ws, NULL);
+    int8_t *pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    int32_t *pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL);
+    float *pout = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    jboolean ok = pw != NULL && pws != NULL && pxq != NULL && pxd != NULL && pxc != NULL && pout != NULL;
+    if (ok) {
+#ifdef REVIVER_X86
+        if (isa == ISA_AVX512_VNNI) {
+            avx512_rows(pw, pws, blocks, g0, g1, pxq, pxd, pxc, n, pout, rows);
+        } else
+#endif
+        {
+            scalar_rows(pw, pws, blocks, g0, g1, pxq, pxd, pxc, n, pout, rows);
+        }
+    }
+    if (pout != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, pout, 0);
+    if (pxc != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xc, pxc, JNI_ABORT);
+    if (pxd != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, pxd, JNI_ABORT);
+    if (pxq != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, pxq, JNI_ABORT);
+    if (pws != NULL) (*env)->ReleasePrimitiveArrayCritical(env, ws, pws, JNI_ABORT);
+    if (pw != NULL) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+    return ok;
+}
+
+/* Int8Products.quantize on the given kernel; false when the JVM could not expose an array (nothing written). */
+JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_quantize0(
+    JNIEnv *env, jclass cls, jint isa, jfloatArray x, jint n, jint cols, jbyteArray xq, jfloatArray xd,
+    jintArray xc) {
+    (void) cls;
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    int8_t *pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    int32_t *pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL);
+    jboolean ok = px != NULL && pxq != NULL && pxd != NULL && pxc != NULL;
+    if (ok) {
+#ifdef REVIVER_X86
+        if (isa == ISA_AVX512_VNNI) {
+            avx512_quantize(px, n, cols, pxq, pxd, pxc);
+        } else
+#endif
+        {
+            quantize_scalar(px, n, cols, pxq, pxd, pxc);
+        }
+    }
+    if (pxc != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xc, pxc, 0);
+    if (pxd != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, pxd, 0);
+    if (pxq != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, pxq, 0);
+    if (px != NULL) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+    return ok;
+}

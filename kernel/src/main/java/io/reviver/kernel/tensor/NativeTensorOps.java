@@ -1,0 +1,187 @@
+package io.reviver.kernel.tensor;
+
+import io.reviver.modelstore.gguf.GgmlType;
+import java.util.Objects;
+import java.util.function.IntConsumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Weight products on the native int8 kernels ({@link NativeQ8}): Q8_0 matrices against activations quantised to
+ * int8 per 32-column block, the arithmetic {@link Int8Products} defines. This is how native engines run Q8_0 models
+ * on CPUs (the activations are quantised, the products summed as integers), and it changes the numbers: each
+ * output carries the activations' quantisation error, within {@link Int8Products#errorBound}, where
+ * {@link JavaTensorOps} multiplies float activations. So a model on this backend gives tokens and logits of its
+ * own, close to but not those of the Java backend.
+ *
+ * <p>Every output row depends only on its activation row and the weights: the same bits whatever {@code n}, the
+ * thread count, the instruction set, or {@link Rows}; so {@link Rows#PROMPT} and {@link Rows#INDEPENDENT} take one
+ * route, and a sequence's results never depend on what shares its step. Products of other types, and embedding
+ * look-ups, go to a {@link JavaTensorOps} on the same threads. Thread-safe: each calling thread quantises into its
+ * own scratch.
+ */
+public final class NativeTensorOps implements TensorOps {
+
+    private static final Logger LOG = LogManager.getLogger(NativeTensorOps.class);
+
+    /** Below this many weight bytes times rows, a product runs on the calling thread alone. */
+    private static final long INLINE_WORK = 1L << 16;
+
+    private final JavaTensorOps java;
+    private final WorkerTeam workers;
+    private final NativeQ8.Isa isa;
+    private final int threads;
+    private final String description;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<Parts> parts = ThreadLocal.withInitial(Parts::new);
+
+    /**
+     * @param threads compute threads (≥ 1), shared with the Java backend for other products
+     * @param isa     the native kernel to run; null for the fastest this CPU supports
+     * @throws NativeUnavailableException if the library did not load or {@code isa} does not run on this CPU
+     */
+    public NativeTensorOps(int threads, NativeQ8.Isa isa) {
+        if (!NativeQ8.available()) {
+            throw new NativeUnavailableException("native int8 backend requested, but " + NativeQ8.status());
+        }
+        NativeQ8.Isa chosen = isa != null ? isa : NativeQ8.best();
+        if (!NativeQ8.supports(chosen)) {
+            throw new NativeUnavailableException("native int8 kernel " + chosen.configName()
+                + " does not run on this CPU (" + NativeQ8.status() + ")");
+        }
+        this.java = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
+        this.workers = java.workerTeam();
+        this.isa = chosen;
+        this.threads = threads;
+        this.description = "native-int8 " + chosen.configName() + " (Q8_0 products, activations quantised per block; "
+            + "other types on " + java.describe() + ")";
+        LOG.info("tensor ops: {}", description);
+    }
+
+    /** The native kernel in use. */
+    public NativeQ8.Isa isa() {
+        return isa;
+    }
+
+    /** Compute threads. */
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public WorkerTeam workerTeam() {
+        return workers;
+    }
+
+    @Override
+    public long prepare(QuantizedMatrix w) {
+        if (w.type() != GgmlType.Q8_0) {
+            return java.prepare(w);
+        }
+        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        return q == null ? java.prepare(w) : q.quants().length + 4L * q.scales().length;
+    }
+
+    @Override
+    public void matmul(QuantizedMatrix w, float[] x, int n, float[] out) {
+        matmul(w, x, n, out, Rows.INDEPENDENT);
+    }
+
+    /** {@inheritDoc} Both kinds of rows take the same route here (see the class comment). */
+    @Override
+    public void matmul(QuantizedMatrix w, float[] x, int n, float[] out, Rows kind) {
+        Objects.requireNonNull(kind, "kind");
+        QuantizedMatrix.Q8Interleaved q = w.type() == GgmlType.Q8_0 ? w.q8Interleaved() : null;
+        if (q == null) {
+            java.matmul(w, x, n, out, kind);
+            return;
+        }
+        int rows = w.rows();
+        int cols = w.cols();
+        if (n < 1) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": n must be >= 1, got " + n);
+        }
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": x has " + x.length + " floats, needs n * cols = "
+                + n + " * " + cols + " = " + (long) n * cols);
+        }
+        if ((long) n * rows > out.length) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
+                + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
+        }
+        Scratch s = scratch.get();
+        s.fit(n, cols);
+        NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
+        int tasks = workers == null || (long) rows * cols * n < INLINE_WORK ? 1 : Math.min(threads, q.groups());
+        if (tasks == 1) {
+            NativeQ8.product(isa, q, 0, q.groups(), s.xq, s.xd, s.xc, n, out);
+            return;
+        }
+        Parts p = parts.get();
+        p.set(q, s, n, out, tasks);
+        try {
+            workers.run(tasks, p);
+        } finally {
+            p.set(null, null, 0, null, 0);
+        }
+    }
+
+    @Override
+    public void dequantizeRow(QuantizedMatrix w, int row, float[] out, int off) {
+        java.dequantizeRow(w, row, out, off);
+    }
+
+    @Override
+    public void close() {
+        java.close();
+    }
+
+    /** Per calling thread: quantised activations, grown to the largest product seen. */
+    private static final class Scratch {
+        byte[] xq = new byte[0];
+        float[] xd = new float[0];
+        int[] xc = new int[0];
+
+        void fit(int n, int cols) {
+            int blocks = n * (cols / 32);
+            if (xq.length < n * cols) {
+                xq = new byte[n * cols];
+            }
+            if (xd.length < blocks) {
+                xd = new float[blocks];
+                xc = new int[blocks];
+            }
+        }
+    }
+
+    /** Part i of a product: an equal share of the row groups. */
+    private final class Parts implements IntConsumer {
+        private QuantizedMatrix.Q8Interleaved q;
+        private Scratch s;
+        private int n;
+        private float[] out;
+        private int tasks;
+
+        void set(QuantizedMatrix.Q8Interleaved q, Scratch s, int n, float[] out, int tasks) {
+            this.q = q;
+            this.s = s;
+            this.n = n;
+            this.out = out;
+            this.tasks = tasks;
+        }
+
+        @Override
+        public void accept(int i) {
+            int g0 = (int) ((long) q.groups() * i / tasks);
+            int g1 = (int) ((long) q.groups() * (i + 1) / tasks);
+            if (g0 < g1) {
+                NativeQ8.product(isa, q, g0, g1, s.xq, s.xd, s.xc, n, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package io.reviver.kernel.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.reviver.modelstore.gguf.Dequantizer;
+import io.reviver.modelstore.gguf.GgmlType;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The native int8 backend against its Java reference ({@link Int8Products}): every instruction set must give the
+ * reference's bits exactly (the arithmetic is defined operation by operation, integer sums are exact), the
+ * reference must stay within the activations' quantisation error of the exact product, and rows must not depend on
+ * the batch or the threads. Where the library was built (the build's {@code native-int8} profile sets
+ * {@code reviver.native.required}) it must load; elsewhere these tests are skipped. An instruction set this CPU
+ * lacks is skipped (the scalar kernel runs everywhere).
+ */
+class NativeTensorOpsTest {
+
+    @BeforeAll
+    static void library() {
+        if (Boolean.getBoolean("reviver.native.required")) {
+            assertTrue(NativeQ8.available(), "the build made the native library, but " + NativeQ8.status());
+        }
+        assumeTrue(NativeQ8.available(), NativeQ8.status());
+    }
+
+    @Test
+    void quantizeUsesEachBlocksOwnScaleAndRoundsToNearest() {
+        float[] x = new float[64];
+        x[0] = 2.54f; // the block's largest magnitude: 127
+        x[1] = -1.27f; // half of it: -63.5 rounds to even, -64
+        x[2] = 0.01f; // 0.5 rounds to even, 0
+        x[3] = 0.03f; // 1.5 → 2
+        // second block all zeros: scale 0, quants 0
+        byte[] xq = new byte[64];
+        float[] xd = new float[2];
+        int[] xc = new int[2];
+        Int8Products.quantize(x, 1, 64, xq, xd, xc);
+        assertEquals(2.54f / 127f, xd[0]);
+        assertEquals(127, xq[0]);
+        assertEquals((int) Math.rint(-1.27f * (1f / (2.54f / 127f))), xq[1]);
+        assertEquals(0f, xd[1]);
+        for (int c = 32; c < 64; c++) {
+            assertEquals(0, xq[c]);
+        }
+        int sum = 0;
+        for (int c = 0; c < 32; c++) {
+            sum += xq[c];
+        }
+        assertEquals(-128 * sum, xc[0]);
+        assertEquals(0, xc[1]);
+    }
+
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
+    void everyKernelQuantizesLikeTheReference(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
+        int n = 3;
+        int cols = 32 * 40;
+        float[] x = JavaTensorOpsTest.randomActivations(n, cols, 5);
+        java.util.Random rnd = new java.util.Random(6);
+        for (int b = 0; b < n * 40; b++) {
+            int o = 32 * b;
+            switch (b % 10) {
+                case 1 -> Arrays.fill(x, o, o + 32, 0f); // scale 0
+                case 2 -> x[o + rnd.nextInt(32)] = Float.NaN;
+                case 3 -> x[o + rnd.nextInt(32)] = Float.POSITIVE_INFINITY;
+                case 4 -> x[o + rnd.nextInt(32)] = -Float.MAX_VALUE; // finite, but its scale's inverse is tiny
+                case 5 -> { // exact ties: amax 127 gives scale 1, and k + 0.5 must round to even
+                    for (int c = 0; c < 32; c++) {
+                        x[o + c] = c == 0 ? 127f : (c - 16) + 0.5f;
+                    }
+                }
+                case 6 -> x[o + rnd.nextInt(32)] = 1e-40f; // subnormal
+                default -> {
+                }
+            }
+        }
+        byte[] wantQ = new byte[n * cols];
+        float[] wantD = new float[n * 40];
+        int[] wantC = new int[n * 40];
+        Int8Products.quantize(x, n, cols, wantQ, wantD, wantC);
+        byte[] q = new byte[n * cols];
+        float[] d = new float[n * 40];
+        int[] c = new int[n * 40];
+        NativeQ8.quantize(isa, x, n, cols, q, d, c);
+        assertArrayEquals(wantQ, q, isa + " quants");
+        assertArrayEquals(wantD, d, isa + " scales");
+        assertArrayEquals(wantC, c, isa + " block sums");
+    }
+
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
+    void everyKernelGivesTheReferenceBits(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
+        int[][] shapes = {{1, 32}, {15, 64}, {16, 96}, {17, 32}, {37, 2048}, {300, 256}};
+        int[] ns = {1, 3, 8, 9, 20};
+        long seed = 1;
+        for (int[] shape : shapes) {
+            QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, shape[0], shape[1], seed++);
+            QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+            for (int n : ns) {
+                int cols = shape[1];
+                float[] x = JavaTensorOpsTest.randomActivations(n, cols, seed++);
+                byte[] xq = new byte[n * cols];
+                float[] xd = new float[n * cols / 32];
+                int[] xc = new int[n * cols / 32];
+                Int8Products.quantize(x, n, cols, xq, xd, xc);
+                float[] want = new float[n * shape[0]];
+                Int8Products.reference(w, xq, xd, n, want);
+                float[] got = new float[n * shape[0] + 5];
+                Arrays.fill(got, Float.NaN);
+                NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+                String what = isa + " " + shape[0] + " x " + cols + ", n = " + n;
+                assertArrayEquals(want, Arrays.copyOf(got, want.length), what); // compares bits (floatToIntBits)
+                for (int i = want.length; i < got.length; i++) {
+                    assertTrue(Float.isNaN(got[i]), what + ": wrote past the output at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRangeOfRowGroupsWritesOnlyItsRows() {
+        NativeQ8.Isa isa = NativeQ8.best();
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 50, 64, 7);
+        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        assertEquals(4, q.groups());
+        float[] x = JavaTensorOpsTest.randomActivations(2, 64, 8);
+        byte[] xq = new byte[128];
+        float[] xd = new float[4];
+        int[] xc = new int[4];
+        Int8Products.quantize(x, 2, 64, xq, xd, xc);
+        float[] want = new float[100];
+        Int8Products.reference(w, xq, xd, 2, want);
+        float[] got = new float[100];
+        Arrays.fill(got, Float.NaN);
+        NativeQ8.product(isa, q, 1, 3, xq, xd, xc, 2, got); // rows 16 .. 47
+        for (int t = 0; t < 2; t++) {
+            for (int r = 0; r < 50; r++) {
+                float g = got[t * 50 + r];
+                if (r >= 16 && r < 48) {
+                    assertEquals(want[t * 50 + r], g, "row " + r);
+                } else {
+                    assertTrue(Float.isNaN(g), "row " + r + " is outside the range but was written");
+                }
+            }
+        }
+    }
+
+    @Test
+    void productsStayWithinTheActivationsQuantisationError() {
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 40, 512, 11);
+        int n = 4;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 512, 12);
+        x[5] = 40f; // an outlier: its block's other values lose precision, the bound must follow
+        byte[] xq = new byte[n * 512];
+        float[] xd = new float[n * 16];
+        int[] xc = new int[n * 16];
+        Int8Products.quantize(x, n, 512, xq, xd, xc);
+        float[] got = new float[n * 40];
+        Int8Products.reference(w, xq, xd, n, got);
+        float[] dense = Dequantizer.dequantize(GgmlType.Q8_0, w.data(), 40 * 512);
+        double worstShare = 0;
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < 40; r++) {
+                double exact = 0;
+                for (int c = 0; c < 512; c++) {
+                    exact += (double) dense[r * 512 + c] * x[t * 512 + c];
+                }
+                double err = Math.abs(got[t * 40 + r] - exact);
+                double bound = Int8Products.errorBound(w, x, xd, t, r);
+                assertTrue(err <= bound, "out[" + t + ", " + r + "] = " + got[t * 40 + r] + ", exact " + exact
+                    + ", |error| " + err + " > bound " + bound);
+                worstShare = Math.max(worstShare, err / bound);
+            }
+        }
+        assertTrue(worstShare > 0, "no quantisation error at all: the test does not exercise the bound");
+    }
+
+    @Test
+    void rowsDoNotDependOnTheBatchTheThreadsOrTheirKind() {
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 700, 256, 21);
+        int n = 13;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 256, 22);
+        try (NativeTensorOps one = new NativeTensorOps(1, null); NativeTensorOps two = new NativeTensorOps(2, null)) {
+            float[] batch = new float[n * 700];
+            two.matmul(w, x, n, batch);
+            float[] prompt = new float[n * 700];
+            one.matmul(w, x, n, prompt, TensorOps.Rows.PROMPT);
+            assertArrayEquals(batch, prompt, "13 rows on 2 threads vs as a prompt on 1");
+            for (int t = 0; t < n; t++) {
+                float[] alone = new float[700];
+                two.matmul(w, Arrays.copyOfRange(x, t * 256, (t + 1) * 256), 1, alone);
+                assertArrayEquals(alone, Arrays.copyOfRange(batch, t * 700, (t + 1) * 700), "row " + t + " alone");
+            }
+        }
+    }
+
+    @Test
+    void otherTypesAndLookUpsGoToTheJavaBackend() {
+        QuantizedMatrix f32 = JavaTensorOpsTest.randomMatrix(GgmlType.F32, 33, 64, 31);
+        float[] x = JavaTensorOpsTest.randomActivations(3, 64, 32);
+        try (NativeTensorOps nat = new NativeTensorOps(2, null);
+             JavaTensorOps java = new JavaTensorOps(2, JavaTensorOps.Path.VECTOR)) {
+            float[] a = new float[99];
+            float[] b = new float[99];
+            nat.matmul(f32, x, 3, a);
+            java.matmul(f32, x, 3, b);
+            assertArrayEquals(b, a);
+            QuantizedMatrix q8 = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 5, 64, 33);
+            float[] ra = new float[64];
+            float[] rb = new float[64];
+            nat.dequantizeRow(q8, 3, ra, 0);
+            java.dequantizeRow(q8, 3, rb, 0);
+            assertArrayEquals(rb, ra);
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedWithTheirShapes() {
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 20, 64, 41);
+        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        byte[] xq = new byte[64];
+        float[] xd = new float[2];
+        int[] xc = new int[2];
+        NativeQ8.Isa isa = NativeQ8.best();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> NativeQ8.product(isa, q, 0, 3, xq, xd, xc, 1, new float[20]));
+        assertTrue(e.getMessage().contains("of 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NativeQ8.product(isa, q, 0, 2, xq, xd, xc, 1,
+            new float[19]));
+        assertTrue(e.getMessage().contains("out 19"), e.getMessage());
+        try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
+            e = assertThrows(IllegalArgumentException.class, () -> ops.matmul(w, new float[63], 1, new float[20]));
+            assertTrue(e.getMessage().contains("x has 63"), e.getMessage());
+        }
+    }
+}
