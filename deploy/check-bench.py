@@ -45,6 +45,16 @@ def main():
         fail("engine.batched_decode: empty")
     for row in e["batched_decode"]:
         need(row, ["batch", "tokens_per_s", "over_b1"], "engine.batched_decode[]")
+    n = e.get("native_int8")
+    if n is None:
+        fail("engine: missing 'native_int8'")
+    need(n, ["available", "status"], "engine.native_int8")
+    if n["available"]:
+        need(n, ["isa", "memory_peak_gbs", "decode_b1", "batched_decode", "prefill"], "engine.native_int8")
+        need(n["decode_b1"], ["tokens_per_s", "weight_gbs", "fraction_of_memory_peak"], "engine.native_int8.decode_b1")
+        for row in n["batched_decode"]:
+            need(row, ["batch", "tokens_per_s", "over_b1"], "engine.native_int8.batched_decode[]")
+        need(n["prefill"], ["seconds", "speedup_over_java"], "engine.native_int8.prefill")
     runs = bench["end_to_end"].get("runs")
     if not runs:
         fail("end_to_end.runs: missing or empty")

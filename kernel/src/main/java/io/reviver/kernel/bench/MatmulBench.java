@@ -170,6 +170,43 @@ public final class MatmulBench {
         return best;
     }
 
+    /**
+     * The same probe with the native library's read kernel ({@link io.reviver.kernel.tensor.NativeQ8#read}: 64-byte
+     * loads with software prefetch, as the native weight products stream), on as many bytes: cores that the
+     * hardware prefetchers alone leave waiting read faster this way, so it is the peak the native backend's decode
+     * is set against. NaN when the native library is not available.
+     */
+    static double nativeMemoryBandwidth(ExecutorService pool, int threads) throws Exception {
+        io.reviver.kernel.tensor.NativeQ8.Isa isa = io.reviver.kernel.tensor.NativeQ8.best();
+        if (isa == null) {
+            return Double.NaN;
+        }
+        byte[] big = new byte[128 << 20];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) i;
+        }
+        double best = 0;
+        for (int rep = 0; rep < 8; rep++) {
+            long t0 = System.nanoTime();
+            List<Future<Long>> parts = new ArrayList<>();
+            for (int k = 0; k < threads; k++) {
+                int lo = (int) ((long) big.length * k / threads);
+                int hi = (int) ((long) big.length * (k + 1) / threads);
+                parts.add(pool.submit(() -> io.reviver.kernel.tensor.NativeQ8.read(isa, big, lo, hi)));
+            }
+            long total = 0;
+            for (Future<Long> f : parts) {
+                total += get(f);
+            }
+            long dt = System.nanoTime() - t0;
+            if (total == -1) {
+                LOG.debug("unreachable, keeps the sum live");
+            }
+            best = Math.max(best, big.length / (dt / 1e9) / 1e9);
+        }
+        return best;
+    }
+
     private static float sum(float[] a, int lo, int hi) {
         FloatVector s0 = FloatVector.zero(F);
         FloatVector s1 = FloatVector.zero(F);
@@ -233,7 +270,7 @@ public final class MatmulBench {
         return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).reduceLanes(VectorOperators.ADD);
     }
 
-    private static float get(Future<Float> f) throws InterruptedException {
+    private static <T> T get(Future<T> f) throws InterruptedException {
         try {
             return f.get();
         } catch (ExecutionException e) {

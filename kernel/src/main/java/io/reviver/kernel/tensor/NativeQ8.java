@@ -190,6 +190,24 @@ public final class NativeQ8 {
         }
     }
 
+    /**
+     * Reads bytes {@code [from, to)} of {@code a} as fast as {@code isa}'s kernel streams weights (64-byte loads,
+     * the same software prefetch), for the benchmark's memory-bandwidth probe; returns a checksum (the sum of the
+     * bytes' 64-bit lanes or values) so the reads are not optimised away.
+     */
+    public static long read(Isa isa, byte[] a, int from, int to) {
+        if (!supports(isa)) {
+            throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
+                + status());
+        }
+        if (from < 0 || to > a.length || from > to) {
+            throw new IllegalArgumentException("read [" + from + ", " + to + ") of " + a.length + " bytes");
+        }
+        return read0(isa.bit, a, from, to);
+    }
+
+    private static native long read0(int isa, byte[] a, int from, int to);
+
     private static native int isas();
 
     private static native boolean quantize0(int isa, float[] x, int n, int cols, byte[] xq, float[] xd, int[] xc);
