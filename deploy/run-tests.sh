@@ -3,7 +3,7 @@
 # real S3/HDFS/cluster), then the engine benchmark on its small setting (a smoke run: figures are written to
 # target/ci-bench, never asserted as timings; deploy/check-bench.py checks that both JSON files parse and hold every
 # section).
-# Installs what the tests need first, idempotently: Debian's python3-torch (independent reference),
+# Installs what the tests need first, idempotently: gcc (the native int8 kernels), Debian's python3-torch (independent reference),
 # python3-numpy, python3-regex, OpenBLAS and the PoCL OpenCL runtime; Node.js packages for the tokenizer check
 # are fetched by the test setup itself (see model-store/src/test/node).
 set -euo pipefail

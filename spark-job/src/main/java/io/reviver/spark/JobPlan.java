@@ -30,6 +30,7 @@ public record JobPlan(JobConfig config, String jobId, long kvBytesPerTask) imple
 
     /** The key of this job's model replica in an executor's {@link ReplicaCache}. */
     public ReplicaCache.Key replicaKey() {
-        return new ReplicaCache.Key(config.model(), config.modelCacheDir(), config.threads(), config.attention());
+        return new ReplicaCache.Key(config.model(), config.modelCacheDir(), config.threads(), config.attention(),
+            config.weights());
     }
 }

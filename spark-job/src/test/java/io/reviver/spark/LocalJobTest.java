@@ -172,6 +172,39 @@ class LocalJobTest {
         ReplicaCache.jvm().releaseAll();
     }
 
+    /**
+     * The executors' weight products on the native int8 kernels: every document summarised, no error row, and the
+     * rows keyed by a configuration hash of their own (the numbers differ from the Java backend's). Skipped where the
+     * native library does not load (the kernel module's tests require it wherever the build made it).
+     */
+    @Test
+    void nativeWeightsSummariseEveryDocument() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.reviver.kernel.tensor.NativeQ8.available(),
+            io.reviver.kernel.tensor.NativeQ8.status());
+        SparkSession spark = SharedSpark.session();
+        Map<String, String> docs = TestCorpus.sample(3, 700);
+        Path input = tmp.resolve("corpus-native.jsonl");
+        TestCorpus.writeJsonl(input, docs, List.of());
+        Map<String, String> configHash = new HashMap<>();
+        for (String weights : List.of("java", "native")) {
+            Path out = tmp.resolve("out-weights-" + weights);
+            Map<String, String> v = baseConfig(input.toString(), "jsonl", out.toString(), "jsonl");
+            v.put("weights", weights);
+            v.put("measure-peaks", "false");
+            SummarizeJob.run(spark, JobConfigLoader.fromValues(v));
+            List<Row> rows = spark.read().schema(OutputSchema.SCHEMA).json(out.toString()).collectAsList();
+            assertEquals(docs.size(), rows.size(), weights);
+            for (Row r : rows) {
+                assertNull(r.getAs("error"), () -> weights + ": " + r.getAs("error"));
+                String summary = r.getAs("summary");
+                assertTrue(summary != null && !summary.isBlank(), weights + ": empty summary");
+                configHash.put(weights, r.getAs("config_sha256"));
+            }
+        }
+        assertTrue(!configHash.get("java").equals(configHash.get("native")), configHash.toString());
+        ReplicaCache.jvm().releaseAll();
+    }
+
     @Test
     void textFilesToJsonl() throws Exception {
         SparkSession spark = SharedSpark.session();

@@ -159,28 +159,36 @@ public final class NativeTensorOps implements TensorOps {
         }
     }
 
-    /** Part i of a product: an equal share of the row groups. */
+    /**
+     * The parts of a product: an equal share of the row groups per task, each taken by the first thread free (the
+     * caller runs both when the worker is late). Smaller chunks taken dynamically (4 or 16 per thread) were no
+     * faster on the 1B model's products from memory.
+     */
     private final class Parts implements IntConsumer {
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         private QuantizedMatrix.Q8Interleaved q;
         private Scratch s;
         private int n;
         private float[] out;
-        private int tasks;
+        private int chunks;
 
-        void set(QuantizedMatrix.Q8Interleaved q, Scratch s, int n, float[] out, int tasks) {
+        void set(QuantizedMatrix.Q8Interleaved q, Scratch s, int n, float[] out, int chunks) {
             this.q = q;
             this.s = s;
             this.n = n;
             this.out = out;
-            this.tasks = tasks;
+            this.chunks = chunks;
+            next.set(0);
         }
 
         @Override
-        public void accept(int i) {
-            int g0 = (int) ((long) q.groups() * i / tasks);
-            int g1 = (int) ((long) q.groups() * (i + 1) / tasks);
-            if (g0 < g1) {
-                NativeQ8.product(isa, q, g0, g1, s.xq, s.xd, s.xc, n, out);
+        public void accept(int part) {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                int g0 = (int) ((long) q.groups() * c / chunks);
+                int g1 = (int) ((long) q.groups() * (c + 1) / chunks);
+                if (g0 < g1) {
+                    NativeQ8.product(isa, q, g0, g1, s.xq, s.xd, s.xc, n, out);
+                }
             }
         }
     }

@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param limit          documents to summarise at most, 0 = all
  * @param threads        compute threads per model replica
  * @param attention      attention and sketch backend of each replica (java, opencl, opencl-or-java)
+ * @param weights        weight-product backend of each replica (java, native)
  * @param prefillBatch   prompt tokens per prefill pass
  * @param temperature    0 = greedy
  * @param topP           nucleus mass when sampling
@@ -42,7 +43,8 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
                         String output, OutputFormat outputFormat, boolean overwrite, String press, double budget,
                         long kvMemoryBytes, int maxNewTokens, String promptTemplate, int chunkTokens,
                         int partitions, int limit, int threads,
-                        io.reviver.kernel.attention.BackendChoice attention, int prefillBatch, double temperature,
+                        io.reviver.kernel.attention.BackendChoice attention,
+                        io.reviver.kernel.tensor.WeightsBackend weights, int prefillBatch, double temperature,
                         double topP, long seed, long maxDocumentBytes, int maxDocumentTokens, boolean resume,
                         boolean measurePeaks, int progressSeconds) implements Serializable {
 
@@ -67,6 +69,7 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
             throw ConfigException.badValue(JobConfigKeys.PRESS, press, "is not a valid press: " + e.getMessage());
         }
         Objects.requireNonNull(attention, "attention");
+        Objects.requireNonNull(weights, "weights");
         if (maxNewTokens < 1) {
             throw ConfigException.badValue(JobConfigKeys.MAX_NEW_TOKENS, String.valueOf(maxNewTokens), "is < 1");
         }
@@ -85,7 +88,8 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
      * SHA-256 (hex) of every setting that can change a document's summary: the model (location and expected
      * checksum), press, budget, the KV bytes one task may use (with the context it sets the chunk size; it
      * follows from {@code kv-memory} and the executors' concurrent tasks), generated tokens, prompt template, chunk
-     * size, prefill batch, attention backend (its float sums differ in the last bits), sampling settings and seed,
+     * size, prefill batch, attention backend (its float sums differ in the last bits), weights backend (native
+     * quantises the activations), sampling settings and seed,
      * and the document limits. Together with a document's id and content hash it keys the document's output row,
      * so a re-run or a resumed run never writes a document twice and never mixes results of different settings.
      * Input, output, partitions, threads, {@code limit} and reporting settings do not take part.
@@ -95,6 +99,7 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
     public String configHash(long kvBytesPerTask) {
         String canonical = String.join("\n", "kv-bytes-per-task=" + kvBytesPerTask,
             "attention=" + attention.configName(),
+            "weights=" + weights.configName(),
             "model=" + model, "model-sha256=" + model.expectedSha256().orElse(""), "press=" + press,
             "budget=" + Double.toString(budget), "kv-memory=" + kvMemoryBytes, "max-new-tokens=" + maxNewTokens,
             "prompt-template=" + promptTemplate, "chunk-tokens=" + chunkTokens, "prefill-batch=" + prefillBatch,

@@ -80,6 +80,17 @@ public final class JobConfigKeys {
             }
             throw new IllegalArgumentException("is not a backend; use one of java, opencl, opencl-or-java");
         });
+    public static final ConfigKey<io.reviver.kernel.tensor.WeightsBackend> WEIGHTS = new ConfigKey<>("weights",
+        "weight-product backend of each executor: java (Vector API, float activations) or native (int8 kernels of "
+            + "the jar's native library, activations quantised per block: faster, other numbers; fails where the "
+            + "library does not run)", "java",
+        s -> {
+            try {
+                return io.reviver.kernel.tensor.WeightsBackend.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("is not a backend; use java or native");
+            }
+        });
     public static final ConfigKey<Integer> PREFILL_BATCH = new ConfigKey<>("prefill-batch",
         "prompt tokens per prefill forward pass", "128", ConfigKey.intIn(1, 4096));
     public static final ConfigKey<Double> TEMPERATURE = new ConfigKey<>("temperature",
@@ -119,6 +130,6 @@ public final class JobConfigKeys {
     /** All keys, in documentation order. */
     public static final List<ConfigKey<?>> ALL = List.of(MODEL, MODEL_SHA256, MODEL_CACHE_DIR, INPUT, INPUT_FORMAT,
         OUTPUT, OUTPUT_FORMAT, OVERWRITE, PRESS, BUDGET, KV_MEMORY, MAX_NEW_TOKENS, PROMPT_TEMPLATE, CHUNK_TOKENS,
-        PARTITIONS, LIMIT, THREADS, ATTENTION, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TOKENS,
+        PARTITIONS, LIMIT, THREADS, ATTENTION, WEIGHTS, PREFILL_BATCH, TEMPERATURE, TOP_P, SEED, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TOKENS,
         RESUME, MEASURE_PEAKS, PROGRESS_SECONDS);
 }

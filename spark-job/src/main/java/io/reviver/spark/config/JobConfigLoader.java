@@ -111,6 +111,7 @@ public final class JobConfigLoader {
             v.get(JobConfigKeys.LIMIT),
             v.get(JobConfigKeys.THREADS),
             v.get(JobConfigKeys.ATTENTION),
+            v.get(JobConfigKeys.WEIGHTS),
             v.get(JobConfigKeys.PREFILL_BATCH),
             v.get(JobConfigKeys.TEMPERATURE),
             v.get(JobConfigKeys.TOP_P),

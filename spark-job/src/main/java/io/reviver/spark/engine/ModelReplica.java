@@ -9,7 +9,8 @@ import io.reviver.kernel.model.LlamaModel;
 import io.reviver.kernel.model.LlamaWeights;
 import io.reviver.kernel.model.TensorSource;
 import io.reviver.kernel.opencl.OpenClAttentionBackend;
-import io.reviver.kernel.tensor.JavaTensorOps;
+import io.reviver.kernel.tensor.TensorOps;
+import io.reviver.kernel.tensor.WeightsBackend;
 import io.reviver.kernel.tensor.QuantizedMatrix;
 import io.reviver.modelstore.gguf.GgufFile;
 import io.reviver.modelstore.tokenizer.Tokenizer;
@@ -21,7 +22,7 @@ import java.util.Objects;
 
 /**
  * One loaded model in one JVM: the mapped GGUF file, the weight-product backend (with its heap copies of the Q8_0
- * weights, built at load, see {@link JavaTensorOps#prepare}), the decoder and the tokenizer.
+ * weights, built at load, see {@link TensorOps#prepare}), the decoder and the tokenizer.
  * Immutable and thread-safe (every task brings its own state and KV cache); shared by all tasks of an executor
  * through {@link ReplicaCache}. {@link #close()} releases the backend's threads and the file mapping.
  */
@@ -32,12 +33,12 @@ public final class ModelReplica implements AutoCloseable {
 
     private final Path file;
     private final GgufFile gguf;
-    private final JavaTensorOps ops;
+    private final TensorOps ops;
     private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final long heapWeights; // bytes of heap the weight products' copies hold
 
-    private ModelReplica(Path file, GgufFile gguf, JavaTensorOps ops, LlamaModel model, Tokenizer tokenizer,
+    private ModelReplica(Path file, GgufFile gguf, TensorOps ops, LlamaModel model, Tokenizer tokenizer,
                          long heapWeights) {
         this.heapWeights = heapWeights;
         this.file = file;
@@ -69,12 +70,24 @@ public final class ModelReplica implements AutoCloseable {
      *                                                                 run
      */
     public static ModelReplica load(Path file, int threads, BackendChoice attention) {
+        return load(file, threads, attention, WeightsBackend.JAVA);
+    }
+
+    /**
+     * Loads a local GGUF file as {@link #load(Path, int, BackendChoice)} does, with the weight products on the
+     * given backend (logged).
+     *
+     * @throws io.reviver.kernel.tensor.NativeUnavailableException if {@code native} is asked for but its library
+     *                                                              does not run here
+     */
+    public static ModelReplica load(Path file, int threads, BackendChoice attention, WeightsBackend weightsBackend) {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(weightsBackend, "weightsBackend");
         GgufFile gguf = GgufFile.open(file);
-        JavaTensorOps ops = null;
+        TensorOps ops = null;
         List<AttentionBackend> backends = null;
         try {
-            ops = new JavaTensorOps(threads, JavaTensorOps.Path.VECTOR);
+            ops = weightsBackend.create(threads);
             LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), gguf.tensor("token_embd.weight"));
             LlamaWeights weights = LlamaWeights.load(TensorSource.of(gguf), config, ops);
             long heapWeights = prepareWeights(file, weights, ops);
@@ -109,7 +122,7 @@ public final class ModelReplica implements AutoCloseable {
      *
      * @throws IllegalStateException if the JVM's maximum heap is below the copies plus {@link #HEAP_RESERVE}
      */
-    private static long prepareWeights(Path file, LlamaWeights weights, JavaTensorOps ops) {
+    private static long prepareWeights(Path file, LlamaWeights weights, TensorOps ops) {
         long needed = 0;
         for (QuantizedMatrix m : weights.productMatrices()) {
             needed += ops.prepare(m);

@@ -36,13 +36,16 @@ public final class ReplicaCache {
      * @param cacheDir     local model cache directory
      * @param threads      compute threads of the replica
      * @param attention    attention and sketch backend choice
+     * @param weights      weight-product backend
      */
     public record Key(ModelLocation location, String cacheDir, int threads,
-                      io.reviver.kernel.attention.BackendChoice attention) {
+                      io.reviver.kernel.attention.BackendChoice attention,
+                      io.reviver.kernel.tensor.WeightsBackend weights) {
         public Key {
             Objects.requireNonNull(location, "location");
             Objects.requireNonNull(cacheDir, "cacheDir");
             Objects.requireNonNull(attention, "attention");
+            Objects.requireNonNull(weights, "weights");
         }
     }
 
@@ -112,7 +115,7 @@ public final class ReplicaCache {
             long fetch0 = System.nanoTime();
             Path file = new ModelCache(Paths.get(key.cacheDir())).resolve(key.location(), hadoopConf);
             long t0 = System.nanoTime();
-            ModelReplica replica = ModelReplica.load(file, key.threads(), key.attention());
+            ModelReplica replica = ModelReplica.load(file, key.threads(), key.attention(), key.weights());
             loadNanos = System.nanoTime() - fetch0;
             loads++;
             LOG.info("loaded model replica {} in {} ms (load #{} in this JVM)", replica.describe(),

@@ -116,6 +116,18 @@ class JobConfigLoaderTest {
     }
 
     @Test
+    void weightsBackendIsParsedWithAClearError() {
+        Map<String, String> v = required();
+        assertEquals(io.reviver.kernel.tensor.WeightsBackend.JAVA, JobConfigLoader.fromValues(v).weights());
+        v.put("weights", " Native ");
+        assertEquals(io.reviver.kernel.tensor.WeightsBackend.NATIVE, JobConfigLoader.fromValues(v).weights());
+        v.put("weights", "gpu");
+        ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.fromValues(v));
+        assertTrue(e.getMessage().startsWith("reviver.weights (--weights): 'gpu' is not a backend; use java or native"),
+            e.getMessage());
+    }
+
+    @Test
     void configHashFollowsWhatShapesASummary() {
         Map<String, String> v = required();
         String base = JobConfigLoader.fromValues(v).configHash(1 << 20);
@@ -130,6 +142,9 @@ class JobConfigLoaderTest {
         Map<String, String> cl = required();
         cl.put("attention", "opencl");
         assertTrue(!base.equals(JobConfigLoader.fromValues(cl).configHash(1 << 20)), "and the attention backend");
+        Map<String, String> nat = required();
+        nat.put("weights", "native");
+        assertTrue(!base.equals(JobConfigLoader.fromValues(nat).configHash(1 << 20)), "and the weights backend");
     }
 
     @Test
