@@ -7,6 +7,7 @@ import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.press.KeyRotation;
 import io.reviver.kernel.press.KvPress;
 import io.reviver.kernel.press.PressContext;
+import io.reviver.kernel.tensor.QuantizedMatrix;
 import io.reviver.kernel.tensor.TensorOps;
 import io.reviver.kernel.tensor.WorkerTeam;
 import java.util.List;
@@ -30,6 +31,8 @@ public final class LlamaModel implements AutoCloseable {
     private final TensorOps ops;
     private final ElementOps el;
     private final Rope rope;
+    private final QuantizedMatrix[][] qkv;    // per layer: wq, wk, wv (products of one input)
+    private final QuantizedMatrix[][] gateUp; // per layer: w1, w3
     private final KeyRotation keyRotation;
     /** Positions per block of the key transpose (16 floats: one cache line of each element row). */
     private static final int TRANSPOSE_BLOCK = 16;
@@ -73,6 +76,14 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.attentionThreads = attentionThreads;
         this.rope = new Rope(config, weights.ropeFreqs());
+        int layers = weights.layers().length;
+        this.qkv = new QuantizedMatrix[layers][];
+        this.gateUp = new QuantizedMatrix[layers][];
+        for (int l = 0; l < layers; l++) {
+            LlamaWeights.Layer w = weights.layers()[l];
+            qkv[l] = new QuantizedMatrix[] {w.wq(), w.wk(), w.wv()};
+            gateUp[l] = new QuantizedMatrix[] {w.w1(), w.w3()};
+        }
         this.keyRotation = new TabulatedRotation();
         WorkerTeam shared = ops.workerTeam();
         if (attentionThreads == 1) {
@@ -263,9 +274,7 @@ public final class LlamaModel implements AutoCloseable {
             rmsNorm(s.xb, s.x, w.attnNorm(), n, dim);
 
             // 3. QKV projections for the whole batch (+ bias for Qwen2): q = xb·Wqᵀ, k = xb·Wkᵀ, v = xb·Wvᵀ.
-            ops.matmul(w.wq(), s.xb, n, s.q, kind);
-            ops.matmul(w.wk(), s.xb, n, s.k, kind);
-            ops.matmul(w.wv(), s.xb, n, s.v, kind);
+            ops.matmulShared(qkv[l], s.xb, n, s.qkvOut, kind);
             if (w.bq() != null) {
                 addBias(s.q, w.bq(), n, qDim);
                 addBias(s.k, w.bk(), n, kvDim);
@@ -294,8 +303,7 @@ public final class LlamaModel implements AutoCloseable {
             rmsNorm(s.xb, s.x, w.ffnNorm(), n, dim);
 
             // 9. SwiGLU FFN and residual: x += (silu(xb·W1ᵀ) ⊙ (xb·W3ᵀ))·W2ᵀ.
-            ops.matmul(w.w1(), s.xb, n, s.hb, kind);
-            ops.matmul(w.w3(), s.xb, n, s.hb2, kind);
+            ops.matmulShared(gateUp[l], s.xb, n, s.gateUpOut, kind);
             el.swiGlu(s.hb, s.hb2, n * hiddenDim);
             ops.matmul(w.w2(), s.hb, n, s.proj, kind);
             addInPlace(s.x, s.proj, n * dim);
@@ -812,6 +820,8 @@ public final class LlamaModel implements AutoCloseable {
         final float[] proj;    // (maxBatch, dim) output of wo and of w2
         final float[] hb;      // (maxBatch, hiddenDim) gate, then silu(gate) ⊙ up
         final float[] hb2;     // (maxBatch, hiddenDim) up
+        final float[][] qkvOut;    // {q, k, v}: the outputs of the shared-input products
+        final float[][] gateUpOut; // {hb, hb2}
         final float[] lastRow; // (dim) last token's residual, normalised for the logits
         final float[][] cos;   // (maxBatch, ropeDim / 2) RoPE cosines per batch token
         final float[][] sin;   // (maxBatch, ropeDim / 2)
@@ -853,6 +863,8 @@ public final class LlamaModel implements AutoCloseable {
             proj = new float[maxBatch * c.dim()];
             hb = new float[maxBatch * c.hiddenDim()];
             hb2 = new float[maxBatch * c.hiddenDim()];
+            qkvOut = new float[][] {q, k, v};
+            gateUpOut = new float[][] {hb, hb2};
             lastRow = new float[c.dim()];
             rowCache = new KvCache[maxBatch];
             packedTokens = new int[maxBatch];

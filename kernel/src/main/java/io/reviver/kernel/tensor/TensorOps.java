@@ -33,6 +33,24 @@ public interface TensorOps extends AutoCloseable {
         matmul(w, x, n, out);
     }
 
+    /**
+     * Several products of the same activations: {@code outs[i] = x · ws[i]ᵀ} for every i, each with the bits
+     * {@link #matmul(QuantizedMatrix, float[], int, float[], Rows)} gives it alone. A backend may run them as one
+     * job (quantising {@code x} once, splitting all their rows between its threads); the default runs them one
+     * after the other.
+     *
+     * @param ws   weight matrices of the same column count
+     * @param outs one result array per matrix, (n, ws[i].rows) row-major
+     */
+    default void matmulShared(QuantizedMatrix[] ws, float[] x, int n, float[][] outs, Rows kind) {
+        if (ws.length != outs.length) {
+            throw new IllegalArgumentException(ws.length + " matrices but " + outs.length + " outputs");
+        }
+        for (int i = 0; i < ws.length; i++) {
+            matmul(ws[i], x, n, outs[i], kind);
+        }
+    }
+
     /** What the rows of a product are, and so which rounding guarantee its caller needs. */
     enum Rows {
         /**

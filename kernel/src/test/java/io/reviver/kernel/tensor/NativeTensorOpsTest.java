@@ -206,6 +206,37 @@ class NativeTensorOpsTest {
     }
 
     @Test
+    void sharedInputProductsGiveEachProductsBits() {
+        QuantizedMatrix a = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 70, 128, 51);
+        QuantizedMatrix b = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 9, 128, 52);
+        QuantizedMatrix c = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 300, 128, 53);
+        QuantizedMatrix f32 = JavaTensorOpsTest.randomMatrix(GgmlType.F32, 20, 128, 54);
+        int n = 5;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 128, 55);
+        for (int threads : new int[] {1, 2}) {
+            try (NativeTensorOps ops = new NativeTensorOps(threads, null)) {
+                for (QuantizedMatrix[] ws : new QuantizedMatrix[][] {{a, b, c}, {c, f32, a}, {b}}) {
+                    float[][] shared = new float[ws.length][];
+                    for (int i = 0; i < ws.length; i++) {
+                        shared[i] = new float[n * ws[i].rows() + 3];
+                        Arrays.fill(shared[i], Float.NaN);
+                    }
+                    ops.matmulShared(ws, x, n, shared, TensorOps.Rows.INDEPENDENT);
+                    for (int i = 0; i < ws.length; i++) {
+                        float[] alone = new float[n * ws[i].rows()];
+                        ops.matmul(ws[i], x, n, alone);
+                        String what = threads + " threads, matrix " + i + " of " + ws.length;
+                        assertArrayEquals(alone, Arrays.copyOf(shared[i], alone.length), what);
+                        for (int j = alone.length; j < shared[i].length; j++) {
+                            assertTrue(Float.isNaN(shared[i][j]), what + ": wrote past its output");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void otherTypesAndLookUpsGoToTheJavaBackend() {
         QuantizedMatrix f32 = JavaTensorOpsTest.randomMatrix(GgmlType.F32, 33, 64, 31);
         float[] x = JavaTensorOpsTest.randomActivations(3, 64, 32);
