@@ -185,6 +185,23 @@ public final class EngineBench {
         }
     }
 
+    /**
+     * Seconds of two prefills of {@code prompt} into fresh caches, after a warm-up of its first 64 tokens: the first
+     * run still pays for compilation and first-touch allocation; the second is what an executor sees from its
+     * second document on, and is the figure.
+     */
+    private static double[] prefillRuns(LlamaModel m, LlamaModel.State st, int[] prompt, float[] logits) {
+        int warm = Math.min(64, prompt.length);
+        m.prefill(st, m.newCache(warm), java.util.Arrays.copyOf(prompt, warm), 0, null, logits);
+        double[] runs = new double[2];
+        for (int run = 0; run < runs.length; run++) {
+            long t0 = System.nanoTime();
+            m.prefill(st, m.newCache(prompt.length), prompt, 0, null, logits);
+            runs[run] = (System.nanoTime() - t0) / 1e9;
+        }
+        return runs;
+    }
+
     private final List<Double> javaProbes = new ArrayList<>();
     private final List<Double> nativeProbes = new ArrayList<>();
 
@@ -241,19 +258,11 @@ public final class EngineBench {
             json.append(String.format(Locale.ROOT, "  \"decode_b1\": {\"tokens_per_s\": %.3f, \"weight_gbs\": %.3f, "
                 + "\"fraction_of_memory_peak\": %.4f, \"goal\": 0.70},%n", 1 / perStep, gbs, gbs / mem));
             matVecCeiling(json, m.weights().output(), c.dim(), threads, mem);
-            // prefill, twice: the first run (after a 64-token warm-up) still pays for compilation and first-touch
-            // allocation; the second is what an executor sees from its second document on, and is the figure
+            // prefill, twice (see prefillRuns)
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
             LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
             float[] logits = new float[c.vocabSize()];
-            m.prefill(st, m.newCache(Math.min(64, prefillTokens)), java.util.Arrays.copyOf(prompt,
-                Math.min(64, prefillTokens)), 0, null, logits); // warm-up
-            double[] runs = new double[2];
-            for (int run = 0; run < runs.length; run++) {
-                long t0 = System.nanoTime();
-                m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
-                runs[run] = (System.nanoTime() - t0) / 1e9;
-            }
+            double[] runs = prefillRuns(m, st, prompt, logits);
             // the FMA probe, like the bandwidth probe, can come out low when the machine's neighbours are busy
             // (one run gave 148 against the usual 180 GFLOP/s): probed again after the prefill, the peak is the
             // larger of the two, so no ratio is inflated by one low probe
@@ -510,14 +519,7 @@ public final class EngineBench {
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
             LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
             float[] logits = new float[c.vocabSize()];
-            m.prefill(st, m.newCache(Math.min(64, prefillTokens)), java.util.Arrays.copyOf(prompt,
-                Math.min(64, prefillTokens)), 0, null, logits); // warm-up
-            double[] runs = new double[2];
-            for (int run = 0; run < runs.length; run++) {
-                long t0 = System.nanoTime();
-                m.prefill(st, m.newCache(prefillTokens), prompt, 0, null, logits);
-                runs[run] = (System.nanoTime() - t0) / 1e9;
-            }
+            double[] runs = prefillRuns(m, st, prompt, logits);
             // int8 multiply-adds are not floating-point operations: the figure is the products' multiply-adds (×2)
             // per second, set against the float FMA peak only to compare with the Java route's
             double ops2 = prefillFlops(c, prefillTokens) / runs[1] / 1e9;

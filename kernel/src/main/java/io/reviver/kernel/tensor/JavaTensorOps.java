@@ -270,17 +270,7 @@ public final class JavaTensorOps implements TensorOps {
     public void matmul(QuantizedMatrix w, float[] x, int n, float[] out, Rows kind) {
         int rows = w.rows();
         int cols = w.cols();
-        if (n < 1) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": n must be >= 1, got " + n);
-        }
-        if ((long) n * cols > x.length) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": x has " + x.length + " floats, needs n * cols = "
-                + n + " * " + cols + " = " + (long) n * cols);
-        }
-        if ((long) n * rows > out.length) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
-                + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
-        }
+        w.checkProduct(x, n, out);
         Objects.requireNonNull(kind, "kind");
         QuantizedMatrix.Q8Packed packed = vector && FUSED && w.type() == GgmlType.Q8_0 ? w.q8Packed() : null;
         boolean prompt = packed != null && kind == Rows.PROMPT;

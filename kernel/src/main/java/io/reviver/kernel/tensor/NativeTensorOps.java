@@ -103,7 +103,7 @@ public final class NativeTensorOps implements TensorOps {
         }
         int rows = w.rows();
         int cols = w.cols();
-        checkShapes(w, x, n, out);
+        w.checkProduct(x, n, out);
         Scratch s = scratch.get();
         s.fit(n, cols);
         NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
@@ -143,7 +143,7 @@ public final class NativeTensorOps implements TensorOps {
         }
         int cols = ws[0].cols();
         for (int i = 0; i < ws.length; i++) {
-            checkShapes(ws[i], x, n, outs[i]);
+            ws[i].checkProduct(x, n, outs[i]);
         }
         Scratch s = scratch.get();
         s.fit(n, cols);
@@ -159,22 +159,6 @@ public final class NativeTensorOps implements TensorOps {
             }
         } finally {
             p.set(null, null, 0, null, 0, 0);
-        }
-    }
-
-    private static void checkShapes(QuantizedMatrix w, float[] x, int n, float[] out) {
-        int rows = w.rows();
-        int cols = w.cols();
-        if (n < 1) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": n must be >= 1, got " + n);
-        }
-        if ((long) n * cols > x.length) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": x has " + x.length + " floats, needs n * cols = "
-                + n + " * " + cols + " = " + (long) n * cols);
-        }
-        if ((long) n * rows > out.length) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": out has " + out.length
-                + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
         }
     }
 

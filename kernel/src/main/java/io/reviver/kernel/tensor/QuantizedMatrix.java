@@ -91,6 +91,26 @@ public final class QuantizedMatrix {
     }
 
     /**
+     * The argument checks every {@link TensorOps} product makes: {@code n ≥ 1} activation rows of {@code cols}
+     * floats in {@code x}, room for {@code n} rows of {@code rows} floats in {@code out}.
+     *
+     * @throws IllegalArgumentException naming the matrix and the sizes
+     */
+    void checkProduct(float[] x, int n, float[] out) {
+        if (n < 1) {
+            throw new IllegalArgumentException("matmul " + name + ": n must be >= 1, got " + n);
+        }
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("matmul " + name + ": x has " + x.length + " floats, needs n * cols = "
+                + n + " * " + cols + " = " + (long) n * cols);
+        }
+        if ((long) n * rows > out.length) {
+            throw new IllegalArgumentException("matmul " + name + ": out has " + out.length
+                + " floats, needs n * rows = " + n + " * " + rows + " = " + (long) n * rows);
+        }
+    }
+
+    /**
      * A Q8_0 matrix's blocks repacked into heap arrays, built on the first call and kept: int8 quants, 32 bytes per
      * block, blocks in row-major (row, block) order, and each block's fp16 scale widened (exactly) to float32,
      * (rows, cols / 32) row-major. Within a block the byte order is {@link JavaTensorOps#Q8_BYTE_GROUPS}' choice:
