@@ -41,6 +41,11 @@
 #define ISA_SCALAR 1
 #define ISA_AVX512_VNNI 2
 
+/* what product0 returns (NativeQ8.product) */
+#define STATUS_OK 0
+#define STATUS_NO_ARRAY 1 /* the JVM could not expose an array: nothing computed */
+#define STATUS_COPIED 2   /* the JVM exposed a copy of the output: nothing computed */
+
 /* activation rows per block of the sweep: about this many bytes of quantised activations stay in L2 while the
  * thread's row groups pass over them */
 #define X_BLOCK_BYTES (256 * 1024)
@@ -214,6 +219,10 @@ static AVX512_TARGET void avx512_quantize(const float *x, int n, int cols, int8_
         }
         float d = amax / 127.0f;
         float id = d == 0.0f ? 0.0f : 1.0f / d;
+        if (!(id <= 3.4028235e38f)) { /* a subnormal scale: 1/d is infinite and 0 * id would be NaN */
+            quantize_block_scalar(xb, xq + 32 * b, xd + b, xc + b);
+            continue;
+        }
         __m512 s = _mm512_set1_ps(id);
         __m512 r0 = _mm512_roundscale_ps(_mm512_mul_ps(v0, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         __m512 r1 = _mm512_roundscale_ps(_mm512_mul_ps(v1, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -241,21 +250,29 @@ JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_isas(JNIEnv *env, 
     return isas;
 }
 
-/* Arguments are checked on the Java side (NativeQ8.product); here they are trusted. False when the JVM could not
- * expose an array (nothing computed). */
-JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
+/* Arguments are checked on the Java side (NativeQ8.product); here they are trusted. Returns a STATUS_ code. */
+JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
     JNIEnv *env, jclass cls, jint isa, jbyteArray w, jfloatArray ws, jint blocks, jint g0, jint g1,
     jbyteArray xq, jfloatArray xd, jintArray xc, jint n, jfloatArray out, jint rows) {
     (void) cls;
-    /* critical regions: no other JNI call until released; the kernels only compute */
-    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
-    float *pws = (*env)->GetPrimitiveArrayCritical(env, ws, NULL);
-    int8_t *pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
-    float *pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
-    int32_t *pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL);
-    float *pout = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
-    jboolean ok = pw != NULL && pws != NULL && pxq != NULL && pxd != NULL && pxc != NULL && pout != NULL;
-    if (ok) {
+    /* critical regions: no other JNI call until released (none after a failed one), the kernels only compute.
+     * Several threads write disjoint rows of one output array at once, so the JVM must hand out the array itself,
+     * not a copy (HotSpot does): a copy is refused. */
+    jboolean copied = JNI_FALSE;
+    uint8_t *pw = NULL;
+    float *pws = NULL, *pxd = NULL, *pout = NULL;
+    int32_t *pxc = NULL;
+    int8_t *pxq = NULL;
+    jint status = STATUS_NO_ARRAY;
+    if ((pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL)) != NULL
+        && (pws = (*env)->GetPrimitiveArrayCritical(env, ws, NULL)) != NULL
+        && (pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL)) != NULL
+        && (pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL)) != NULL
+        && (pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL)) != NULL
+        && (pout = (*env)->GetPrimitiveArrayCritical(env, out, &copied)) != NULL) {
+        status = copied ? STATUS_COPIED : STATUS_OK;
+    }
+    if (status == STATUS_OK) {
 #ifdef REVIVER_X86
         if (isa == ISA_AVX512_VNNI) {
             avx512_rows(pw, pws, blocks, g0, g1, pxq, pxd, pxc, n, pout, rows);
@@ -265,13 +282,13 @@ JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
             scalar_rows(pw, pws, blocks, g0, g1, pxq, pxd, pxc, n, pout, rows);
         }
     }
-    if (pout != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, pout, 0);
+    if (pout != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, pout, status == STATUS_OK ? 0 : JNI_ABORT);
     if (pxc != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xc, pxc, JNI_ABORT);
     if (pxd != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, pxd, JNI_ABORT);
     if (pxq != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, pxq, JNI_ABORT);
     if (pws != NULL) (*env)->ReleasePrimitiveArrayCritical(env, ws, pws, JNI_ABORT);
     if (pw != NULL) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
-    return ok;
+    return status;
 }
 
 /* Int8Products.quantize on the given kernel; false when the JVM could not expose an array (nothing written). */
@@ -279,11 +296,13 @@ JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_quantize0(
     JNIEnv *env, jclass cls, jint isa, jfloatArray x, jint n, jint cols, jbyteArray xq, jfloatArray xd,
     jintArray xc) {
     (void) cls;
-    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
-    int8_t *pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
-    float *pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
-    int32_t *pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL);
-    jboolean ok = px != NULL && pxq != NULL && pxd != NULL && pxc != NULL;
+    float *px = NULL, *pxd = NULL;
+    int8_t *pxq = NULL;
+    int32_t *pxc = NULL;
+    jboolean ok = (px = (*env)->GetPrimitiveArrayCritical(env, x, NULL)) != NULL
+        && (pxq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL)) != NULL
+        && (pxd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL)) != NULL
+        && (pxc = (*env)->GetPrimitiveArrayCritical(env, xc, NULL)) != NULL;
     if (ok) {
 #ifdef REVIVER_X86
         if (isa == ISA_AVX512_VNNI) {

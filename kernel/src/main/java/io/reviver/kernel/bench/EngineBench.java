@@ -209,7 +209,8 @@ public final class EngineBench {
      * This machine's memory read bandwidth: the larger of the Java probe ({@link MatmulBench#memoryBandwidth}) and,
      * where the native library loads, the native one ({@link MatmulBench#nativeMemoryBandwidth}, which prefetches as
      * the native weight products do and reads faster where the hardware prefetchers alone leave a core waiting).
-     * Every decode ratio is set against the larger, so neither backend's is inflated by a slow probe.
+     * Each decode ratio is set against the largest probe measured up to it, so neither backend's is inflated by a
+     * slow probe.
      */
     private double memoryProbe(ExecutorService pool, int threads) throws Exception {
         double java = MatmulBench.memoryBandwidth(pool, threads);

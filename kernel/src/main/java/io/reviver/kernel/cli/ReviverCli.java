@@ -118,7 +118,8 @@ public final class ReviverCli {
             body.run();
             return 0;
         } catch (ModelStoreException | IllegalArgumentException | IllegalStateException | java.io.IOException
-                 | io.reviver.kernel.attention.BackendUnavailableException e) {
+                 | io.reviver.kernel.attention.BackendUnavailableException
+                 | io.reviver.kernel.tensor.NativeUnavailableException e) {
             err.println("reviver: error: " + e.getMessage());
             if (verbose) {
                 e.printStackTrace(err);

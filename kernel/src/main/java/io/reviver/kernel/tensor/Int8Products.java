@@ -17,7 +17,8 @@ import java.nio.ByteBuffer;
  *
  * <p>Quantising the activations is the price of this route: each activation carries an error of up to half its
  * block's scale, so an output differs from the float product ({@link JavaTensorOps}) by up to
- * {@link #errorBound} (about 0.4% of the sum of the magnitudes of its terms at most, far less in practice).
+ * {@link #errorBound}: {@code Σ |w| · a / 254} over the blocks (a the block's largest activation magnitude), so a
+ * block with one outlier carries more error for its other values; in practice far less than the bound.
  */
 public final class Int8Products {
 

@@ -22,6 +22,11 @@ import org.apache.logging.log4j.Logger;
  * {@value #LIBRARY_PROPERTY} if set, else copied out of the jar into a temporary file. When it cannot load (no such
  * resource: the jar was built without gcc, or another OS or CPU architecture) {@link #available()} is false and
  * {@link #status()} says why. Thread-safe.
+ *
+ * <p>The kernels read and write Java arrays in place, inside JNI critical regions: on JDK 17's G1 a garbage
+ * collection waits while any thread is inside one (a product of the 1B model's output matrix holds one for a few
+ * milliseconds, a prefill's products longer). The executor's other threads allocate little while it decodes, but
+ * this is a known cost of the design (off-heap weights would avoid it).
  */
 public final class NativeQ8 {
 
@@ -68,7 +73,7 @@ public final class NativeQ8 {
                 isas = isas();
                 status = "loaded " + file + "; instruction sets " + names(isas);
                 LOG.info("native int8 kernels: {}", status);
-            } catch (IOException | LinkageError | SecurityException e) {
+            } catch (IOException | LinkageError | RuntimeException e) {
                 status = "not available: " + e.getMessage();
                 LOG.info("native int8 kernels {}", status);
             }
@@ -96,10 +101,13 @@ public final class NativeQ8 {
                     + "gcc is installed: deploy/install-prereqs.sh installs it)");
             }
             Path tmp = Files.createTempFile("libreviver_int8-", ".so");
-            tmp.toFile().deleteOnExit();
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            System.load(tmp.toString());
-            return RESOURCE + " (via " + tmp + ")";
+            try {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                System.load(tmp.toString());
+            } finally {
+                Files.deleteIfExists(tmp); // once loaded, the mapping outlives the file: nothing left in /tmp
+            }
+            return RESOURCE + " (via a temporary copy)";
         }
     }
 
@@ -160,8 +168,12 @@ public final class NativeQ8 {
                 + " columns and " + w.rows() + " outputs: xq " + xq.length + ", xd " + xd.length + ", xc "
                 + xc.length + ", out " + out.length);
         }
-        if (!product0(isa.bit, w.quants(), w.scales(), blocks, g0, g1, xq, xd, xc, n, out, w.rows())) {
+        int status = product0(isa.bit, w.quants(), w.scales(), blocks, g0, g1, xq, xd, xc, n, out, w.rows());
+        if (status == 1) {
             throw new OutOfMemoryError("native int8 product: the JVM could not expose an array to native code");
+        } else if (status == 2) {
+            throw new UnsupportedOperationException("native int8 product: this JVM hands native code copies of "
+                + "arrays, and threads writing rows of one output would lose each other's; run on HotSpot");
         }
     }
 
@@ -212,6 +224,6 @@ public final class NativeQ8 {
 
     private static native boolean quantize0(int isa, float[] x, int n, int cols, byte[] xq, float[] xd, int[] xc);
 
-    private static native boolean product0(int isa, byte[] w, float[] ws, int blocks, int g0, int g1, byte[] xq,
+    private static native int product0(int isa, byte[] w, float[] ws, int blocks, int g0, int g1, byte[] xq,
                                            float[] xd, int[] xc, int n, float[] out, int rows);
 }

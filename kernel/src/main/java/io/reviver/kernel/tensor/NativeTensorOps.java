@@ -131,6 +131,9 @@ public final class NativeTensorOps implements TensorOps {
         if (ws.length != outs.length) {
             throw new IllegalArgumentException(ws.length + " matrices but " + outs.length + " outputs");
         }
+        if (ws.length == 0) {
+            return;
+        }
         QuantizedMatrix.Q8Interleaved[] qs = new QuantizedMatrix.Q8Interleaved[ws.length];
         int groups = 0;
         for (int i = 0; i < ws.length; i++) {

@@ -218,6 +218,21 @@ public final class QuantizedMatrix {
      * @param scales block scales, (groups, cols / 32, 16)
      */
     public record Q8Interleaved(int rows, int cols, int groups, byte[] quants, float[] scales) {
+        /**
+         * @throws IllegalArgumentException if the shape and the arrays disagree (the native kernels trust them: an
+         *                                  inconsistent copy must never reach them)
+         */
+        public Q8Interleaved {
+            if (rows < 1 || cols < 32 || cols % 32 != 0 || groups != (rows + 15) / 16) {
+                throw new IllegalArgumentException("interleaved Q8_0 shape: rows " + rows + ", cols " + cols
+                    + " (a positive multiple of 32), groups " + groups + " (must be ceil(rows / 16))");
+            }
+            long blocks = (long) groups * (cols / 32);
+            if (quants.length != blocks * 512 || scales.length != blocks * 16) {
+                throw new IllegalArgumentException("interleaved Q8_0 arrays: " + quants.length + " quants and "
+                    + scales.length + " scales, the shape needs " + blocks * 512 + " and " + blocks * 16);
+            }
+        }
     }
 
     @Override

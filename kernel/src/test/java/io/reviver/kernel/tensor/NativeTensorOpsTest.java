@@ -80,6 +80,11 @@ class NativeTensorOpsTest {
                     }
                 }
                 case 6 -> x[o + rnd.nextInt(32)] = 1e-40f; // subnormal
+                case 7 -> { // a whole block of tiny values: its scale is subnormal, the inverse infinite
+                    for (int c = 0; c < 32; c++) {
+                        x[o + c] = c % 3 == 0 ? 0f : c % 3 == 1 ? -0f : (c - 16) * 1e-39f;
+                    }
+                }
                 default -> {
                 }
             }
@@ -126,6 +131,26 @@ class NativeTensorOpsTest {
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
+    void manyRowsSweepTheActivationsInBlocksWithTheSameBits(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
+        // 2,048 columns: the kernel takes the activation rows 128 at a time (256 KiB), so 130 rows make two blocks
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 19, 2048, 61);
+        int n = 130;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 2048, 62);
+        byte[] xq = new byte[n * 2048];
+        float[] xd = new float[n * 64];
+        int[] xc = new int[n * 64];
+        Int8Products.quantize(x, n, 2048, xq, xd, xc);
+        float[] want = new float[n * 19];
+        Int8Products.reference(w, xq, xd, n, want);
+        float[] got = new float[n * 19];
+        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+        assertArrayEquals(want, got, isa + ", 130 rows");
     }
 
     @Test
@@ -270,6 +295,12 @@ class NativeTensorOpsTest {
         e = assertThrows(IllegalArgumentException.class, () -> NativeQ8.product(isa, q, 0, 2, xq, xd, xc, 1,
             new float[19]));
         assertTrue(e.getMessage().contains("out 19"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new QuantizedMatrix.Q8Interleaved(20, 64, 2,
+            new byte[2 * 2 * 512 - 1], new float[2 * 2 * 16]));
+        assertTrue(e.getMessage().contains("needs 2048"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new QuantizedMatrix.Q8Interleaved(20, 64, 1,
+            new byte[512], new float[16]));
+        assertTrue(e.getMessage().contains("ceil(rows / 16)"), e.getMessage());
         try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
             e = assertThrows(IllegalArgumentException.class, () -> ops.matmul(w, new float[63], 1, new float[20]));
             assertTrue(e.getMessage().contains("x has 63"), e.getMessage());

@@ -89,7 +89,7 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
      * checksum), press, budget, the KV bytes one task may use (with the context it sets the chunk size; it
      * follows from {@code kv-memory} and the executors' concurrent tasks), generated tokens, prompt template, chunk
      * size, prefill batch, attention backend (its float sums differ in the last bits), weights backend (native
-     * quantises the activations), sampling settings and seed,
+     * quantises the activations; hashed only when not the default java), sampling settings and seed,
      * and the document limits. Together with a document's id and content hash it keys the document's output row,
      * so a re-run or a resumed run never writes a document twice and never mixes results of different settings.
      * Input, output, partitions, threads, {@code limit} and reporting settings do not take part.
@@ -99,12 +99,13 @@ public record JobConfig(ModelLocation model, String modelCacheDir, String input,
     public String configHash(long kvBytesPerTask) {
         String canonical = String.join("\n", "kv-bytes-per-task=" + kvBytesPerTask,
             "attention=" + attention.configName(),
-            "weights=" + weights.configName(),
             "model=" + model, "model-sha256=" + model.expectedSha256().orElse(""), "press=" + press,
             "budget=" + Double.toString(budget), "kv-memory=" + kvMemoryBytes, "max-new-tokens=" + maxNewTokens,
             "prompt-template=" + promptTemplate, "chunk-tokens=" + chunkTokens, "prefill-batch=" + prefillBatch,
             "temperature=" + Double.toString(temperature), "top-p=" + Double.toString(topP), "seed=" + seed,
-            "max-document-bytes=" + maxDocumentBytes, "max-document-tokens=" + maxDocumentTokens);
+            "max-document-bytes=" + maxDocumentBytes, "max-document-tokens=" + maxDocumentTokens)
+            // only when not the default, so that outputs written before the key existed keep their hash
+            + (weights == io.reviver.kernel.tensor.WeightsBackend.JAVA ? "" : "\nweights=" + weights.configName());
         return io.reviver.spark.engine.ContentHash.sha256(canonical);
     }
 
