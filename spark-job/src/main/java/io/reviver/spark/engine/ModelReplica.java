@@ -117,7 +117,8 @@ public final class ModelReplica implements AutoCloseable {
     static final long HEAP_RESERVE = 256L << 20;
 
     /**
-     * Builds the weight products' heap copies now (packed Q8_0: about 1.06 × the file's Q8_0 bytes), so the first
+     * Builds the weight products' heap copies now (the Java backend's packed Q8_0 or the native backend's interleaved
+     * copy: about 1.06 × the file's Q8_0 bytes either way), so the first
      * document's time does not include them, and checks the heap can hold them.
      *
      * @throws IllegalStateException if the JVM's maximum heap is below the copies plus {@link #HEAP_RESERVE}
@@ -129,8 +130,8 @@ public final class ModelReplica implements AutoCloseable {
         }
         long max = Runtime.getRuntime().maxMemory();
         requireHeap(file.getFileName().toString(), needed, max);
-        LOG.info("model {}: weight products keep {} MiB on the heap (packed Q8_0), maximum heap {} MiB",
-            file.getFileName(), needed >> 20, max >> 20);
+        LOG.info("model {}: weight products keep {} MiB on the heap ({}), maximum heap {} MiB",
+            file.getFileName(), needed >> 20, ops.describe(), max >> 20);
         return needed;
     }
 
