@@ -148,26 +148,7 @@ public final class MatmulBench {
         for (int i = 0; i < big.length; i++) {
             big[i] = i & 1023;
         }
-        double best = 0;
-        for (int rep = 0; rep < 8; rep++) {
-            long t0 = System.nanoTime();
-            List<Future<Float>> parts = new ArrayList<>();
-            for (int k = 0; k < threads; k++) {
-                int lo = (int) ((long) big.length * k / threads);
-                int hi = (int) ((long) big.length * (k + 1) / threads);
-                parts.add(pool.submit(() -> sum(big, lo, hi)));
-            }
-            float total = 0;
-            for (Future<Float> f : parts) {
-                total += get(f);
-            }
-            long dt = System.nanoTime() - t0;
-            if (total == -1f) {
-                LOG.debug("unreachable, keeps the sum live");
-            }
-            best = Math.max(best, 4.0 * big.length / (dt / 1e9) / 1e9);
-        }
-        return best;
+        return readRate(pool, threads, big.length, 4.0, (lo, hi) -> (double) sum(big, lo, hi));
     }
 
     /**
@@ -185,24 +166,39 @@ public final class MatmulBench {
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) i;
         }
+        return readRate(pool, threads, big.length, 1.0,
+            (lo, hi) -> (double) io.reviver.kernel.tensor.NativeQ8.read(isa, big, lo, hi));
+    }
+
+    /** A read kernel over elements {@code [lo, hi)} returning a checksum (so the reads are not optimised away). */
+    private interface RangeRead {
+        double read(int lo, int hi);
+    }
+
+    /**
+     * Best GB/s over 8 repetitions of reading {@code length} elements of {@code bytesPerElement} bytes, split into
+     * {@code threads} equal ranges read concurrently on {@code pool}.
+     */
+    private static double readRate(ExecutorService pool, int threads, int length, double bytesPerElement,
+                                   RangeRead read) throws Exception {
         double best = 0;
         for (int rep = 0; rep < 8; rep++) {
             long t0 = System.nanoTime();
-            List<Future<Long>> parts = new ArrayList<>();
+            List<Future<Double>> parts = new ArrayList<>();
             for (int k = 0; k < threads; k++) {
-                int lo = (int) ((long) big.length * k / threads);
-                int hi = (int) ((long) big.length * (k + 1) / threads);
-                parts.add(pool.submit(() -> io.reviver.kernel.tensor.NativeQ8.read(isa, big, lo, hi)));
+                int lo = (int) ((long) length * k / threads);
+                int hi = (int) ((long) length * (k + 1) / threads);
+                parts.add(pool.submit(() -> read.read(lo, hi)));
             }
-            long total = 0;
-            for (Future<Long> f : parts) {
+            double total = 0;
+            for (Future<Double> f : parts) {
                 total += get(f);
             }
             long dt = System.nanoTime() - t0;
             if (total == -1) {
                 LOG.debug("unreachable, keeps the sum live");
             }
-            best = Math.max(best, big.length / (dt / 1e9) / 1e9);
+            best = Math.max(best, bytesPerElement * length / (dt / 1e9) / 1e9);
         }
         return best;
     }
