@@ -18,7 +18,8 @@
  * Weight layout (NativeQ8's interleaved copy, built by QuantizedMatrix.q8Interleaved): rows in groups of 16; the
  * 512 bytes of group g, block k start at (g * blocks + k) * 512, and byte 64 j + 4 i + b holds row 16 g + i, column
  * 32 k + 4 j + b (j < 8, i < 16, b < 4) as an unsigned byte q + 128 (q the Q8_0 quant). The block's 16 scales
- * (float, 0 for rows past the matrix's end) are at ws[(g * blocks + k) * 16 + i]. So one 64-byte vector holds
+ * (the file's fp16 bits, 0 for rows past the matrix's end; widened to float exactly here) are at
+ * ws[(g * blocks + k) * 16 + i]: 544 bytes per 16 rows and 32 columns, what the file holds. So one 64-byte vector holds
  * 4 columns of 16 rows: vpdpbusd against 4 activation bytes broadcast to every lane sums them for 16 rows at
  * once, and a block's 8 such instructions leave each row's isum in its own lane (no horizontal sums).
  * Unsigned weights times signed activations is what vpdpbusd multiplies; xc[t, k] = -128 * sum of the block's
@@ -54,7 +55,32 @@
  * measured alike, 4,096 chosen */
 #define PREFETCH_BYTES 4096
 
-static void scalar_rows(const uint8_t *w, const float *ws, int blocks, int g0, int g1, const int8_t *xq,
+/* fp16 bits to float, exactly (subnormals, infinities and NaN included) */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F;
+    uint32_t man = h & 0x3FF;
+    uint32_t bits;
+    if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (man << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    } else if (man == 0) {
+        bits = sign;
+    } else { /* subnormal: normalise */
+        exp = 113;
+        while (!(man & 0x400)) {
+            man <<= 1;
+            exp--;
+        }
+        bits = sign | (exp << 23) | ((man & 0x3FF) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void scalar_rows(const uint8_t *w, const uint16_t *ws, int blocks, int g0, int g1, const int8_t *xq,
                         const float *xd, const int32_t *xc, int n, float *out, int rows) {
     const int cols = blocks * 32;
     for (int g = g0; g < g1; g++) {
@@ -70,7 +96,7 @@ static void scalar_rows(const uint8_t *w, const float *ws, int blocks, int g0, i
                             isum += (int32_t) wb[64 * j + 4 * i + b] * (int32_t) xb[4 * j + b];
                         }
                     }
-                    float sc = ws[((size_t) g * blocks + k) * 16 + i] * xd[(size_t) t * blocks + k];
+                    float sc = half_to_float(ws[((size_t) g * blocks + k) * 16 + i]) * xd[(size_t) t * blocks + k];
                     acc = fmaf((float) isum, sc, acc);
                 }
                 out[(size_t) t * rows + 16 * g + i] = acc;
@@ -131,7 +157,7 @@ static void quantize_scalar(const float *x, int n, int cols, int8_t *xq, float *
 
 /* Row group g against activation rows [t0, t0 + SN), SN <= 8 a compile-time constant after inlining. */
 static inline __attribute__((always_inline)) AVX512_TARGET void
-avx512_tile(const uint8_t *wg, const float *sg, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
+avx512_tile(const uint8_t *wg, const uint16_t *sg, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
             int t0, const int SN, float *out, int rows, int g) {
     const int cols = blocks * 32;
     __m512 acc[8];
@@ -151,7 +177,7 @@ avx512_tile(const uint8_t *wg, const float *sg, int blocks, const int8_t *xq, co
         __m512i w2 = _mm512_loadu_si512(wb + 128), w3 = _mm512_loadu_si512(wb + 192);
         __m512i w4 = _mm512_loadu_si512(wb + 256), w5 = _mm512_loadu_si512(wb + 320);
         __m512i w6 = _mm512_loadu_si512(wb + 384), w7 = _mm512_loadu_si512(wb + 448);
-        __m512 dw = _mm512_loadu_ps(sg + (size_t) k * 16);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (sg + (size_t) k * 16)));
 #pragma GCC unroll 8
         for (int s = 0; s < SN; s++) {
             const int8_t *xb = xq + (size_t) (t0 + s) * cols + 32 * k;
@@ -176,7 +202,7 @@ avx512_tile(const uint8_t *wg, const float *sg, int blocks, const int8_t *xq, co
     }
 }
 
-static AVX512_TARGET void avx512_rows(const uint8_t *w, const float *ws, int blocks, int g0, int g1,
+static AVX512_TARGET void avx512_rows(const uint8_t *w, const uint16_t *ws, int blocks, int g0, int g1,
                                       const int8_t *xq, const float *xd, const int32_t *xc, int n, float *out,
                                       int rows) {
     int xBlock = X_BLOCK_BYTES / (blocks * 32);
@@ -185,7 +211,7 @@ static AVX512_TARGET void avx512_rows(const uint8_t *w, const float *ws, int blo
         int te = tb + xBlock < n ? tb + xBlock : n;
         for (int g = g0; g < g1; g++) {
             const uint8_t *wg = w + (size_t) g * blocks * 512;
-            const float *sg = ws + (size_t) g * blocks * 16;
+            const uint16_t *sg = ws + (size_t) g * blocks * 16;
             int t = tb;
             for (; t + 8 <= te; t += 8) {
                 avx512_tile(wg, sg, blocks, xq, xd, xc, t, 8, out, rows, g);
@@ -252,7 +278,7 @@ JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_isas(JNIEnv *env, 
 
 /* Arguments are checked on the Java side (NativeQ8.product); here they are trusted. Returns a STATUS_ code. */
 JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
-    JNIEnv *env, jclass cls, jint isa, jbyteArray w, jfloatArray ws, jint blocks, jint g0, jint g1,
+    JNIEnv *env, jclass cls, jint isa, jbyteArray w, jshortArray ws, jint blocks, jint g0, jint g1,
     jbyteArray xq, jfloatArray xd, jintArray xc, jint n, jfloatArray out, jint rows) {
     (void) cls;
     /* critical regions: no other JNI call until released (none after a failed one), the kernels only compute.
@@ -260,7 +286,8 @@ JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_product0(
      * not a copy (HotSpot does): a copy is refused. */
     jboolean copied = JNI_FALSE;
     uint8_t *pw = NULL;
-    float *pws = NULL, *pxd = NULL, *pout = NULL;
+    uint16_t *pws = NULL;
+    float *pxd = NULL, *pout = NULL;
     int32_t *pxc = NULL;
     int8_t *pxq = NULL;
     jint status = STATUS_NO_ARRAY;

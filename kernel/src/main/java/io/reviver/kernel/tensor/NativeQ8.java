@@ -224,6 +224,6 @@ public final class NativeQ8 {
 
     private static native boolean quantize0(int isa, float[] x, int n, int cols, byte[] xq, float[] xd, int[] xc);
 
-    private static native int product0(int isa, byte[] w, float[] ws, int blocks, int g0, int g1, byte[] xq,
+    private static native int product0(int isa, byte[] w, short[] ws, int blocks, int g0, int g1, byte[] xq,
                                            float[] xd, int[] xc, int n, float[] out, int rows);
 }

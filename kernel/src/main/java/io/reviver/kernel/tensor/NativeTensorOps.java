@@ -84,7 +84,7 @@ public final class NativeTensorOps implements TensorOps {
             return java.prepare(w);
         }
         QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
-        return q == null ? java.prepare(w) : q.quants().length + 4L * q.scales().length;
+        return q == null ? java.prepare(w) : q.quants().length + 2L * q.scales().length;
     }
 
     @Override

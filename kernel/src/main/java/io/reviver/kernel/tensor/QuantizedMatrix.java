@@ -164,8 +164,9 @@ public final class QuantizedMatrix {
      * A Q8_0 matrix's blocks rearranged for the native int8 kernels ({@link NativeQ8}), built on the first call and
      * kept: rows in groups of 16 (the last group padded with zero rows), and for group g and block k, 512 bytes at
      * {@code (g · blocks + k) · 512} whose byte {@code 64j + 4i + b} holds row {@code 16g + i}, column
-     * {@code 32k + 4j + b} as the unsigned byte {@code q + 128}; the block's 16 scales, widened exactly from fp16,
-     * at {@code scales[(g · blocks + k) · 16 + i]} (0 for padding rows).
+     * {@code 32k + 4j + b} as the unsigned byte {@code q + 128}; the block's 16 scales, as the file's fp16 bits (the
+     * kernels widen them exactly), at {@code scales[(g · blocks + k) · 16 + i]} (0 for padding rows). So the copy
+     * holds exactly the file's 34 bytes per 32 weights, and a decode step reads no more.
      *
      * @return the interleaved copy, or null if the type is not Q8_0 or the copy does not fit one Java array
      */
@@ -180,7 +181,7 @@ public final class QuantizedMatrix {
                 int blocks = cols / 32;
                 byte[] quants = new byte[groups * 16 * cols];
                 java.util.Arrays.fill(quants, (byte) 0x80); // padding rows: quant 0
-                float[] scales = new float[groups * blocks * 16];
+                short[] scales = new short[groups * blocks * 16];
                 ByteBuffer b = data;
                 byte[] block = new byte[32];
                 for (int r = 0; r < rows; r++) {
@@ -189,7 +190,7 @@ public final class QuantizedMatrix {
                     for (int k = 0; k < blocks; k++) {
                         int src = 34 * (r * blocks + k);
                         int dst = (g * blocks + k) * 512 + 4 * i;
-                        scales[(g * blocks + k) * 16 + i] = JavaTensorOps.halfToFloat(b.getShort(src) & 0xFFFF);
+                        scales[(g * blocks + k) * 16 + i] = b.getShort(src);
                         b.get(src + 2, block, 0, 32);
                         for (int j = 0; j < 8; j++) {
                             int o = dst + 64 * j;
@@ -202,7 +203,7 @@ public final class QuantizedMatrix {
                 }
                 interleaved = new Q8Interleaved(rows, cols, groups, quants, scales);
                 LOG.debug("interleaved Q8_0 tensor {} ({} x {}) into {} MiB of heap", name, rows, cols,
-                    (quants.length + 4L * scales.length) >> 20);
+                    (quants.length + 2L * scales.length) >> 20);
             }
             return interleaved;
         }
@@ -215,9 +216,9 @@ public final class QuantizedMatrix {
      * @param cols   its columns (a multiple of 32)
      * @param groups row groups of 16, {@code ceil(rows / 16)}
      * @param quants unsigned quants {@code q + 128}, (groups, cols / 32, 8, 16, 4)
-     * @param scales block scales, (groups, cols / 32, 16)
+     * @param scales block scales as fp16 bits, (groups, cols / 32, 16)
      */
-    public record Q8Interleaved(int rows, int cols, int groups, byte[] quants, float[] scales) {
+    public record Q8Interleaved(int rows, int cols, int groups, byte[] quants, short[] scales) {
         /**
          * @throws IllegalArgumentException if the shape and the arrays disagree (the native kernels trust them: an
          *                                  inconsistent copy must never reach them)

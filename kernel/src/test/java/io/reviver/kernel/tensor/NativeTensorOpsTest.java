@@ -135,6 +135,33 @@ class NativeTensorOpsTest {
 
     @ParameterizedTest
     @EnumSource(NativeQ8.Isa.class)
+    void everyKernelWidensEveryKindOfFp16ScaleExactly(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
+        QuantizedMatrix r = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 33, 96, 71);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(r.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(r.data().duplicate());
+        short[] halves = {0x0001, 0x03FF, (short) 0x8001, 0x0000, (short) 0x8000, 0x0400, (short) 0xFBFF, 0x7BFF,
+            0x3C00, (short) 0xBC00};
+        for (int k = 0; k < 33 * 3; k++) { // subnormal, ±0, smallest normal, ±largest finite and ±1 among the scales
+            b.putShort(34 * k, halves[k % halves.length]);
+        }
+        QuantizedMatrix w = new QuantizedMatrix("fp16-scales", GgmlType.Q8_0, b.rewind(), 33, 96);
+        int n = 3;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 96, 72);
+        byte[] xq = new byte[n * 96];
+        float[] xd = new float[n * 3];
+        int[] xc = new int[n * 3];
+        Int8Products.quantize(x, n, 96, xq, xd, xc);
+        float[] want = new float[n * 33];
+        Int8Products.reference(w, xq, xd, n, want);
+        float[] got = new float[n * 33];
+        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+        assertArrayEquals(want, got, isa + ": scales of every fp16 kind");
+    }
+
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
     void manyRowsSweepTheActivationsInBlocksWithTheSameBits(NativeQ8.Isa isa) {
         assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
         // 2,048 columns: the kernel takes the activation rows 128 at a time (256 KiB), so 130 rows make two blocks
@@ -296,10 +323,10 @@ class NativeTensorOpsTest {
             new float[19]));
         assertTrue(e.getMessage().contains("out 19"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new QuantizedMatrix.Q8Interleaved(20, 64, 2,
-            new byte[2 * 2 * 512 - 1], new float[2 * 2 * 16]));
+            new byte[2 * 2 * 512 - 1], new short[2 * 2 * 16]));
         assertTrue(e.getMessage().contains("needs 2048"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new QuantizedMatrix.Q8Interleaved(20, 64, 1,
-            new byte[512], new float[16]));
+            new byte[512], new short[16]));
         assertTrue(e.getMessage().contains("ceil(rows / 16)"), e.getMessage());
         try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
             e = assertThrows(IllegalArgumentException.class, () -> ops.matmul(w, new float[63], 1, new float[20]));
