@@ -117,8 +117,8 @@ public final class ModelReplica implements AutoCloseable {
     static final long HEAP_RESERVE = 256L << 20;
 
     /**
-     * Builds the weight products' heap copies now (the Java backend's packed Q8_0 or the native backend's interleaved
-     * copy: about 1.06 × the file's Q8_0 bytes either way), so the first
+     * Builds the weight products' heap copies now (the Java backend's packed Q8_0, about 1.06 × the file's Q8_0
+     * bytes, or the native backend's interleaved copy, as many bytes as the file's), so the first
      * document's time does not include them, and checks the heap can hold them.
      *
      * @throws IllegalStateException if the JVM's maximum heap is below the copies plus {@link #HEAP_RESERVE}
