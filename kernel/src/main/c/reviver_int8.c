@@ -19,8 +19,8 @@
  * 512 bytes of group g, block k start at (g * blocks + k) * 512, and byte 64 j + 4 i + b holds row 16 g + i, column
  * 32 k + 4 j + b (j < 8, i < 16, b < 4) as an unsigned byte q + 128 (q the Q8_0 quant). The block's 16 scales
  * (the file's fp16 bits, 0 for rows past the matrix's end; widened to float exactly here) are at
- * ws[(g * blocks + k) * 16 + i]: 544 bytes per 16 rows and 32 columns, what the file holds. So one 64-byte vector holds
- * 4 columns of 16 rows: vpdpbusd against 4 activation bytes broadcast to every lane sums them for 16 rows at
+ * ws[(g * blocks + k) * 16 + i]: 544 bytes per 16 rows and 32 columns, what the file holds. So one 64-byte vector
+ * holds 4 columns of 16 rows: vpdpbusd against 4 activation bytes broadcast to every lane sums them for 16 rows at
  * once, and a block's 8 such instructions leave each row's isum in its own lane (no horizontal sums).
  * Unsigned weights times signed activations is what vpdpbusd multiplies; xc[t, k] = -128 * sum of the block's
  * xq starts each sum, so it comes out as the signed isum, exactly.
@@ -153,7 +153,8 @@ static void quantize_scalar(const float *x, int n, int cols, int8_t *xq, float *
 
 /* acc += u (64 bytes, one per lane-byte) . (4 activation bytes at p, broadcast to every lane); the broadcast is
  * folded into the instruction's memory operand, which C intrinsics leave to the compiler (gcc 12 does not). */
-#define DPBUSD_BCAST(acc, u, p) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *) (p)))
+#define DPBUSD_BCAST(acc, u, p) \
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *) (p)))
 
 /* Row group g against activation rows [t0, t0 + SN), SN <= 8 a compile-time constant after inlining. */
 static inline __attribute__((always_inline)) AVX512_TARGET void
