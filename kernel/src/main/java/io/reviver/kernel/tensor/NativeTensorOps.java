@@ -1,6 +1,7 @@
 package io.reviver.kernel.tensor;
 
 import io.reviver.modelstore.gguf.GgmlType;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import org.apache.logging.log4j.LogManager;
@@ -113,11 +114,13 @@ public final class NativeTensorOps implements TensorOps {
             return;
         }
         Parts p = parts.get();
-        p.set(new QuantizedMatrix.Q8Interleaved[] {q}, s, n, new float[][] {out}, tasks, q.groups());
+        p.qs[0] = q;
+        p.outs[0] = out;
+        p.set(1, s, n, tasks, q.groups());
         try {
             workers.run(tasks, p);
         } finally {
-            p.set(null, null, 0, null, 0, 0);
+            p.clear();
         }
     }
 
@@ -134,15 +137,19 @@ public final class NativeTensorOps implements TensorOps {
         if (ws.length == 0) {
             return;
         }
-        QuantizedMatrix.Q8Interleaved[] qs = new QuantizedMatrix.Q8Interleaved[ws.length];
+        Parts p = parts.get();
+        p.fit(ws.length);
         int groups = 0;
         for (int i = 0; i < ws.length; i++) {
-            qs[i] = ws[i].type() == GgmlType.Q8_0 ? ws[i].q8Interleaved() : null;
-            if (qs[i] == null || ws[i].cols() != ws[0].cols() || ws.length == 1) {
+            QuantizedMatrix.Q8Interleaved q = ws[i].type() == GgmlType.Q8_0 ? ws[i].q8Interleaved() : null;
+            if (q == null || ws[i].cols() != ws[0].cols() || ws.length == 1) {
+                p.clear();
                 TensorOps.super.matmulShared(ws, x, n, outs, kind);
                 return;
             }
-            groups += qs[i].groups();
+            p.qs[i] = q;
+            p.outs[i] = outs[i];
+            groups += q.groups();
         }
         int cols = ws[0].cols();
         for (int i = 0; i < ws.length; i++) {
@@ -152,8 +159,7 @@ public final class NativeTensorOps implements TensorOps {
         s.fit(n, cols);
         NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
         int tasks = workers == null ? 1 : Math.min(threads, groups);
-        Parts p = parts.get();
-        p.set(qs, s, n, outs, tasks, groups);
+        p.set(ws.length, s, n, tasks, groups);
         try {
             if (tasks == 1) {
                 p.accept(0);
@@ -161,7 +167,7 @@ public final class NativeTensorOps implements TensorOps {
                 workers.run(tasks, p);
             }
         } finally {
-            p.set(null, null, 0, null, 0, 0);
+            p.clear();
         }
     }
 
@@ -200,21 +206,37 @@ public final class NativeTensorOps implements TensorOps {
      */
     private final class Parts implements IntConsumer {
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        private QuantizedMatrix.Q8Interleaved[] qs; // the products' matrices, their row groups numbered in order
+        // the products' matrices and outputs, [0, count): their row groups numbered in this order; reused, so a
+        // product allocates nothing
+        private QuantizedMatrix.Q8Interleaved[] qs = new QuantizedMatrix.Q8Interleaved[4];
+        private float[][] outs = new float[4][];
+        private int count;
         private Scratch s;
         private int n;
-        private float[][] outs;
         private int chunks;
         private int groups; // of all the matrices together
 
-        void set(QuantizedMatrix.Q8Interleaved[] qs, Scratch s, int n, float[][] outs, int chunks, int groups) {
-            this.qs = qs;
+        void fit(int products) {
+            if (qs.length < products) {
+                qs = new QuantizedMatrix.Q8Interleaved[products];
+                outs = new float[products][];
+            }
+        }
+
+        void set(int count, Scratch s, int n, int chunks, int groups) {
+            this.count = count;
             this.s = s;
             this.n = n;
-            this.outs = outs;
             this.chunks = chunks;
             this.groups = groups;
             next.set(0);
+        }
+
+        /** Drops the references to this product's arrays. */
+        void clear() {
+            Arrays.fill(qs, null);
+            Arrays.fill(outs, null);
+            set(0, null, 0, 0, 0);
         }
 
         @Override
@@ -223,7 +245,7 @@ public final class NativeTensorOps implements TensorOps {
                 int g0 = (int) ((long) groups * c / chunks);
                 int g1 = (int) ((long) groups * (c + 1) / chunks);
                 int base = 0; // first group of matrix i in the joint numbering
-                for (int i = 0; i < qs.length && base < g1; i++) {
+                for (int i = 0; i < count && base < g1; i++) {
                     int lo = Math.max(g0, base) - base;
                     int hi = Math.min(g1, base + qs[i].groups()) - base;
                     if (lo < hi) {
