@@ -136,6 +136,14 @@ public final class NativeQ8 {
         return (Holder.ISAS & isa.bit) != 0;
     }
 
+    /** @throws IllegalStateException naming the kernel and the library's status if {@code isa} does not run here */
+    private static void requireSupported(Isa isa) {
+        if (!supports(isa)) {
+            throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
+                + status());
+        }
+    }
+
     /** The fastest kernel this CPU runs, or null when the library did not load. */
     public static Isa best() {
         return supports(Isa.AVX512_VNNI) ? Isa.AVX512_VNNI : supports(Isa.SCALAR) ? Isa.SCALAR : null;
@@ -154,10 +162,7 @@ public final class NativeQ8 {
      */
     public static void product(Isa isa, QuantizedMatrix.Q8Interleaved w, int g0, int g1, byte[] xq, float[] xd,
                                int[] xc, int n, float[] out) {
-        if (!supports(isa)) {
-            throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
-                + status());
-        }
+        requireSupported(isa);
         int blocks = w.cols() / 32;
         if (g0 < 0 || g1 > w.groups() || g0 > g1 || n < 1) {
             throw new IllegalArgumentException("row groups [" + g0 + ", " + g1 + ") of " + w.groups() + ", n = " + n);
@@ -184,10 +189,7 @@ public final class NativeQ8 {
      * @throws IllegalArgumentException if cols is not a positive multiple of 32 or an array is too short
      */
     public static void quantize(Isa isa, float[] x, int n, int cols, byte[] xq, float[] xd, int[] xc) {
-        if (!supports(isa)) {
-            throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
-                + status());
-        }
+        requireSupported(isa);
         if (cols <= 0 || cols % 32 != 0 || n < 1) {
             throw new IllegalArgumentException("quantize: cols must be a positive multiple of 32 and n >= 1, got cols "
                 + cols + ", n " + n);
@@ -208,10 +210,7 @@ public final class NativeQ8 {
      * bytes' 64-bit lanes or values) so the reads are not optimised away.
      */
     public static long read(Isa isa, byte[] a, int from, int to) {
-        if (!supports(isa)) {
-            throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
-                + status());
-        }
+        requireSupported(isa);
         if (from < 0 || to > a.length || from > to) {
             throw new IllegalArgumentException("read [" + from + ", " + to + ") of " + a.length + " bytes");
         }

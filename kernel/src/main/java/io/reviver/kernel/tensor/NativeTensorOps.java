@@ -102,26 +102,11 @@ public final class NativeTensorOps implements TensorOps {
             java.matmul(w, x, n, out, kind);
             return;
         }
-        int rows = w.rows();
-        int cols = w.cols();
         w.checkProduct(x, n, out);
-        Scratch s = scratch.get();
-        s.fit(n, cols);
-        NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
-        int tasks = workers == null || (long) rows * cols * n < INLINE_WORK ? 1 : Math.min(threads, q.groups());
-        if (tasks == 1) {
-            NativeQ8.product(isa, q, 0, q.groups(), s.xq, s.xd, s.xc, n, out);
-            return;
-        }
         Parts p = parts.get();
         p.qs[0] = q;
         p.outs[0] = out;
-        p.set(1, s, n, tasks, q.groups());
-        try {
-            workers.run(tasks, p);
-        } finally {
-            p.clear();
-        }
+        run(p, 1, q.groups(), x, n, w.cols(), (long) w.rows() * w.cols() * n);
     }
 
     /**
@@ -140,6 +125,7 @@ public final class NativeTensorOps implements TensorOps {
         Parts p = parts.get();
         p.fit(ws.length);
         int groups = 0;
+        long work = 0;
         for (int i = 0; i < ws.length; i++) {
             QuantizedMatrix.Q8Interleaved q = ws[i].type() == GgmlType.Q8_0 ? ws[i].q8Interleaved() : null;
             if (q == null || ws[i].cols() != ws[0].cols() || ws.length == 1) {
@@ -150,17 +136,28 @@ public final class NativeTensorOps implements TensorOps {
             p.qs[i] = q;
             p.outs[i] = outs[i];
             groups += q.groups();
+            work += (long) ws[i].rows() * ws[i].cols() * n;
         }
-        int cols = ws[0].cols();
         for (int i = 0; i < ws.length; i++) {
             ws[i].checkProduct(x, n, outs[i]);
         }
-        Scratch s = scratch.get();
-        s.fit(n, cols);
-        NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
-        int tasks = workers == null ? 1 : Math.min(threads, groups);
-        p.set(ws.length, s, n, tasks, groups);
+        run(p, ws.length, groups, x, n, ws[0].cols(), work);
+    }
+
+    /**
+     * Quantises {@code x} once and computes the row groups of the first {@code count} products the caller put in
+     * {@code p} ({@code groups} of them in all): on the team when the work is large enough, else on this thread.
+     * Leaves {@code p} cleared.
+     *
+     * @param work weight elements times activation rows, over all the products
+     */
+    private void run(Parts p, int count, int groups, float[] x, int n, int cols, long work) {
         try {
+            Scratch s = scratch.get();
+            s.fit(n, cols);
+            NativeQ8.quantize(isa, x, n, cols, s.xq, s.xd, s.xc);
+            int tasks = workers == null || work < INLINE_WORK ? 1 : Math.min(threads, groups);
+            p.set(count, s, n, tasks, groups);
             if (tasks == 1) {
                 p.accept(0);
             } else {
