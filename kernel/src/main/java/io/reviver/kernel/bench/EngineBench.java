@@ -478,7 +478,7 @@ public final class EngineBench {
             LlamaConfig c = m.config();
             long bytes = decodeBytes(m.weights());
             for (QuantizedMatrix w : m.weights().productMatrices()) {
-                ops.prepare(w); // the interleaved copies, outside the timings
+                ops.prepare(w); // the native copies, outside the timings
             }
             double fma = javaRun[1];
             double perStep = decodeSeconds(m, 1, 64, seconds, null);

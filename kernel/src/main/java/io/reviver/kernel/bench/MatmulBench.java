@@ -153,21 +153,28 @@ public final class MatmulBench {
 
     /**
      * The same probe with the native library's read kernel ({@link io.reviver.kernel.tensor.NativeQ8#read}: 64-byte
-     * loads with software prefetch, as the native weight products stream), on as many bytes: cores that the
-     * hardware prefetchers alone leave waiting read faster this way, so it is the peak the native backend's decode
-     * is set against. NaN when the native library is not available.
+     * loads from two streams per thread) on as many bytes of {@link io.reviver.kernel.tensor.NativeMemory}, the
+     * huge-page advised memory the native weights live in: the fastest reader tried on this machine, so the peak
+     * the native backend's decode is set against is the most this machine was seen to read. NaN when the native
+     * library is not available.
      */
     static double nativeMemoryBandwidth(ExecutorService pool, int threads) throws Exception {
         io.reviver.kernel.tensor.NativeQ8.Isa isa = io.reviver.kernel.tensor.NativeQ8.best();
         if (isa == null) {
             return Double.NaN;
         }
-        byte[] big = new byte[128 << 20];
-        for (int i = 0; i < big.length; i++) {
-            big[i] = (byte) i;
+        int length = 128 << 20;
+        try (io.reviver.kernel.tensor.NativeMemory m = io.reviver.kernel.tensor.NativeMemory.allocate(length)) {
+            byte[] chunk = new byte[1 << 20];
+            for (int i = 0; i < chunk.length; i++) {
+                chunk[i] = (byte) i;
+            }
+            for (long off = 0; off < length; off += chunk.length) {
+                m.put(off, chunk);
+            }
+            return readRate(pool, threads, length, 1.0,
+                (lo, hi) -> (double) io.reviver.kernel.tensor.NativeQ8.read(isa, m, lo, hi));
         }
-        return readRate(pool, threads, big.length, 1.0,
-            (lo, hi) -> (double) io.reviver.kernel.tensor.NativeQ8.read(isa, big, lo, hi));
     }
 
     /** A read kernel over elements {@code [lo, hi)} returning a checksum (so the reads are not optimised away). */

@@ -336,15 +336,15 @@ public final class JavaTensorOps implements TensorOps {
      * (the packed Q8_0 copy on the VECTOR path), so a caller can account for it and keep it out of the first
      * request's time.
      *
-     * @return bytes of heap that copy holds (0 when the products run on the encoded bytes directly)
+     * @return the heap that copy holds (none when the products run on the encoded bytes directly)
      */
     @Override
-    public long prepare(QuantizedMatrix w) {
+    public CopyBytes prepare(QuantizedMatrix w) {
         if (!vector || !FUSED || w.type() != GgmlType.Q8_0) {
-            return 0;
+            return CopyBytes.NONE;
         }
         QuantizedMatrix.Q8Packed p = w.q8Packed();
-        return p == null ? 0 : p.quants().length + 4L * p.scales().length;
+        return p == null ? CopyBytes.NONE : new CopyBytes(p.quants().length + 4L * p.scales().length, 0);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.reviver.kernel.tensor;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -23,10 +24,10 @@ import org.apache.logging.log4j.Logger;
  * resource: the jar was built without gcc, or another OS or CPU architecture) {@link #available()} is false and
  * {@link #status()} says why. Thread-safe.
  *
- * <p>The kernels read and write Java arrays in place, inside JNI critical regions: on JDK 17's G1 a garbage
- * collection waits while any thread is inside one (a product of the 1B model's output matrix holds one for a few
- * milliseconds, a prefill's products longer). The executor's other threads allocate little while it decodes, but
- * this is a known cost of the design (off-heap weights would avoid it).
+ * <p>Weights live off the heap ({@link NativeWeights}, {@link NativeMemory}). The kernels read activations and
+ * write outputs in Java arrays in place, inside JNI critical regions: on JDK 17's G1 a garbage collection waits
+ * while any thread is inside one, which lasts one product (about 8 ms for the 1B model's output matrix at one
+ * sequence, longer for a prefill's products).
  */
 public final class NativeQ8 {
 
@@ -160,8 +161,8 @@ public final class NativeQ8 {
      * @throws IllegalStateException    if {@code isa} is not supported here
      * @throws IllegalArgumentException if a range or an array's length does not fit the shapes
      */
-    public static void product(Isa isa, QuantizedMatrix.Q8Interleaved w, int g0, int g1, byte[] xq, float[] xd,
-                               int[] xc, int n, float[] out) {
+    public static void product(Isa isa, NativeWeights w, int g0, int g1, byte[] xq, float[] xd, int[] xc, int n,
+                               float[] out) {
         requireSupported(isa);
         int blocks = w.cols() / 32;
         if (g0 < 0 || g1 > w.groups() || g0 > g1 || n < 1) {
@@ -173,7 +174,13 @@ public final class NativeQ8 {
                 + " columns and " + w.rows() + " outputs: xq " + xq.length + ", xd " + xd.length + ", xc "
                 + xc.length + ", out " + out.length);
         }
-        int status = product0(isa.bit, w.quants(), w.scales(), blocks, g0, g1, xq, xd, xc, n, out, w.rows());
+        int status;
+        try {
+            long base = w.memory().address();
+            status = product0(isa.bit, base, base + w.scalesOffset(), blocks, g0, g1, xq, xd, xc, n, out, w.rows());
+        } finally {
+            Reference.reachabilityFence(w); // its memory is freed only once w is unreachable
+        }
         if (status == 1) {
             throw new OutOfMemoryError("native int8 product: the JVM could not expose an array to native code");
         } else if (status == 2) {
@@ -205,24 +212,57 @@ public final class NativeQ8 {
     }
 
     /**
-     * Reads bytes {@code [from, to)} of {@code a} as fast as {@code isa}'s kernel streams weights (64-byte loads,
-     * the same software prefetch), for the benchmark's memory-bandwidth probe; returns a checksum (the sum of the
-     * bytes' 64-bit lanes or values) so the reads are not optimised away.
+     * Reads bytes {@code [from, to)} of {@code m} as fast as {@code isa}'s reader can (see {@code reviver_int8.c}:
+     * 64-byte loads from two streams), for the benchmark's memory-bandwidth probe; returns the sum of the bytes'
+     * unsigned values, so the reads are not optimised away.
+     *
+     * @throws IllegalStateException    if {@code isa} is not supported here or {@code m} is closed
+     * @throws IllegalArgumentException if the range is not inside {@code m}
      */
-    public static long read(Isa isa, byte[] a, int from, int to) {
+    public static long read(Isa isa, NativeMemory m, long from, long to) {
         requireSupported(isa);
-        if (from < 0 || to > a.length || from > to) {
-            throw new IllegalArgumentException("read [" + from + ", " + to + ") of " + a.length + " bytes");
+        if (from < 0 || to > m.bytes() || from > to) {
+            throw new IllegalArgumentException("read [" + from + ", " + to + ") of " + m.bytes() + " bytes");
         }
-        return read0(isa.bit, a, from, to);
+        try {
+            return read0(isa.bit, m.address(), from, to);
+        } finally {
+            Reference.reachabilityFence(m);
+        }
     }
 
-    private static native long read0(int isa, byte[] a, int from, int to);
+    /** {@code bytes} (> 0) of native memory aligned to a huge page; its address, or 0 when there is not that much. */
+    static long allocate(long bytes, boolean[] hugePagesAdvised) {
+        return allocate0(bytes, hugePagesAdvised);
+    }
+
+    static void free(long address) {
+        free0(address);
+    }
+
+    /** Copies all of {@code src} to native memory at {@code address} (the caller checked the range). */
+    static void putBytes(long address, byte[] src) {
+        putBytes0(address, src, src.length);
+    }
+
+    static void putShorts(long address, short[] src) {
+        putShorts0(address, src, src.length);
+    }
+
+    private static native long allocate0(long bytes, boolean[] hugePagesAdvised);
+
+    private static native void free0(long address);
+
+    private static native void putBytes0(long address, byte[] src, int length);
+
+    private static native void putShorts0(long address, short[] src, int length);
+
+    private static native long read0(int isa, long address, long from, long to);
 
     private static native int isas();
 
     private static native boolean quantize0(int isa, float[] x, int n, int cols, byte[] xq, float[] xd, int[] xc);
 
-    private static native int product0(int isa, byte[] w, short[] ws, int blocks, int g0, int g1, byte[] xq,
+    private static native int product0(int isa, long w, long ws, int blocks, int g0, int g1, byte[] xq,
                                            float[] xd, int[] xc, int n, float[] out, int rows);
 }

@@ -79,13 +79,11 @@ public final class NativeTensorOps implements TensorOps {
         return workers;
     }
 
+    /** {@inheritDoc} Here a Q8_0 matrix's copy is its {@linkplain QuantizedMatrix#q8Native() native one}. */
     @Override
-    public long prepare(QuantizedMatrix w) {
-        if (w.type() != GgmlType.Q8_0) {
-            return java.prepare(w);
-        }
-        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
-        return q == null ? java.prepare(w) : q.quants().length + 2L * q.scales().length;
+    public CopyBytes prepare(QuantizedMatrix w) {
+        NativeWeights q = w.type() == GgmlType.Q8_0 ? w.q8Native() : null;
+        return q == null ? java.prepare(w) : new CopyBytes(0, q.bytes());
     }
 
     @Override
@@ -97,7 +95,7 @@ public final class NativeTensorOps implements TensorOps {
     @Override
     public void matmul(QuantizedMatrix w, float[] x, int n, float[] out, Rows kind) {
         Objects.requireNonNull(kind, "kind");
-        QuantizedMatrix.Q8Interleaved q = w.type() == GgmlType.Q8_0 ? w.q8Interleaved() : null;
+        NativeWeights q = w.type() == GgmlType.Q8_0 ? w.q8Native() : null;
         if (q == null) {
             java.matmul(w, x, n, out, kind);
             return;
@@ -110,7 +108,7 @@ public final class NativeTensorOps implements TensorOps {
     }
 
     /**
-     * {@inheritDoc} Here, when every matrix is Q8_0 with its interleaved copy and they share a column count, the
+     * {@inheritDoc} Here, when every matrix is Q8_0 with its native copy and they share a column count, the
      * activations are quantised once and all their row groups are split between the threads as one job (each
      * product alone pays a hand-off and a cold start of its memory stream; the 1B model's decode makes 7 per layer).
      */
@@ -127,7 +125,7 @@ public final class NativeTensorOps implements TensorOps {
         int groups = 0;
         long work = 0;
         for (int i = 0; i < ws.length; i++) {
-            QuantizedMatrix.Q8Interleaved q = ws[i].type() == GgmlType.Q8_0 ? ws[i].q8Interleaved() : null;
+            NativeWeights q = ws[i].type() == GgmlType.Q8_0 ? ws[i].q8Native() : null;
             if (q == null || ws[i].cols() != ws[0].cols() || ws.length == 1) {
                 p.clear();
                 TensorOps.super.matmulShared(ws, x, n, outs, kind);
@@ -205,7 +203,7 @@ public final class NativeTensorOps implements TensorOps {
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         // the products' matrices and outputs, [0, count): their row groups numbered in this order; reused, so a
         // product allocates nothing
-        private QuantizedMatrix.Q8Interleaved[] qs = new QuantizedMatrix.Q8Interleaved[4];
+        private NativeWeights[] qs = new NativeWeights[4];
         private float[][] outs = new float[4][];
         private int count;
         private Scratch s;
@@ -215,7 +213,7 @@ public final class NativeTensorOps implements TensorOps {
 
         void fit(int products) {
             if (qs.length < products) {
-                qs = new QuantizedMatrix.Q8Interleaved[products];
+                qs = new NativeWeights[products];
                 outs = new float[products][];
             }
         }

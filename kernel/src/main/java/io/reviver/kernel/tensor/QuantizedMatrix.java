@@ -28,7 +28,7 @@ public final class QuantizedMatrix {
     private final int rows;
     private final int cols;
     private volatile Q8Packed packed; // built on first q8Packed()
-    private volatile Q8Interleaved interleaved; // built on first q8Interleaved()
+    private volatile NativeWeights nativeWeights; // built on first q8Native()
 
     /**
      * @param name  tensor name for messages
@@ -161,51 +161,71 @@ public final class QuantizedMatrix {
     }
 
     /**
-     * A Q8_0 matrix's blocks rearranged for the native int8 kernels ({@link NativeQ8}), built on the first call and
-     * kept: rows in groups of 16 (the last group padded with zero rows), and for group g and block k, 512 bytes at
-     * {@code (g · blocks + k) · 512} whose byte {@code 64j + 4i + b} holds row {@code 16g + i}, column
-     * {@code 32k + 4j + b} as the unsigned byte {@code q + 128}; the block's 16 scales, as the file's fp16 bits (the
-     * kernels widen them exactly), at {@code scales[(g · blocks + k) · 16 + i]} (0 for padding rows). So the copy
-     * holds exactly the file's 34 bytes per 32 weights, and a decode step reads no more.
+     * A Q8_0 matrix's blocks rearranged for the native int8 kernels ({@link NativeQ8}), built anew on each call (the
+     * kernels run on {@link #q8Native()}, a copy of it in native memory): rows in groups of 16 (the last group
+     * padded with zero rows), and for group g and block k, 512 bytes at {@code (g · blocks + k) · 512} whose byte
+     * {@code 64j + 4i + b} holds row {@code 16g + i}, column {@code 32k + 4j + b} as the unsigned byte
+     * {@code q + 128}; the block's 16 scales, as the file's fp16 bits (the kernels widen them exactly), at
+     * {@code scales[(g · blocks + k) · 16 + i]} (0 for padding rows). So the copy holds exactly the file's 34 bytes
+     * per 32 weights, and a decode step reads no more.
      *
-     * @return the interleaved copy, or null if the type is not Q8_0 or the copy does not fit one Java array
+     * @return the interleaved layout, or null if the type is not Q8_0 or it does not fit one Java array
      */
     public Q8Interleaved q8Interleaved() {
-        Q8Interleaved p = interleaved;
         int groups = (rows + 15) / 16;
-        if (p != null || type != GgmlType.Q8_0 || (long) groups * 16 * cols > Integer.MAX_VALUE - 16) {
+        if (type != GgmlType.Q8_0 || (long) groups * 16 * cols > Integer.MAX_VALUE - 16) {
+            return null;
+        }
+        int blocks = cols / 32;
+        byte[] quants = new byte[groups * 16 * cols];
+        java.util.Arrays.fill(quants, (byte) 0x80); // padding rows: quant 0
+        short[] scales = new short[groups * blocks * 16];
+        ByteBuffer b = data;
+        byte[] block = new byte[32];
+        for (int r = 0; r < rows; r++) {
+            int g = r >> 4;
+            int i = r & 15;
+            for (int k = 0; k < blocks; k++) {
+                int src = 34 * (r * blocks + k);
+                int dst = (g * blocks + k) * 512 + 4 * i;
+                scales[(g * blocks + k) * 16 + i] = b.getShort(src);
+                b.get(src + 2, block, 0, 32);
+                for (int j = 0; j < 8; j++) {
+                    int o = dst + 64 * j;
+                    quants[o] = (byte) (block[4 * j] ^ 0x80);
+                    quants[o + 1] = (byte) (block[4 * j + 1] ^ 0x80);
+                    quants[o + 2] = (byte) (block[4 * j + 2] ^ 0x80);
+                    quants[o + 3] = (byte) (block[4 * j + 3] ^ 0x80);
+                }
+            }
+        }
+        return new Q8Interleaved(rows, cols, groups, quants, scales);
+    }
+
+    /**
+     * {@link #q8Interleaved()} copied into native memory (huge-page aligned, off the heap), built on the first call
+     * and kept as long as this matrix (the heap layout it is copied from is dropped).
+     *
+     * @return the native copy, or null where {@link #q8Interleaved()} is null
+     * @throws NativeUnavailableException if the native library did not load
+     * @throws OutOfMemoryError           if the OS has not the memory to give
+     */
+    public NativeWeights q8Native() {
+        NativeWeights p = nativeWeights;
+        if (p != null) {
             return p;
         }
         synchronized (this) {
-            if (interleaved == null) {
-                int blocks = cols / 32;
-                byte[] quants = new byte[groups * 16 * cols];
-                java.util.Arrays.fill(quants, (byte) 0x80); // padding rows: quant 0
-                short[] scales = new short[groups * blocks * 16];
-                ByteBuffer b = data;
-                byte[] block = new byte[32];
-                for (int r = 0; r < rows; r++) {
-                    int g = r >> 4;
-                    int i = r & 15;
-                    for (int k = 0; k < blocks; k++) {
-                        int src = 34 * (r * blocks + k);
-                        int dst = (g * blocks + k) * 512 + 4 * i;
-                        scales[(g * blocks + k) * 16 + i] = b.getShort(src);
-                        b.get(src + 2, block, 0, 32);
-                        for (int j = 0; j < 8; j++) {
-                            int o = dst + 64 * j;
-                            quants[o] = (byte) (block[4 * j] ^ 0x80);
-                            quants[o + 1] = (byte) (block[4 * j + 1] ^ 0x80);
-                            quants[o + 2] = (byte) (block[4 * j + 2] ^ 0x80);
-                            quants[o + 3] = (byte) (block[4 * j + 3] ^ 0x80);
-                        }
-                    }
+            if (nativeWeights == null) {
+                Q8Interleaved q = q8Interleaved();
+                if (q == null) {
+                    return null;
                 }
-                interleaved = new Q8Interleaved(rows, cols, groups, quants, scales);
-                LOG.debug("interleaved Q8_0 tensor {} ({} x {}) into {} MiB of heap", name, rows, cols,
-                    (quants.length + 2L * scales.length) >> 20);
+                nativeWeights = NativeWeights.copyOf(q);
+                LOG.debug("copied Q8_0 tensor {} ({} x {}) into {} MiB of native memory (huge pages advised: {})",
+                    name, rows, cols, nativeWeights.bytes() >> 20, nativeWeights.hugePagesAdvised());
             }
-            return interleaved;
+            return nativeWeights;
         }
     }
 

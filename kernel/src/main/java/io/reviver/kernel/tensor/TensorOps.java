@@ -73,10 +73,35 @@ public interface TensorOps extends AutoCloseable {
      * Builds now, instead of on the first product, whatever copy of {@code w} this backend computes on, so a caller
      * can account for its memory and keep it out of the first request's time. The default builds nothing.
      *
-     * @return bytes of heap that copy holds (0 when the products run on the encoded bytes directly)
+     * @return the bytes that copy holds (none when the products run on the encoded bytes directly)
      */
-    default long prepare(QuantizedMatrix w) {
-        return 0;
+    default CopyBytes prepare(QuantizedMatrix w) {
+        return CopyBytes.NONE;
+    }
+
+    /**
+     * Bytes held by a backend's copies of weight matrices: on the JVM heap (counted against {@code -Xmx}) and in
+     * native memory outside it (counted against a container's limit, in Spark {@code spark.executor.memoryOverhead}).
+     *
+     * @param heap    bytes on the heap, ≥ 0
+     * @param offHeap bytes of native memory, ≥ 0
+     */
+    record CopyBytes(long heap, long offHeap) {
+        /** No copy. */
+        public static final CopyBytes NONE = new CopyBytes(0, 0);
+
+        /** @throws IllegalArgumentException if a figure is negative */
+        public CopyBytes {
+            if (heap < 0 || offHeap < 0) {
+                throw new IllegalArgumentException("copy bytes must be >= 0, got heap " + heap + ", off-heap "
+                    + offHeap);
+            }
+        }
+
+        /** The sum of both figures with {@code other}'s. */
+        public CopyBytes plus(CopyBytes other) {
+            return new CopyBytes(heap + other.heap, offHeap + other.offHeap);
+        }
     }
 
     /** Dequantises row {@code row} of {@code w} into {@code out[off, off + cols)} (embedding look-up). */

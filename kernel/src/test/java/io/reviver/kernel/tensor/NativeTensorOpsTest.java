@@ -2,6 +2,8 @@ package io.reviver.kernel.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -111,7 +113,7 @@ class NativeTensorOpsTest {
         long seed = 1;
         for (int[] shape : shapes) {
             QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, shape[0], shape[1], seed++);
-            QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+            NativeWeights q = w.q8Native();
             for (int n : ns) {
                 int cols = shape[1];
                 float[] x = JavaTensorOpsTest.randomActivations(n, cols, seed++);
@@ -155,7 +157,7 @@ class NativeTensorOpsTest {
         float[] want = new float[n * 33];
         Int8Products.reference(w, xq, xd, n, want);
         float[] got = new float[n * 33];
-        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeWeights q = w.q8Native();
         NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
         assertArrayEquals(want, got, isa + ": scales of every fp16 kind");
     }
@@ -175,16 +177,17 @@ class NativeTensorOpsTest {
         float[] want = new float[n * 19];
         Int8Products.reference(w, xq, xd, n, want);
         float[] got = new float[n * 19];
-        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeWeights q = w.q8Native();
         NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
         assertArrayEquals(want, got, isa + ", 130 rows");
     }
 
-    @Test
-    void aRangeOfRowGroupsWritesOnlyItsRows() {
-        NativeQ8.Isa isa = NativeQ8.best();
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
+    void aRangeOfRowGroupsWritesOnlyItsRows(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 50, 64, 7);
-        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeWeights q = w.q8Native();
         assertEquals(4, q.groups());
         float[] x = JavaTensorOpsTest.randomActivations(2, 64, 8);
         byte[] xq = new byte[128];
@@ -193,18 +196,76 @@ class NativeTensorOpsTest {
         Int8Products.quantize(x, 2, 64, xq, xd, xc);
         float[] want = new float[100];
         Int8Products.reference(w, xq, xd, 2, want);
-        float[] got = new float[100];
-        Arrays.fill(got, Float.NaN);
-        NativeQ8.product(isa, q, 1, 3, xq, xd, xc, 2, got); // rows 16 .. 47
-        for (int t = 0; t < 2; t++) {
-            for (int r = 0; r < 50; r++) {
-                float g = got[t * 50 + r];
-                if (r >= 16 && r < 48) {
-                    assertEquals(want[t * 50 + r], g, "row " + r);
-                } else {
-                    assertTrue(Float.isNaN(g), "row " + r + " is outside the range but was written");
+        // the AVX-512 kernel computes row groups two at a time: ranges starting on either parity, ending in a pair or
+        // a single group, the partial last group (rows 48, 49) alone or second in a pair
+        int[][] ranges = {{1, 3}, {1, 4}, {2, 4}, {0, 1}, {3, 4}, {0, 4}};
+        for (int[] range : ranges) {
+            float[] got = new float[100];
+            Arrays.fill(got, Float.NaN);
+            NativeQ8.product(isa, q, range[0], range[1], xq, xd, xc, 2, got);
+            for (int t = 0; t < 2; t++) {
+                for (int r = 0; r < 50; r++) {
+                    float g = got[t * 50 + r];
+                    String what = isa + " groups [" + range[0] + ", " + range[1] + "), row " + r;
+                    if (r >= 16 * range[0] && r < 16 * range[1]) {
+                        assertEquals(Float.floatToIntBits(want[t * 50 + r]), Float.floatToIntBits(g), what);
+                    } else {
+                        assertTrue(Float.isNaN(g), what + " is outside the range but was written");
+                    }
                 }
             }
+        }
+    }
+
+    @Test
+    void nativeMemoryIsWholeHugePagesZeroedCheckedAndFreedOnce() {
+        for (NativeQ8.Isa isa : NativeQ8.Isa.values()) {
+            if (NativeQ8.supports(isa)) {
+                nativeMemory(isa);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(0));
+    }
+
+    private static void nativeMemory(NativeQ8.Isa isa) {
+        try (NativeMemory m = NativeMemory.allocate(3 * 1000 * 1000)) {
+            assertEquals(2 * NativeMemory.HUGE_PAGE, m.bytes());
+            assertEquals(0, NativeQ8.read(isa, m, 0, m.bytes()), "zeroed");
+            byte[] b = new byte[1000];
+            long want = 0;
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (byte) (i * 7); // every byte value, read back unsigned
+                want += b[i] & 0xFF;
+            }
+            m.put(12_345, b);
+            m.put(m.bytes() - 4, new short[] {1, 2}); // the last 4 bytes: 1 and 2 as little-endian shorts
+            assertEquals(want + 3, NativeQ8.read(isa, m, 0, m.bytes()), "a checksum of everything written");
+            assertEquals(want, NativeQ8.read(isa, m, 12_345, 13_345));
+            assertEquals(want - (b[0] & 0xFF) - (b[999] & 0xFF), NativeQ8.read(isa, m, 12_346, 13_344)); // odd ends
+            assertThrows(IndexOutOfBoundsException.class, () -> m.put(m.bytes() - 999, b));
+            assertThrows(IndexOutOfBoundsException.class, () -> m.put(-1, b));
+            assertThrows(IndexOutOfBoundsException.class, () -> m.put(m.bytes() - 2, new short[2]));
+            assertThrows(IllegalArgumentException.class, () -> NativeQ8.read(isa, m, 0, m.bytes() + 1));
+            m.close();
+            m.close(); // a second close does nothing
+            assertThrows(IllegalStateException.class, () -> m.put(0, b));
+            assertThrows(IllegalStateException.class, () -> NativeQ8.read(isa, m, 0, 64));
+        }
+    }
+
+    @Test
+    void aNativeCopyIsMadeOnceAndHoldsTheFilesBytes() {
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 40, 512, 13);
+        NativeWeights q = w.q8Native();
+        assertSame(q, w.q8Native());
+        assertEquals(40, q.rows());
+        assertEquals(512, q.cols());
+        assertEquals(3, q.groups());
+        assertEquals(NativeMemory.HUGE_PAGE, q.bytes()); // 3 groups x 16 blocks x 544 bytes, rounded up
+        assertNull(JavaTensorOpsTest.randomMatrix(GgmlType.F32, 4, 32, 14).q8Native());
+        try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
+            assertEquals(new TensorOps.CopyBytes(0, NativeMemory.HUGE_PAGE), ops.prepare(w));
+            assertEquals(0, ops.prepare(JavaTensorOpsTest.randomMatrix(GgmlType.F32, 4, 32, 14)).offHeap());
         }
     }
 
@@ -311,7 +372,7 @@ class NativeTensorOpsTest {
     @Test
     void badArgumentsAreRefusedWithTheirShapes() {
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 20, 64, 41);
-        QuantizedMatrix.Q8Interleaved q = w.q8Interleaved();
+        NativeWeights q = w.q8Native();
         byte[] xq = new byte[64];
         float[] xd = new float[2];
         int[] xc = new int[2];

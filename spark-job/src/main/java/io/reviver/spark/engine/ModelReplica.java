@@ -117,22 +117,25 @@ public final class ModelReplica implements AutoCloseable {
     static final long HEAP_RESERVE = 256L << 20;
 
     /**
-     * Builds the weight products' heap copies now (the Java backend's packed Q8_0, about 1.06 × the file's Q8_0
-     * bytes, or the native backend's interleaved copy, as many bytes as the file's), so the first
-     * document's time does not include them, and checks the heap can hold them.
+     * Builds the weight products' copies now (the Java backend's packed Q8_0 on the heap, about 1.06 × the file's
+     * Q8_0 bytes, or the native backend's copy in native memory, as many bytes as the file's rounded up to 2 MiB per
+     * matrix), so the first document's time does not include them, and checks the heap can hold the heap ones.
      *
-     * @throws IllegalStateException if the JVM's maximum heap is below the copies plus {@link #HEAP_RESERVE}
+     * @return bytes of heap the copies hold
+     * @throws IllegalStateException if the JVM's maximum heap is below the heap copies plus {@link #HEAP_RESERVE}
      */
     private static long prepareWeights(Path file, LlamaWeights weights, TensorOps ops) {
-        long needed = 0;
+        TensorOps.CopyBytes needed = TensorOps.CopyBytes.NONE;
         for (QuantizedMatrix m : weights.productMatrices()) {
-            needed += ops.prepare(m);
+            needed = needed.plus(ops.prepare(m));
         }
         long max = Runtime.getRuntime().maxMemory();
-        requireHeap(file.getFileName().toString(), needed, max);
-        LOG.info("model {}: weight products keep {} MiB on the heap ({}), maximum heap {} MiB",
-            file.getFileName(), needed >> 20, ops.describe(), max >> 20);
-        return needed;
+        requireHeap(file.getFileName().toString(), needed.heap(), max);
+        LOG.info("model {}: weight products keep {} MiB on the heap and {} MiB of native memory outside it ({}), "
+            + "maximum heap {} MiB{}", file.getFileName(), needed.heap() >> 20, needed.offHeap() >> 20,
+            ops.describe(), max >> 20, needed.offHeap() == 0 ? "" : "; in a container, native memory counts against "
+                + "spark.executor.memoryOverhead");
+        return needed.heap();
     }
 
     /**
