@@ -51,7 +51,11 @@ def main():
     need(n, ["available", "status"], "engine.native_int8")
     if n["available"]:
         need(n, ["isa", "memory_peak_gbs", "decode_b1", "batched_decode", "prefill"], "engine.native_int8")
-        need(n["decode_b1"], ["tokens_per_s", "weight_gbs", "fraction_of_memory_peak"], "engine.native_int8.decode_b1")
+        need(n["decode_b1"], ["tokens_per_s", "weight_gbs", "fraction_of_memory_peak",
+                              "fraction_of_adjacent_peak_median", "rounds"], "engine.native_int8.decode_b1")
+        for row in n["decode_b1"]["rounds"]:
+            need(row, ["tokens_per_s", "probe_before_gbs", "probe_after_gbs", "fraction_of_adjacent_peak"],
+                 "engine.native_int8.decode_b1.rounds[]")
         for row in n["batched_decode"]:
             need(row, ["batch", "tokens_per_s", "over_b1"], "engine.native_int8.batched_decode[]")
         need(n["prefill"], ["seconds", "speedup_over_java"], "engine.native_int8.prefill")

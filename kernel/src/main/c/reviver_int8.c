@@ -53,10 +53,13 @@
  * thread's row groups pass over them */
 #define X_BLOCK_BYTES (256 * 1024)
 
-/* how far ahead of the block being computed each stream of weights is prefetched. With two row groups in flight
- * (two streams) and huge pages, a C harness over 1.35 GB of 8,192 x 2,048 matrices on 2 threads (6 rounds, GB/s):
- * B=1 57.6 at 2,048 against 56.0 at 4,096 and 49.2 without; B=8 44.0 against 41.5 and 24.1. */
-#define PREFETCH_BYTES 2048
+/* how far ahead of the block being computed each stream of weights is prefetched, for G row groups (streams) in
+ * flight. A C harness over 1.35 GB of 8,192 x 2,048 matrices on huge pages, 2 threads, means of 4-6 rounds in GB/s
+ * (its 2-stream reader: 58-63 GB/s the same minutes):
+ *   two groups: B=1 57.6 at 2,048 against 56.0 at 4,096 and 49.2 without; B=8 44.0 against 41.5 and 24.1;
+ *   four groups: B=1 55.0-64.2 without, 56.0-63.9 at 1,024, 59.4 at 2,048; B=2 53.8 at 1,024, 47.9 without,
+ *   against 46.2 for two groups at 2,048. */
+#define PREFETCH_BYTES(G, SN) ((G) >= 4 && (SN) <= 2 ? 1024 : 2048)
 
 /* native weight memory is aligned to, and advised as, 2 MiB huge pages: streaming 1.3 GB per decode step through
  * 4 KiB pages costs a page walk every 4 KiB, nested ones in a virtual machine (the same harness, one row group at
@@ -164,16 +167,17 @@ static void quantize_scalar(const float *x, int n, int cols, int8_t *xq, float *
 #define DPBUSD_BCAST(acc, u, p) \
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *) (p)))
 
-/* Row groups [g, g + G) against activation rows [t0, t0 + SN); G <= 2 and SN <= 8 are compile-time constants after
- * inlining. Two row groups are two streams of weights (group g + 1 starts blocks * 512 bytes after group g), which
- * keep more of memory's bandwidth busy than one: the harness above, B=1 57.6 GB/s against 50.6 with one group and
- * 4,096 bytes of prefetch, B=8 44.0 against 41.2. Each row's sum still runs over k in order. */
+/* Row groups [g, g + G) against activation rows [t0, t0 + SN); G <= 4 and SN <= 8 are compile-time constants after
+ * inlining (G = 4 only with SN <= 4: the accumulators must stay in registers). Several row groups are several
+ * streams of weights (group g + 1 starts blocks * 512 bytes after group g), which keep more of memory's bandwidth
+ * busy than one: the harness above, B=1 57.6 GB/s with two groups against 50.6 with one (4,096 bytes of prefetch),
+ * 55-64 with four; B=8 44.0 with two against 41.2 with one. Each row's sum still runs over k in order. */
 static inline __attribute__((always_inline)) AVX512_TARGET void
 avx512_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
             int t0, const int SN, const int G, float *out, int rows, int g) {
     const int cols = blocks * 32;
-    __m512 acc[2][8];
-#pragma GCC unroll 2
+    __m512 acc[4][8];
+#pragma GCC unroll 4
     for (int h = 0; h < G; h++) {
 #pragma GCC unroll 8
         for (int s = 0; s < SN; s++) {
@@ -181,14 +185,14 @@ avx512_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, 
         }
     }
     for (int k = 0; k < blocks; k++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int h = 0; h < G; h++) {
             const uint8_t *wb = w + ((size_t) (g + h) * blocks + k) * 512;
             /* the hardware prefetchers alone leave a core waiting on memory while it computes several sequences
              * (B=8 from memory: 24.1 GB/s without, 44.0 with); prefetching never faults, so running past the
              * memory's end is harmless */
             for (int l = 0; l < 512; l += 64) {
-                _mm_prefetch((const char *) (wb + PREFETCH_BYTES + l), _MM_HINT_T0);
+                _mm_prefetch((const char *) (wb + PREFETCH_BYTES(G, SN) + l), _MM_HINT_T0);
             }
             __m512i w0 = _mm512_loadu_si512(wb), w1 = _mm512_loadu_si512(wb + 64);
             __m512i w2 = _mm512_loadu_si512(wb + 128), w3 = _mm512_loadu_si512(wb + 192);
@@ -212,7 +216,7 @@ avx512_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, 
             }
         }
     }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int h = 0; h < G; h++) {
         int live = rows - 16 * (g + h);
         __mmask16 m = live >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << live) - 1);
@@ -251,6 +255,25 @@ static AVX512_TARGET void avx512_rows(const uint8_t *w, const uint16_t *ws, int 
     for (int tb = 0; tb < n; tb += xBlock) {
         int te = tb + xBlock < n ? tb + xBlock : n;
         int g = g0;
+        if (te - tb <= 4) {
+            /* a decode step's few rows: four streams of weights. Through JNI, 76 products of 8,192 x 2,048 from
+             * memory (ad-hoc harness, two alternations, ms): B=1 22.2-25.2 against 30.6-39.6 over two groups,
+             * B=4 25.8-30.6 against 28.9-30.6. For B=8, two such passes of 4 rows (the second reading the four
+             * groups from L2) were slower than one pass of 8 over two groups there (39.0-43.2 against 32.5-36.4),
+             * though faster in the C harness (48.1-51.6 GB/s against 40.7-43.8): more rows take the 8-row passes. */
+            for (; g + 4 <= g1; g += 4) {
+                int t = tb;
+                for (; t + 4 <= te; t += 4) {
+                    avx512_tile(w, ws, blocks, xq, xd, xc, t, 4, 4, out, rows, g);
+                }
+                switch (te - t) {
+                    case 1: avx512_tile(w, ws, blocks, xq, xd, xc, t, 1, 4, out, rows, g); break;
+                    case 2: avx512_tile(w, ws, blocks, xq, xd, xc, t, 2, 4, out, rows, g); break;
+                    case 3: avx512_tile(w, ws, blocks, xq, xd, xc, t, 3, 4, out, rows, g); break;
+                    default: break;
+                }
+            }
+        }
         for (; g + 2 <= g1; g += 2) {
             avx512_groups(w, ws, blocks, xq, xd, xc, tb, te, 2, out, rows, g);
         }
