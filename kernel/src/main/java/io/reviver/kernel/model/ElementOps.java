@@ -1,7 +1,9 @@
 package io.reviver.kernel.model;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,7 +31,10 @@ public abstract class ElementOps {
         return VECTOR;
     }
 
-    /** {@code Σ_{i<n} a[aOff + i] · b[bOff + i]}. */
+    /**
+     * {@code Σ_{i<n} a[aOff + i] · b[bOff + i]}: in order on the reference; on the vector path one fused chain per
+     * lane, the lanes then summed as a butterfly (halves, quarters, …), then the leftover elements in order.
+     */
     public abstract float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
     /** {@code y[yOff + i] += alpha · x[xOff + i]} for {@code i < n}. */
@@ -213,6 +218,55 @@ public abstract class ElementOps {
     private static final class Vector extends ElementOps {
         private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+        /** Whether the lane sums take {@link #sumLanes}' butterfly: on 16 lanes (AVX-512); else reduceLanes. */
+        private static final boolean BUTTERFLY = S.length() == 16;
+        /*
+         * SWAP_k: lane i takes lane i ^ k (16 lanes). Separate static finals used directly, not an array or a helper
+         * choosing among them: C2 intrinsifies a rearrange only when it sees the shuffle's exact class, and an
+         * array element or a choice hid it (a harness: 4.3 and 9.4 µs for 256 keys' headDots against 2.7).
+         */
+        private static final VectorShuffle<Float> SWAP_1 = swap(1);
+        private static final VectorShuffle<Float> SWAP_2 = swap(2);
+        private static final VectorShuffle<Float> SWAP_4 = swap(4);
+        private static final VectorShuffle<Float> SWAP_8 = swap(8);
+        /** Lanes whose index has the bit 8, and 4, set (16 lanes). */
+        private static final VectorMask<Float> HALF_HI = laneBit(8);
+        private static final VectorMask<Float> QUARTER_HI = laneBit(4);
+
+        private static VectorShuffle<Float> swap(int k) {
+            int lanes = S.length();
+            int[] idx = new int[lanes];
+            for (int i = 0; i < lanes; i++) {
+                idx[i] = (i ^ k) % lanes;
+            }
+            return VectorShuffle.fromArray(S, idx, 0);
+        }
+
+        private static VectorMask<Float> laneBit(int bit) {
+            boolean[] set = new boolean[S.length()];
+            for (int i = 0; i < set.length; i++) {
+                set[i] = (i & bit) != 0;
+            }
+            return VectorMask.fromArray(S, set, 0);
+        }
+
+        /**
+         * The sum of v's lanes. On 16 lanes a butterfly: v + (v with lanes i and i ^ 8 swapped), then the same
+         * with 4, 2 and 1; lane 0's value: one fixed tree of additions, 4 dependent steps where an in-order sum
+         * has 15 (JDK 17's {@code reduceLanes(ADD)} on floats adds the lanes one after the other; a decode step's
+         * attention makes one such sum per key and head). Other lane counts: {@code reduceLanes(ADD)}.
+         */
+        static float sumLanes(FloatVector v) {
+            if (!BUTTERFLY) {
+                return v.reduceLanes(VectorOperators.ADD);
+            }
+            v = v.add(v.rearrange(SWAP_8));
+            v = v.add(v.rearrange(SWAP_4));
+            v = v.add(v.rearrange(SWAP_2));
+            v = v.add(v.rearrange(SWAP_1));
+            return v.lane(0);
+        }
+
         @Override
         public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
             FloatVector acc = FloatVector.zero(S);
@@ -221,7 +275,7 @@ public abstract class ElementOps {
             for (; i < bound; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = sumLanes(acc);
             for (; i < n; i++) {
                 s += a[aOff + i] * b[bOff + i];
             }
@@ -370,6 +424,10 @@ public abstract class ElementOps {
                 return;
             }
             int lanes = S.length();
+            if (width == 4 * lanes) { // e.g. 64-wide heads on 16 lanes: the queries stay in 16 registers
+                headDots4x4(q, qOff, scale, k, kOff, kStride, len, out, outOff, outStride);
+                return;
+            }
             for (int j = 0; j < len; j++) {
                 int b = kOff + j * kStride;
                 FloatVector a0 = FloatVector.zero(S);
@@ -384,11 +442,74 @@ public abstract class ElementOps {
                     a2 = FloatVector.fromArray(S, q, qOff + 2 * width + c).fma(kv, a2);
                     a3 = FloatVector.fromArray(S, q, qOff + 3 * width + c).fma(kv, a3);
                 }
-                out[outOff + j] = a0.reduceLanes(VectorOperators.ADD) * scale;
-                out[outOff + outStride + j] = a1.reduceLanes(VectorOperators.ADD) * scale;
-                out[outOff + 2 * outStride + j] = a2.reduceLanes(VectorOperators.ADD) * scale;
-                out[outOff + 3 * outStride + j] = a3.reduceLanes(VectorOperators.ADD) * scale;
+                storeSums4(a0, a1, a2, a3, scale, out, outOff + j, outStride);
             }
+        }
+
+        /**
+         * {@link #headDots} for 4 heads of width 4 × lanes: the 16 query vectors are loaded once (the general loop
+         * reloads them per key: a write to {@code out} might alias them), each key's 4 vectors serve 16 fused
+         * multiply-adds, the same chains as {@link #dot} (from zero, in order of the lane groups). A harness on
+         * 256 keys: 2.9 µs against 5.1 with the general loop.
+         */
+        private static void headDots4x4(float[] q, int qOff, float scale, float[] k, int kOff, int kStride, int len,
+                                        float[] out, int outOff, int outStride) {
+            int l = S.length();
+            FloatVector z = FloatVector.zero(S);
+            FloatVector q00 = FloatVector.fromArray(S, q, qOff);
+            FloatVector q01 = FloatVector.fromArray(S, q, qOff + l);
+            FloatVector q02 = FloatVector.fromArray(S, q, qOff + 2 * l);
+            FloatVector q03 = FloatVector.fromArray(S, q, qOff + 3 * l);
+            FloatVector q10 = FloatVector.fromArray(S, q, qOff + 4 * l);
+            FloatVector q11 = FloatVector.fromArray(S, q, qOff + 5 * l);
+            FloatVector q12 = FloatVector.fromArray(S, q, qOff + 6 * l);
+            FloatVector q13 = FloatVector.fromArray(S, q, qOff + 7 * l);
+            FloatVector q20 = FloatVector.fromArray(S, q, qOff + 8 * l);
+            FloatVector q21 = FloatVector.fromArray(S, q, qOff + 9 * l);
+            FloatVector q22 = FloatVector.fromArray(S, q, qOff + 10 * l);
+            FloatVector q23 = FloatVector.fromArray(S, q, qOff + 11 * l);
+            FloatVector q30 = FloatVector.fromArray(S, q, qOff + 12 * l);
+            FloatVector q31 = FloatVector.fromArray(S, q, qOff + 13 * l);
+            FloatVector q32 = FloatVector.fromArray(S, q, qOff + 14 * l);
+            FloatVector q33 = FloatVector.fromArray(S, q, qOff + 15 * l);
+            for (int j = 0; j < len; j++) {
+                int b = kOff + j * kStride;
+                FloatVector k0 = FloatVector.fromArray(S, k, b);
+                FloatVector k1 = FloatVector.fromArray(S, k, b + l);
+                FloatVector k2 = FloatVector.fromArray(S, k, b + 2 * l);
+                FloatVector k3 = FloatVector.fromArray(S, k, b + 3 * l);
+                FloatVector a0 = q03.fma(k3, q02.fma(k2, q01.fma(k1, q00.fma(k0, z))));
+                FloatVector a1 = q13.fma(k3, q12.fma(k2, q11.fma(k1, q10.fma(k0, z))));
+                FloatVector a2 = q23.fma(k3, q22.fma(k2, q21.fma(k1, q20.fma(k0, z))));
+                FloatVector a3 = q33.fma(k3, q32.fma(k2, q31.fma(k1, q30.fma(k0, z))));
+                storeSums4(a0, a1, a2, a3, scale, out, outOff + j, outStride);
+            }
+        }
+
+        /**
+         * {@code out[o + h·outStride] = sumLanes(a_h) · scale} for the 4 vectors, with {@link #sumLanes}' bits.
+         */
+        private static void storeSums4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float scale,
+                                       float[] out, int o, int outStride) {
+            if (!BUTTERFLY) {
+                out[o] = sumLanes(a0) * scale;
+                out[o + outStride] = sumLanes(a1) * scale;
+                out[o + 2 * outStride] = sumLanes(a2) * scale;
+                out[o + 3 * outStride] = sumLanes(a3) * scale;
+                return;
+            }
+            // the four butterflies at once (each sumLanes' tree, so each equals dot's bits): the first step leaves
+            // heads 0 and 1 in the two halves of one vector, heads 2 and 3 in another, the second all four in
+            // quarters (heads 0, 2, 1, 3), the last two sum within the quarters
+            FloatVector c01 = a0.blend(a1, HALF_HI).add(a1.blend(a0, HALF_HI).rearrange(SWAP_8));
+            FloatVector c23 = a2.blend(a3, HALF_HI).add(a3.blend(a2, HALF_HI).rearrange(SWAP_8));
+            FloatVector d = c01.blend(c23, QUARTER_HI).add(c23.blend(c01, QUARTER_HI).rearrange(SWAP_4));
+            d = d.add(d.rearrange(SWAP_2));
+            d = d.add(d.rearrange(SWAP_1));
+            out[o] = d.lane(0) * scale;
+            out[o + outStride] = d.lane(8) * scale;
+            out[o + 2 * outStride] = d.lane(4) * scale;
+            out[o + 3 * outStride] = d.lane(12) * scale;
         }
 
         /**

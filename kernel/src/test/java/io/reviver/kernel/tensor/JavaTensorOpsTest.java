@@ -330,10 +330,10 @@ class JavaTensorOpsTest {
         // int8 quants plus one float scale per 32 columns, when the vector path packs Q8_0 (8 or 16 float lanes)
         long packed = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8
             ? (long) ROWS * 256 + 4L * ROWS * (256 / 32) : 0;
-        assertEquals(packed, vector.prepare(q8));
-        assertEquals(packed, vector.prepare(q8), "a second call finds the same copy");
-        assertEquals(0, scalar.prepare(q8));
-        assertEquals(0, vector.prepare(randomMatrix(GgmlType.F32, ROWS, 256, 4)));
+        assertEquals(new TensorOps.CopyBytes(packed, 0), vector.prepare(q8));
+        assertEquals(new TensorOps.CopyBytes(packed, 0), vector.prepare(q8), "a second call finds the same copy");
+        assertEquals(TensorOps.CopyBytes.NONE, scalar.prepare(q8));
+        assertEquals(TensorOps.CopyBytes.NONE, vector.prepare(randomMatrix(GgmlType.F32, ROWS, 256, 4)));
     }
 
     @Test
