@@ -163,8 +163,22 @@ public final class MatmulBench {
         if (isa == null) {
             return Double.NaN;
         }
-        int length = 128 << 20;
-        try (io.reviver.kernel.tensor.NativeMemory m = io.reviver.kernel.tensor.NativeMemory.allocate(length)) {
+        io.reviver.kernel.tensor.NativeMemory m = nativeProbeMemory();
+        return readRate(pool, threads, (int) m.bytes(), 1.0,
+            (lo, hi) -> (double) io.reviver.kernel.tensor.NativeQ8.read(isa, m, lo, hi));
+    }
+
+    private static io.reviver.kernel.tensor.NativeMemory probeMemory; // 128 MiB, made once per JVM
+
+    /**
+     * The native probe's memory, allocated and written on first use and kept for the JVM's life, so every probe of
+     * a run reads the same pages (a fresh block per probe read 37 to 89 GB/s over a few minutes of one run while
+     * the decode between the probes held its rate).
+     */
+    private static synchronized io.reviver.kernel.tensor.NativeMemory nativeProbeMemory() {
+        if (probeMemory == null) {
+            int length = 128 << 20;
+            io.reviver.kernel.tensor.NativeMemory m = io.reviver.kernel.tensor.NativeMemory.allocate(length);
             byte[] chunk = new byte[1 << 20];
             for (int i = 0; i < chunk.length; i++) {
                 chunk[i] = (byte) i;
@@ -172,9 +186,9 @@ public final class MatmulBench {
             for (long off = 0; off < length; off += chunk.length) {
                 m.put(off, chunk);
             }
-            return readRate(pool, threads, length, 1.0,
-                (lo, hi) -> (double) io.reviver.kernel.tensor.NativeQ8.read(isa, m, lo, hi));
+            probeMemory = m;
         }
+        return probeMemory;
     }
 
     /** A read kernel over elements {@code [lo, hi)} returning a checksum (so the reads are not optimised away). */
