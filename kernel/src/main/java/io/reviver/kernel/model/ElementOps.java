@@ -51,7 +51,15 @@ public abstract class ElementOps {
     public abstract void softmax(float[] x, int off, int len);
 
     /** In place, {@code gate[i] ← silu(gate[i]) · up[i]} for {@code i < len}, {@code silu(z) = z / (1 + e^−z)}. */
-    public abstract void swiGlu(float[] gate, float[] up, int len);
+    public final void swiGlu(float[] gate, float[] up, int len) {
+        swiGlu(gate, up, 0, len);
+    }
+
+    /**
+     * {@link #swiGlu(float[], float[], int)} on {@code [off, off + len)}. Every element's result depends only on its
+     * own inputs: a range split at multiples of 16 elements gives the bits of one call over all of it.
+     */
+    public abstract void swiGlu(float[] gate, float[] up, int off, int len);
 
     /**
      * Attention scores of one query against transposed keys: {@code out[outOff + j] = Σ_{c<rows} (q[qOff + c]·scale)
@@ -184,8 +192,8 @@ public abstract class ElementOps {
         }
 
         @Override
-        public void swiGlu(float[] gate, float[] up, int len) {
-            for (int i = 0; i < len; i++) {
+        public void swiGlu(float[] gate, float[] up, int off, int len) {
+            for (int i = off; i < off + len; i++) {
                 float g = gate[i];
                 gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
             }
@@ -330,10 +338,10 @@ public abstract class ElementOps {
         }
 
         @Override
-        public void swiGlu(float[] gate, float[] up, int len) {
+        public void swiGlu(float[] gate, float[] up, int off, int len) {
             int bound = S.loopBound(len);
-            VectorExp.loop(VectorExp.SILU_TIMES, gate, 0, up, 0, bound, 0f);
-            for (int i = bound; i < len; i++) { // one lane's arithmetic
+            VectorExp.loop(VectorExp.SILU_TIMES, gate, off, up, off, bound, 0f);
+            for (int i = off + bound; i < off + len; i++) { // one lane's arithmetic
                 float g = gate[i];
                 gate[i] = g / (1f + VectorExp.exp(-g)) * up[i];
             }

@@ -185,6 +185,28 @@ class ElementOpsTest {
         }
     }
 
+    /** SwiGLU over a range split at multiples of 16 gives the bits of one call over all of it, on both paths. */
+    @Test
+    void swiGluRangesGiveTheWholeCallsBits() {
+        SplittableRandom r = new SplittableRandom(16);
+        for (ElementOps ops : new ElementOps[] {ElementOps.vector(), ElementOps.scalar()}) {
+            int len = 16 * 37 + 5;
+            float[] gate = new float[len];
+            float[] up = new float[len];
+            for (int i = 0; i < len; i++) {
+                gate[i] = (float) (4 * r.nextGaussian());
+                up[i] = (float) r.nextGaussian();
+            }
+            float[] whole = gate.clone();
+            ops.swiGlu(whole, up, len);
+            float[] parts = gate.clone();
+            ops.swiGlu(parts, up, 0, 16 * 11);
+            ops.swiGlu(parts, up, 16 * 11, 16 * 20);
+            ops.swiGlu(parts, up, 16 * 31, len - 16 * 31);
+            assertArrayEquals(whole, parts, 0f, ops.describe());
+        }
+    }
+
     /**
      * headDots equals {@link ElementOps#dot} times the scale bit for bit, for every head count (4 is the vector
      * path's shared-key kernel), widths on and off the lane count, and strided keys.
