@@ -384,6 +384,10 @@ JNIEXPORT jlong JNICALL Java_io_reviver_kernel_tensor_NativeQ8_allocate0(JNIEnv 
 #endif
     memset(p, 0, (size_t) bytes);
     (*env)->SetBooleanArrayRegion(env, hugeOut, 0, 1, &advised);
+    if ((*env)->ExceptionCheck(env)) { /* no room for the flag: nothing allocated, the exception stands */
+        free(p);
+        return 0;
+    }
     return (jlong) (uintptr_t) p;
 }
 

@@ -11,8 +11,8 @@ import java.lang.ref.Reference;
  *
  * <p>Weights stream through 1.3 GB per decode step on a 1B model; on 4 KiB pages of the JVM heap every 4 KiB costs a
  * page walk (two levels of them in a virtual machine), which a C harness measured as about a quarter of the
- * bandwidth at one sequence (see {@code reviver_int8.c}). Off the heap the kernels also need no JNI critical region
- * on the weights, so a product of the output matrix no longer holds off a garbage collection.
+ * bandwidth at one sequence (see {@code reviver_int8.c}). Off the heap the weights also need no JNI critical
+ * region (the activations and the output still do, for the length of one product).
  *
  * <p>The memory is freed by {@link #close()} or, failing that, once this object is unreachable (a
  * {@link Cleaner}). Contents are written with the {@code put} methods; reading is for the kernels. Closing while

@@ -109,7 +109,7 @@ class NativeTensorOpsTest {
     void everyKernelGivesTheReferenceBits(NativeQ8.Isa isa) {
         assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
         int[][] shapes = {{1, 32}, {15, 64}, {16, 96}, {17, 32}, {37, 2048}, {300, 256}};
-        int[] ns = {1, 2, 3, 4, 5, 8, 9, 20}; // up to 4 rows: four row groups at a time; more: two, 8 rows per pass
+        int[] ns = {1, 2, 3, 4, 5, 6, 7, 8, 9, 20}; // up to 4 rows: four row groups at a time; more: two, 8 per pass
         long seed = 1;
         for (int[] shape : shapes) {
             QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, shape[0], shape[1], seed++);
@@ -263,8 +263,19 @@ class NativeTensorOpsTest {
         assertEquals(3, q.groups());
         assertEquals(NativeMemory.HUGE_PAGE, q.bytes()); // 3 groups x 16 blocks x 544 bytes, rounded up
         assertNull(JavaTensorOpsTest.randomMatrix(GgmlType.F32, 4, 32, 14).q8Native());
+        w.releaseNative(); // freed now: the old copy refuses products, a new one is made on the next request
+        byte[] xq = new byte[512];
+        float[] xd = new float[16];
+        int[] xc = new int[16];
+        assertThrows(IllegalStateException.class,
+            () -> NativeQ8.product(NativeQ8.best(), q, 0, 1, xq, xd, xc, 1, new float[40]));
+        NativeWeights again = w.q8Native();
+        assertTrue(again != q);
+        NativeQ8.product(NativeQ8.best(), again, 0, again.groups(), xq, xd, xc, 1, new float[40]);
+        w.releaseNative();
+        w.releaseNative(); // nothing left to free
         try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
-            assertEquals(new TensorOps.CopyBytes(0, NativeMemory.HUGE_PAGE), ops.prepare(w));
+            assertEquals(new TensorOps.CopyBytes(0, NativeMemory.HUGE_PAGE), ops.prepare(w)); // made anew
             assertEquals(0, ops.prepare(JavaTensorOpsTest.randomMatrix(GgmlType.F32, 4, 32, 14)).offHeap());
         }
     }

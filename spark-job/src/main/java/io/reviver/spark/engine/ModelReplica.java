@@ -204,6 +204,9 @@ public final class ModelReplica implements AutoCloseable {
         }
         model.close();
         ops.close();
+        for (QuantizedMatrix m : model.weights().productMatrices()) {
+            m.releaseNative(); // the native backend's copies: freed now, not when a collection finds them
+        }
         gguf.close();
     }
 }
