@@ -32,11 +32,37 @@ public final class NativeWeights {
      */
     public static NativeWeights copyOf(QuantizedMatrix.Q8Interleaved q) {
         Objects.requireNonNull(q, "q");
-        long scalesOffset = (q.quants().length + 63L) & ~63L;
-        NativeMemory m = NativeMemory.allocate(scalesOffset + 2L * q.scales().length);
-        m.put(0, q.quants());
-        m.put(scalesOffset, q.scales());
-        return new NativeWeights(q.rows(), q.cols(), q.groups(), scalesOffset, m);
+        NativeWeights w = allocate(q.rows(), q.cols(), q.groups());
+        w.putGroups(0, q.quants(), q.scales());
+        return w;
+    }
+
+    /** Native memory for a rows × cols matrix in {@code groups} row groups, zeroed (to be filled by putGroups). */
+    static NativeWeights allocate(int rows, int cols, int groups) {
+        long blocks = (long) groups * (cols / 32);
+        long scalesOffset = (blocks * 512 + 63) & ~63L;
+        return new NativeWeights(rows, cols, groups, scalesOffset, NativeMemory.allocate(scalesOffset + 32 * blocks));
+    }
+
+    /**
+     * Writes whole row groups from {@code g0} on: {@code quants} (groups, cols / 32, 512 bytes) and {@code scales}
+     * (groups, cols / 32, 16) in the layout's order, as many groups as they hold.
+     *
+     * @throws IllegalArgumentException  if the arrays do not hold the same whole number of groups
+     * @throws IndexOutOfBoundsException if the groups run past the matrix's
+     */
+    void putGroups(int g0, byte[] quants, short[] scales) {
+        long blocks = cols / 32;
+        long n = quants.length / (blocks * 512);
+        if (n * blocks * 512 != quants.length || n * blocks * 16 != scales.length) {
+            throw new IllegalArgumentException(quants.length + " quant bytes and " + scales.length
+                + " scales are not the same whole number of row groups of " + blocks + " blocks");
+        }
+        if (g0 < 0 || g0 + n > groups) {
+            throw new IndexOutOfBoundsException("row groups [" + g0 + ", " + (g0 + n) + ") of " + groups);
+        }
+        memory.put(g0 * blocks * 512, quants);
+        memory.put(scalesOffset + g0 * blocks * 32, scales);
     }
 
     /** The matrix's rows. */

@@ -176,20 +176,30 @@ public final class QuantizedMatrix {
         if (type != GgmlType.Q8_0 || (long) groups * 16 * cols > Integer.MAX_VALUE - 16) {
             return null;
         }
-        int blocks = cols / 32;
         byte[] quants = new byte[groups * 16 * cols];
-        java.util.Arrays.fill(quants, (byte) 0x80); // padding rows: quant 0
-        short[] scales = new short[groups * blocks * 16];
+        short[] scales = new short[groups * (cols / 32) * 16];
+        interleave(0, groups, quants, scales);
+        return new Q8Interleaved(rows, cols, groups, quants, scales);
+    }
+
+    /**
+     * Row groups {@code [g0, g1)} of {@link #q8Interleaved()}'s layout into {@code quants} and {@code scales} from
+     * index 0 (padding rows: quant 0, stored as 0x80, and scale 0).
+     */
+    private void interleave(int g0, int g1, byte[] quants, short[] scales) {
+        int blocks = cols / 32;
+        java.util.Arrays.fill(quants, 0, (g1 - g0) * 16 * cols, (byte) 0x80);
+        java.util.Arrays.fill(scales, 0, (g1 - g0) * blocks * 16, (short) 0);
         ByteBuffer b = data;
         byte[] block = new byte[32];
-        for (int r = 0; r < rows; r++) {
-            int g = r >> 4;
+        for (int r = 16 * g0; r < Math.min(rows, 16 * g1); r++) {
+            int g = (r >> 4) - g0;
             int i = r & 15;
             for (int k = 0; k < blocks; k++) {
-                int src = 34 * (r * blocks + k);
+                long src = 34L * ((long) r * blocks + k);
                 int dst = (g * blocks + k) * 512 + 4 * i;
-                scales[(g * blocks + k) * 16 + i] = b.getShort(src);
-                b.get(src + 2, block, 0, 32);
+                scales[(g * blocks + k) * 16 + i] = b.getShort((int) src);
+                b.get((int) src + 2, block, 0, 32);
                 for (int j = 0; j < 8; j++) {
                     int o = dst + 64 * j;
                     quants[o] = (byte) (block[4 * j] ^ 0x80);
@@ -199,35 +209,48 @@ public final class QuantizedMatrix {
                 }
             }
         }
-        return new Q8Interleaved(rows, cols, groups, quants, scales);
     }
 
     /**
-     * {@link #q8Interleaved()} copied into native memory (huge-page aligned, off the heap), built on the first call
-     * and kept as long as this matrix (the heap layout it is copied from is dropped).
+     * {@link #q8Interleaved()}'s layout in native memory (huge-page aligned, off the heap), built on the first call
+     * and kept as long as this matrix or until {@link #releaseNative()}. It is written 64 row groups at a time
+     * through small heap buffers, so loading never holds a whole matrix's layout on the heap.
      *
-     * @return the native copy, or null where {@link #q8Interleaved()} is null
+     * @return the native copy, or null if the type is not Q8_0
      * @throws NativeUnavailableException if the native library did not load
      * @throws OutOfMemoryError           if the OS has not the memory to give
      */
     public NativeWeights q8Native() {
         NativeWeights p = nativeWeights;
-        if (p != null) {
+        if (p != null || type != GgmlType.Q8_0) {
             return p;
         }
         synchronized (this) {
             if (nativeWeights == null) {
-                Q8Interleaved q = q8Interleaved();
-                if (q == null) {
-                    return null;
+                int groups = (rows + 15) / 16;
+                NativeWeights w = NativeWeights.allocate(rows, cols, groups);
+                int batch = NATIVE_BATCH_GROUPS;
+                byte[] quants = new byte[Math.min(batch, groups) * 16 * cols];
+                short[] scales = new short[Math.min(batch, groups) * (cols / 32) * 16];
+                for (int g0 = 0; g0 < groups; g0 += batch) {
+                    int g1 = Math.min(groups, g0 + batch);
+                    if (g1 - g0 < batch && g0 > 0) { // the last, shorter batch: arrays of its own size
+                        quants = new byte[(g1 - g0) * 16 * cols];
+                        scales = new short[(g1 - g0) * (cols / 32) * 16];
+                    }
+                    interleave(g0, g1, quants, scales);
+                    w.putGroups(g0, quants, scales);
                 }
-                nativeWeights = NativeWeights.copyOf(q);
+                nativeWeights = w;
                 LOG.debug("copied Q8_0 tensor {} ({} x {}) into {} MiB of native memory (huge pages advised: {})",
-                    name, rows, cols, nativeWeights.bytes() >> 20, nativeWeights.hugePagesAdvised());
+                    name, rows, cols, w.bytes() >> 20, w.hugePagesAdvised());
             }
             return nativeWeights;
         }
     }
+
+    /** Row groups per batch written by {@link #q8Native()}: 64 × 16 rows × 2,048 columns is 2 MiB of quants. */
+    static final int NATIVE_BATCH_GROUPS = 64;
 
     /**
      * Frees the {@linkplain #q8Native() native copy} now, if one was made (a later {@link #q8Native()} makes a new

@@ -253,6 +253,39 @@ class NativeTensorOpsTest {
         }
     }
 
+    /** q8Native writes its layout in batches of row groups: across batch ends, and a last partial group, bits hold. */
+    @Test
+    void aNativeCopyWrittenInBatchesGivesTheReferenceBits() {
+        int rows = 16 * (2 * QuantizedMatrix.NATIVE_BATCH_GROUPS + 5) + 11; // two whole batches, a short one, 11 rows
+        QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, rows, 96, 81);
+        int n = 3;
+        float[] x = JavaTensorOpsTest.randomActivations(n, 96, 82);
+        byte[] xq = new byte[n * 96];
+        float[] xd = new float[n * 3];
+        int[] xc = new int[n * 3];
+        Int8Products.quantize(x, n, 96, xq, xd, xc);
+        float[] want = new float[n * rows];
+        Int8Products.reference(w, xq, xd, n, want);
+        NativeWeights batched = w.q8Native();
+        NativeWeights whole = NativeWeights.copyOf(w.q8Interleaved());
+        assertEquals(whole.bytes(), batched.bytes());
+        for (NativeQ8.Isa isa : NativeQ8.Isa.values()) {
+            if (NativeQ8.supports(isa)) {
+                for (NativeWeights q : new NativeWeights[] {batched, whole}) {
+                    float[] got = new float[n * rows];
+                    NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+                    assertArrayEquals(want, got, isa + (q == batched ? " batched" : " whole"));
+                }
+            }
+        }
+        // 96 columns: a row group is 3 blocks, 3 × 512 quant bytes and 3 × 16 scales
+        assertThrows(IllegalArgumentException.class, () -> whole.putGroups(0, new byte[3 * 512], new short[6 * 16]));
+        assertThrows(IllegalArgumentException.class, () -> whole.putGroups(0, new byte[100], new short[0]));
+        assertThrows(IndexOutOfBoundsException.class,
+            () -> whole.putGroups(whole.groups(), new byte[3 * 512], new short[3 * 16]));
+        whole.putGroups(whole.groups() - 1, new byte[3 * 512], new short[3 * 16]); // the last group: allowed
+    }
+
     @Test
     void aNativeCopyIsMadeOnceAndHoldsTheFilesBytes() {
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 40, 512, 13);
