@@ -5,8 +5,8 @@ import java.util.Objects;
 /**
  * A Q8_0 matrix in the native int8 kernels' layout ({@link QuantizedMatrix.Q8Interleaved}: quants {@code q + 128},
  * (groups, cols / 32, 8, 16, 4), then the fp16 scales, (groups, cols / 32, 16)), held in {@link NativeMemory}:
- * quants at offset 0, scales at {@link #scalesOffset()} (64-byte aligned). Immutable once built; freed with the
- * memory when this object becomes unreachable. Thread-safe.
+ * quants at offset 0, scales at {@link #scalesOffset()} (64-byte aligned). Not changed once built; its memory is freed
+ * when this object becomes unreachable, or earlier by {@link QuantizedMatrix#releaseNative()}. Thread-safe.
  */
 public final class NativeWeights {
 
