@@ -261,16 +261,12 @@ static AVX512_TARGET void avx512_rows(const uint8_t *w, const uint16_t *ws, int 
              * B=4 25.8-30.6 against 28.9-30.6. For B=8, two such passes of 4 rows (the second reading the four
              * groups from L2) were slower than one pass of 8 over two groups there (39.0-43.2 against 32.5-36.4),
              * though faster in the C harness (48.1-51.6 GB/s against 40.7-43.8): more rows take the 8-row passes. */
-            for (; g + 4 <= g1; g += 4) {
-                int t = tb;
-                for (; t + 4 <= te; t += 4) {
-                    avx512_tile(w, ws, blocks, xq, xd, xc, t, 4, 4, out, rows, g);
-                }
-                switch (te - t) {
-                    case 1: avx512_tile(w, ws, blocks, xq, xd, xc, t, 1, 4, out, rows, g); break;
-                    case 2: avx512_tile(w, ws, blocks, xq, xd, xc, t, 2, 4, out, rows, g); break;
-                    case 3: avx512_tile(w, ws, blocks, xq, xd, xc, t, 3, 4, out, rows, g); break;
-                    default: break;
+            for (; g + 4 <= g1; g += 4) { /* all of the (at most 4) rows in one pass */
+                switch (te - tb) {
+                    case 1: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 1, 4, out, rows, g); break;
+                    case 2: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 2, 4, out, rows, g); break;
+                    case 3: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 3, 4, out, rows, g); break;
+                    default: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 4, 4, out, rows, g); break;
                 }
             }
         }

@@ -546,15 +546,31 @@ public final class LlamaModel implements AutoCloseable {
         // part p takes KV heads p, p + parts, …: heads cost the same, and each runs on one thread at a time
         s.attentionLayer = layer;
         s.attentionParts = Math.min(attentionTeam.size(), nKvHeads);
-        if (s.attentionJob == null || s.attentionJobModel != this) { // once per state and model: no job per pass
-            s.attentionJobModel = this; // (a state may serve another model of the same config)
-            s.attentionJob = p -> {
-                for (int g = p; g < config.nKvHeads(); g += s.attentionParts) {
-                    attendSegments(s, s.attentionLayer, g);
-                }
-            };
-        }
+        bindTeamJobs(s);
         attentionTeam.run(s.attentionParts, s.attentionJob);
+    }
+
+    /**
+     * Makes {@code s}'s jobs for the attention team (attention over KV heads, SwiGLU over chunks) once per state
+     * and model, so no pass allocates one; a state may serve another model of the same config, which rebinds them.
+     */
+    private void bindTeamJobs(State s) {
+        if (s.teamJobsModel == this) {
+            return;
+        }
+        s.teamJobsModel = this;
+        s.attentionJob = p -> {
+            for (int g = p; g < config.nKvHeads(); g += s.attentionParts) {
+                attendSegments(s, s.attentionLayer, g);
+            }
+        };
+        s.swiGluJob = p -> {
+            int parts = attentionTeam.size();
+            int chunks = s.swiGluLen / 64;
+            int lo = (int) ((long) chunks * p / parts) * 64;
+            int hi = p == parts - 1 ? s.swiGluLen : (int) ((long) chunks * (p + 1) / parts) * 64;
+            el.swiGlu(s.hb, s.hb2, lo, hi - lo);
+        };
     }
 
     /**
@@ -574,16 +590,7 @@ public final class LlamaModel implements AutoCloseable {
             return;
         }
         s.swiGluLen = len;
-        if (s.swiGluJob == null || s.swiGluJobModel != this) { // once per state and model: no job per pass
-            s.swiGluJobModel = this;
-            s.swiGluJob = p -> {
-                int parts = attentionTeam.size();
-                int chunks = s.swiGluLen / 64;
-                int lo = (int) ((long) chunks * p / parts) * 64;
-                int hi = p == parts - 1 ? s.swiGluLen : (int) ((long) chunks * (p + 1) / parts) * 64;
-                el.swiGlu(s.hb, s.hb2, lo, hi - lo);
-            };
-        }
+        bindTeamJobs(s);
         attentionTeam.run(attentionTeam.size(), s.swiGluJob);
     }
 
@@ -864,11 +871,10 @@ public final class LlamaModel implements AutoCloseable {
         boolean promptRows;       // the current forward pass's rows are prompt rows (TensorOps.Rows.PROMPT)
         int attentionLayer;       // the layer whose attention attentionJob computes
         int attentionParts;       // the parts attentionJob's KV heads are split into
-        java.util.function.IntConsumer attentionJob; // part p: the KV heads p, p + parts, … (made on first use)
-        Object attentionJobModel;  // the model attentionJob runs attention of
+        java.util.function.IntConsumer attentionJob; // part p: the KV heads p, p + parts, … (see bindTeamJobs)
         int swiGluLen;            // elements of hb and hb2 that swiGluJob computes
-        java.util.function.IntConsumer swiGluJob; // part p: its range of whole 64-element chunks (made on first use)
-        Object swiGluJobModel;    // the model swiGluJob belongs to
+        java.util.function.IntConsumer swiGluJob; // part p: its range of whole 64-element chunks (see bindTeamJobs)
+        Object teamJobsModel;     // the model attentionJob and swiGluJob belong to
         final float[][] keyScratch;   // per KV head: (positions, headSize), grown on demand
         final float[][] valueScratch; // per KV head: (positions, headSize)
         final float[][] scoreScratch; // per KV head: (kvMul, positions)

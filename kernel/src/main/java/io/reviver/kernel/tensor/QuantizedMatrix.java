@@ -229,12 +229,11 @@ public final class QuantizedMatrix {
             if (nativeWeights == null) {
                 int groups = (rows + 15) / 16;
                 NativeWeights w = NativeWeights.allocate(rows, cols, groups);
-                int batch = NATIVE_BATCH_GROUPS;
-                byte[] quants = new byte[Math.min(batch, groups) * 16 * cols];
-                short[] scales = new short[Math.min(batch, groups) * (cols / 32) * 16];
-                for (int g0 = 0; g0 < groups; g0 += batch) {
-                    int g1 = Math.min(groups, g0 + batch);
-                    if (g1 - g0 < batch && g0 > 0) { // the last, shorter batch: arrays of its own size
+                byte[] quants = null;
+                short[] scales = null;
+                for (int g0 = 0; g0 < groups; g0 += NATIVE_BATCH_GROUPS) {
+                    int g1 = Math.min(groups, g0 + NATIVE_BATCH_GROUPS);
+                    if (quants == null || quants.length != (g1 - g0) * 16 * cols) { // the first, and a shorter last
                         quants = new byte[(g1 - g0) * 16 * cols];
                         scales = new short[(g1 - g0) * (cols / 32) * 16];
                     }
