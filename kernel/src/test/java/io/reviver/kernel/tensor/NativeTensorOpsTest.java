@@ -116,16 +116,11 @@ class NativeTensorOpsTest {
             NativeWeights q = w.q8Native();
             for (int n : ns) {
                 int cols = shape[1];
-                float[] x = JavaTensorOpsTest.randomActivations(n, cols, seed++);
-                byte[] xq = new byte[n * cols];
-                float[] xd = new float[n * cols / 32];
-                int[] xc = new int[n * cols / 32];
-                Int8Products.quantize(x, n, cols, xq, xd, xc);
-                float[] want = new float[n * shape[0]];
-                Int8Products.reference(w, xq, xd, n, want);
+                Quantised a = quantised(n, cols, seed++);
+                float[] want = a.reference(w);
                 float[] got = new float[n * shape[0] + 5];
                 Arrays.fill(got, Float.NaN);
-                NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+                NativeQ8.product(isa, q, 0, q.groups(), a.xq, a.xd, a.xc, n, got);
                 String what = isa + " " + shape[0] + " x " + cols + ", n = " + n;
                 assertArrayEquals(want, Arrays.copyOf(got, want.length), what); // compares bits (floatToIntBits)
                 for (int i = want.length; i < got.length; i++) {
@@ -149,17 +144,8 @@ class NativeTensorOpsTest {
         }
         QuantizedMatrix w = new QuantizedMatrix("fp16-scales", GgmlType.Q8_0, b.rewind(), 33, 96);
         int n = 3;
-        float[] x = JavaTensorOpsTest.randomActivations(n, 96, 72);
-        byte[] xq = new byte[n * 96];
-        float[] xd = new float[n * 3];
-        int[] xc = new int[n * 3];
-        Int8Products.quantize(x, n, 96, xq, xd, xc);
-        float[] want = new float[n * 33];
-        Int8Products.reference(w, xq, xd, n, want);
-        float[] got = new float[n * 33];
-        NativeWeights q = w.q8Native();
-        NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
-        assertArrayEquals(want, got, isa + ": scales of every fp16 kind");
+        Quantised a = quantised(n, 96, 72);
+        assertArrayEquals(a.reference(w), a.product(isa, w.q8Native()), isa + ": scales of every fp16 kind");
     }
 
     @ParameterizedTest
@@ -169,17 +155,8 @@ class NativeTensorOpsTest {
         // 2,048 columns: the kernel takes the activation rows 128 at a time (256 KiB), so 130 rows make two blocks
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 19, 2048, 61);
         int n = 130;
-        float[] x = JavaTensorOpsTest.randomActivations(n, 2048, 62);
-        byte[] xq = new byte[n * 2048];
-        float[] xd = new float[n * 64];
-        int[] xc = new int[n * 64];
-        Int8Products.quantize(x, n, 2048, xq, xd, xc);
-        float[] want = new float[n * 19];
-        Int8Products.reference(w, xq, xd, n, want);
-        float[] got = new float[n * 19];
-        NativeWeights q = w.q8Native();
-        NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
-        assertArrayEquals(want, got, isa + ", 130 rows");
+        Quantised a = quantised(n, 2048, 62);
+        assertArrayEquals(a.reference(w), a.product(isa, w.q8Native()), isa + ", 130 rows");
     }
 
     @ParameterizedTest
@@ -189,20 +166,15 @@ class NativeTensorOpsTest {
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 50, 64, 7);
         NativeWeights q = w.q8Native();
         assertEquals(4, q.groups());
-        float[] x = JavaTensorOpsTest.randomActivations(2, 64, 8);
-        byte[] xq = new byte[128];
-        float[] xd = new float[4];
-        int[] xc = new int[4];
-        Int8Products.quantize(x, 2, 64, xq, xd, xc);
-        float[] want = new float[100];
-        Int8Products.reference(w, xq, xd, 2, want);
+        Quantised a = quantised(2, 64, 8);
+        float[] want = a.reference(w);
         // the AVX-512 kernel computes row groups two at a time: ranges starting on either parity, ending in a pair or
         // a single group, the partial last group (rows 48, 49) alone or second in a pair
         int[][] ranges = {{1, 3}, {1, 4}, {2, 4}, {0, 1}, {3, 4}, {0, 4}};
         for (int[] range : ranges) {
             float[] got = new float[100];
             Arrays.fill(got, Float.NaN);
-            NativeQ8.product(isa, q, range[0], range[1], xq, xd, xc, 2, got);
+            NativeQ8.product(isa, q, range[0], range[1], a.xq, a.xd, a.xc, 2, got);
             for (int t = 0; t < 2; t++) {
                 for (int r = 0; r < 50; r++) {
                     float g = got[t * 50 + r];
@@ -259,22 +231,15 @@ class NativeTensorOpsTest {
         int rows = 16 * (2 * QuantizedMatrix.NATIVE_BATCH_GROUPS + 5) + 11; // two whole batches, a short one, 11 rows
         QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, rows, 96, 81);
         int n = 3;
-        float[] x = JavaTensorOpsTest.randomActivations(n, 96, 82);
-        byte[] xq = new byte[n * 96];
-        float[] xd = new float[n * 3];
-        int[] xc = new int[n * 3];
-        Int8Products.quantize(x, n, 96, xq, xd, xc);
-        float[] want = new float[n * rows];
-        Int8Products.reference(w, xq, xd, n, want);
+        Quantised a = quantised(n, 96, 82);
+        float[] want = a.reference(w);
         NativeWeights batched = w.q8Native();
         NativeWeights whole = NativeWeights.copyOf(w.q8Interleaved());
         assertEquals(whole.bytes(), batched.bytes());
         for (NativeQ8.Isa isa : NativeQ8.Isa.values()) {
             if (NativeQ8.supports(isa)) {
                 for (NativeWeights q : new NativeWeights[] {batched, whole}) {
-                    float[] got = new float[n * rows];
-                    NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
-                    assertArrayEquals(want, got, isa + (q == batched ? " batched" : " whole"));
+                    assertArrayEquals(want, a.product(isa, q), isa + (q == batched ? " batched" : " whole"));
                 }
             }
         }
@@ -437,5 +402,30 @@ class NativeTensorOpsTest {
             e = assertThrows(IllegalArgumentException.class, () -> ops.matmul(w, new float[63], 1, new float[20]));
             assertTrue(e.getMessage().contains("x has 63"), e.getMessage());
         }
+    }
+
+    /** Activations quantised by {@link Int8Products#quantize}: quants (n, cols), scales and sums (n, cols / 32). */
+    private record Quantised(int n, byte[] xq, float[] xd, int[] xc) {
+        /** {@link Int8Products#reference}'s products of {@code w} with these activations, (n, w.rows()). */
+        float[] reference(QuantizedMatrix w) {
+            float[] want = new float[n * w.rows()];
+            Int8Products.reference(w, xq, xd, n, want);
+            return want;
+        }
+
+        /** {@code isa}'s products of all of {@code q}'s row groups with these activations, (n, q.rows()). */
+        float[] product(NativeQ8.Isa isa, NativeWeights q) {
+            float[] got = new float[n * q.rows()];
+            NativeQ8.product(isa, q, 0, q.groups(), xq, xd, xc, n, got);
+            return got;
+        }
+    }
+
+    /** n rows of {@link JavaTensorOpsTest#randomActivations} (seeded) with cols columns, quantised. */
+    private static Quantised quantised(int n, int cols, long seed) {
+        float[] x = JavaTensorOpsTest.randomActivations(n, cols, seed);
+        Quantised a = new Quantised(n, new byte[n * cols], new float[n * cols / 32], new int[n * cols / 32]);
+        Int8Products.quantize(x, n, cols, a.xq, a.xd, a.xc);
+        return a;
     }
 }
