@@ -58,6 +58,11 @@ def main():
                  "engine.native_int8.decode_b1.rounds[]")
         for row in n["batched_decode"]:
             need(row, ["batch", "tokens_per_s", "over_b1"], "engine.native_int8.batched_decode[]")
+        need(n, ["b8_over_b1_pairs", "b8_over_b1_paired_median"], "engine.native_int8")
+        if not n["b8_over_b1_pairs"]:
+            fail("engine.native_int8.b8_over_b1_pairs: empty")
+        for row in n["b8_over_b1_pairs"]:
+            need(row, ["b1_tokens_per_s", "b8_tokens_per_s", "b8_over_b1"], "engine.native_int8.b8_over_b1_pairs[]")
         need(n["prefill"], ["seconds", "speedup_over_java"], "engine.native_int8.prefill")
     runs = bench["end_to_end"].get("runs")
     if not runs:
