@@ -542,8 +542,9 @@ public final class EngineBench {
                     + "\"over_b1\": %.3f, \"heap_bytes_allocated_per_step\": %.1f}", b == 1 ? "" : ",", b, tps,
                     tps / base, allocated[0]));
             }
-            // B=8 over B=1 again in pairs measured back to back (B=1, then B=8): the bandwidth drift that moves
-            // B=1's rate far more than B=8's (memory- against compute-bound) then falls on both sides of each ratio
+            // B=8 over B=1 again in pairs measured back to back (B=1, then B=8): the sweep measures B=8 about 30 s
+            // after B=1, and this host's bandwidth drift moves B=1's rate (bound by memory alone) more than B=8's
+            // within that time; in a pair the same drift falls on both sides of the ratio
             double[] pairRatios = new double[B8_PAIRS];
             StringBuilder pairsJson = new StringBuilder();
             for (int r = 0; r < B8_PAIRS; r++) {
