@@ -92,7 +92,7 @@ public final class EngineBench {
                 MatmulBench.randomMatrix(GgmlType.Q8_0, s.hiddenDim(), s.dim(), r.nextLong()));
         }
         LlamaWeights w = new LlamaWeights(emb, layers, ones(s.dim()), emb, null);
-        return new LlamaModel(c, w, ops, ElementOps.vector(), threads, backends);
+        return new LlamaModel(c, w, ops, ElementOps.forProducts(ops), threads, backends);
     }
 
     private static float[] ones(int n) {
@@ -435,7 +435,7 @@ public final class EngineBench {
                     backends.add(io.reviver.kernel.opencl.OpenClAttentionBackend.open(
                         io.reviver.kernel.attention.BackendChoice.OPENCL_OR_JAVA));
                 }
-                try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.vector(), threads, backends)) {
+                try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.forProducts(ops), threads, backends)) {
                     double cl = stepSeconds(onCl, new io.reviver.kernel.press.FullPress().compress(record, lc),
                         longPrompt, seconds);
                     io.reviver.kernel.attention.BackendStatus status = backends.get(0).status();

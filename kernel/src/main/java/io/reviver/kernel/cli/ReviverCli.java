@@ -291,7 +291,7 @@ public final class ReviverCli {
                 }
             }
             try (LlamaModel model = new LlamaModel(config, l.weights(), l.ops(),
-                vector ? ElementOps.vector() : ElementOps.scalar(), o.threads(), backends)) {
+                vector ? ElementOps.forProducts(l.ops()) : ElementOps.scalar(), o.threads(), backends)) {
                 LOG.info("model {}: {}", path, model.describe());
                 int[] prompt = tokenizer.encode(o.prompt(), o.addBos());
                 Sampler sampler = Sampler.of(o.temperature(), o.topP(), o.seed());

@@ -1,5 +1,8 @@
 package io.reviver.kernel.model;
 
+import io.reviver.kernel.tensor.NativeAttention;
+import io.reviver.kernel.tensor.NativeTensorOps;
+import io.reviver.kernel.tensor.TensorOps;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -29,6 +32,28 @@ public abstract class ElementOps {
     /** The Vector API path. */
     public static ElementOps vector() {
         return VECTOR;
+    }
+
+    /**
+     * {@link #vector()} with {@link #attend} on the native kernel ({@link NativeAttention}) where it runs and the
+     * vector path has 16 float lanes (the native arithmetic is the vector path's on 16 lanes: the same bits);
+     * otherwise {@link #vector()} itself. {@link #describe()} says which.
+     */
+    public static ElementOps vectorWithNativeAttention() {
+        return NativeAttended.INSTANCE != null ? NativeAttended.INSTANCE : VECTOR;
+    }
+
+    /** Whether {@link #vector()} runs on 16 float lanes (AVX-512), where {@link #vectorWithNativeAttention()} can. */
+    static boolean vectorHas16Lanes() {
+        return Vector.BUTTERFLY;
+    }
+
+    /**
+     * The element ops for a model whose products run on {@code ops}: {@link #vectorWithNativeAttention()} when they
+     * are native ({@link NativeTensorOps}: the user asked for the native library), else {@link #vector()}.
+     */
+    public static ElementOps forProducts(TensorOps ops) {
+        return ops instanceof NativeTensorOps ? vectorWithNativeAttention() : VECTOR;
     }
 
     /**
@@ -144,8 +169,112 @@ public abstract class ElementOps {
         }
     }
 
+    /**
+     * Decode attention of {@code heads} query heads against {@code len} entries, each head on its own:
+     * {@link #headDots} (query h at {@code q[qOff + h·width]}, key j at {@code k[kvOff + j·stride]}, scores at
+     * {@code scores[sOff + h·sStride, + len)}), then {@link #softmax} of each head's scores, which stay there as its
+     * weights, then {@link #weightedRowsHeads} of the values (value j at {@code v[kvOff + j·stride]}, head h's
+     * output at {@code out[outOff + h·width, + width)}). Exactly those calls' results; a faster form may fuse them.
+     */
+    public void attend(float[] q, int qOff, int heads, int width, float scale, float[] k, float[] v, int kvOff,
+                       int stride, int len, float[] scores, int sOff, int sStride, float[] out, int outOff) {
+        headDots(q, qOff, heads, width, scale, k, kvOff, stride, len, scores, sOff, sStride);
+        for (int h = 0; h < heads; h++) {
+            softmax(scores, sOff + h * sStride, len);
+        }
+        weightedRowsHeads(scores, sOff, sStride, heads, len, v, kvOff, stride, width, out, outOff, width);
+    }
+
     /** Short description for logs. */
     public abstract String describe();
+
+    /**
+     * {@link #vector()} with {@link #attend} on {@link NativeAttention} when its arguments suit the kernel (widths a
+     * multiple of 16 up to {@link NativeAttention#MAX_WIDTH}) and the JVM hands over its arrays; otherwise, and for
+     * everything else, the vector path. The same bits either way: the native arithmetic is the vector path's on
+     * 16 lanes, the only case this class is made for ({@link #INSTANCE} is null elsewhere).
+     */
+    private static final class NativeAttended extends ElementOps {
+        static final NativeAttended INSTANCE = Vector.BUTTERFLY && NativeAttention.available()
+            ? new NativeAttended() : null;
+
+        @Override
+        public void attend(float[] q, int qOff, int heads, int width, float scale, float[] k, float[] v, int kvOff,
+                           int stride, int len, float[] scores, int sOff, int sStride, float[] out, int outOff) {
+            if (width % 16 != 0 || width > NativeAttention.MAX_WIDTH || len < 1
+                || !NativeAttention.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff,
+                sStride, out, outOff)) {
+                VECTOR.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff, sStride, out,
+                    outOff);
+            }
+        }
+
+        @Override
+        public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+            return VECTOR.dot(a, aOff, b, bOff, n);
+        }
+
+        @Override
+        public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+            VECTOR.axpy(alpha, x, xOff, y, yOff, n);
+        }
+
+        @Override
+        public float sumOfSquares(float[] x, int off, int n) {
+            return VECTOR.sumOfSquares(x, off, n);
+        }
+
+        @Override
+        public void softmax(float[] x, int off, int len) {
+            VECTOR.softmax(x, off, len);
+        }
+
+        @Override
+        public void swiGlu(float[] gate, float[] up, int off, int len) {
+            VECTOR.swiGlu(gate, up, off, len);
+        }
+
+        @Override
+        public void transposedDots(float[] q, int qOff, float scale, float[] kT, int stride, int rows, float[] out,
+                                   int outOff, int len) {
+            VECTOR.transposedDots(q, qOff, scale, kT, stride, rows, out, outOff, len);
+        }
+
+        @Override
+        public void transposedDots(float[] q, int qOff, int qStride, int heads, float scale, float[] kT, int stride,
+                                   int rows, float[] out, int outOff, int outStride, int len) {
+            VECTOR.transposedDots(q, qOff, qStride, heads, scale, kT, stride, rows, out, outOff, outStride, len);
+        }
+
+        @Override
+        public void weightedRows(float[] p, int pOff, int len, float[] v, int vOff, int vStride, int width,
+                                 float[] out, int outOff) {
+            VECTOR.weightedRows(p, pOff, len, v, vOff, vStride, width, out, outOff);
+        }
+
+        @Override
+        public void weightedRowsPair(float[] p, int pOff, int pOff2, int len, float[] v, int vOff, int vStride,
+                                     int width, float[] out, int outOff, int outOff2) {
+            VECTOR.weightedRowsPair(p, pOff, pOff2, len, v, vOff, vStride, width, out, outOff, outOff2);
+        }
+
+        @Override
+        public void weightedRowsHeads(float[] p, int pOff, int pStride, int heads, int len, float[] v, int vOff,
+                                      int vStride, int width, float[] out, int outOff, int outStride) {
+            VECTOR.weightedRowsHeads(p, pOff, pStride, heads, len, v, vOff, vStride, width, out, outOff, outStride);
+        }
+
+        @Override
+        public void headDots(float[] q, int qOff, int heads, int width, float scale, float[] k, int kOff,
+                             int kStride, int len, float[] out, int outOff, int outStride) {
+            VECTOR.headDots(q, qOff, heads, width, scale, k, kOff, kStride, len, out, outOff, outStride);
+        }
+
+        @Override
+        public String describe() {
+            return VECTOR.describe() + ", decode attention native (AVX-512F)";
+        }
+    }
 
     private static final class Scalar extends ElementOps {
         @Override

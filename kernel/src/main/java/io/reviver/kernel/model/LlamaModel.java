@@ -708,6 +708,19 @@ public final class LlamaModel implements AutoCloseable {
             // entries taking part in the softmax: the scored rows, or, with folded entries after them, every entry
             final int span = folded == null ? len : count;
             int qGroup = (row0 + t) * qDim + kvHead * kvMul * hs; // the group's kvMul queries, hs apart
+            if (keysT == null && folded == null && ascending) {
+                // nothing to mask or fold: the scores, softmax and weighted values below in one call (ElementOps'
+                // attend: the same steps; a native form reads each key and value once, from memory)
+                el.attend(s.q, qGroup, kvMul, hs, scale, keys, values, kvOff, stride, len, scores, 0, count, s.att,
+                    qGroup);
+                if (observe) { // entries past the scored rows get weight 0
+                    for (int hi = 0; hi < kvMul; hi++) {
+                        java.util.Arrays.fill(scores, hi * count + len, (hi + 1) * count, 0f);
+                    }
+                    cache.observeAttention(layer, kvHead, queryPos, scores, count);
+                }
+                continue;
+            }
             if (keysT != null) {
                 // scores = Σ_c (q[c]·scale) · keysᵀ[c][0, len): vector FMAs along the positions, no reductions
                 el.transposedDots(s.q, qGroup, hs, kvMul, scale, keysT, rows, hs, scores, 0, count, len);

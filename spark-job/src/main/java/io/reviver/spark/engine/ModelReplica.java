@@ -99,7 +99,7 @@ public final class ModelReplica implements AutoCloseable {
                 }
                 LOG.info("attention backend {}: {}", attention.configName(), backends.get(0).status());
             }
-            LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.vector(), 1, backends);
+            LlamaModel model = new LlamaModel(config, weights, ops, ElementOps.forProducts(ops), 1, backends);
             return new ModelReplica(file, gguf, ops, model, tokenizer, heapWeights);
         } catch (RuntimeException e) {
             if (backends != null) {
