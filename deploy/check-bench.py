@@ -64,6 +64,10 @@ def main():
         for row in n["b8_over_b1_pairs"]:
             need(row, ["b1_tokens_per_s", "b8_tokens_per_s", "b8_over_b1"], "engine.native_int8.b8_over_b1_pairs[]")
         need(n["prefill"], ["seconds", "speedup_over_java"], "engine.native_int8.prefill")
+        if "decode_attention" in n:  # absent where the native attention kernel does not run (no AVX-512F)
+            need(n["decode_attention"], ["batch", "positions", "vector_ms_median", "native_ms_median",
+                                         "native_kv_gbs", "native_fraction_of_memory_peak"],
+                 "engine.native_int8.decode_attention")
     runs = bench["end_to_end"].get("runs")
     if not runs:
         fail("end_to_end.runs: missing or empty")

@@ -562,6 +562,7 @@ public final class EngineBench {
             tableRow("native int8: batched decode, B=8 over B=1", String.format(Locale.ROOT,
                 "%.2fx in back-to-back pairs (median of %d); %.2fx in the sweep (%.1f tokens/s at B=8; java: %.2fx)",
                 pairedOver8, B8_PAIRS, over8, base * over8, javaRun[3]), ">= 5x");
+            decodeAttention(json, pool, threads, c, prefillTokens, seconds, mem);
             int[] prompt = randomTokens(prefillTokens, c.vocabSize(), 1);
             LlamaModel.State st = m.newState(Math.min(256, prefillTokens));
             float[] logits = new float[c.vocabSize()];
@@ -582,6 +583,115 @@ public final class EngineBench {
         }
     }
 
+
+    /** Sequences of {@link #decodeAttention}'s step. */
+    private static final int ATTENTION_BATCH = 8;
+
+    /**
+     * A B=8 decode step's attention alone at a long context, on {@link ElementOps#vector()} and on the native kernel
+     * ({@link ElementOps#vectorWithNativeAttention()}, the same bits), alternating, {@link #DECODE_ROUNDS} rounds
+     * each: every layer's KV heads split over {@code threads} threads as in the model, each head's query group
+     * attending over {@code positions} entries of each sequence's dense cache (seeded random keys and values laid
+     * out as {@code DenseKvCache} lays them out). Reports ms per step and the KV bytes read per step against the
+     * run's memory peak (attention is memory-bound: each key and value is read once). Recorded as
+     * {@code "decode_attention"} inside {@code "native_int8"}; skipped when the native kernel does not run here.
+     */
+    private void decodeAttention(StringBuilder json, ExecutorService pool, int threads, LlamaConfig c, int positions,
+                                 double seconds, double memPeak) throws Exception {
+        ElementOps nat = ElementOps.vectorWithNativeAttention();
+        if (nat == ElementOps.vector()) {
+            log.printf(Locale.ROOT, "decode attention: native kernel %s%n", io.reviver.kernel.tensor.NativeAttention
+                .status());
+            return;
+        }
+        int layers = c.nLayers();
+        int kvHeads = c.nKvHeads();
+        int hs = c.headSize();
+        int kvMul = c.kvMul();
+        int pad = io.reviver.kernel.cache.DenseKvCache.PAD; // rows on cache lines, as in the cache
+        long floats = (long) layers * kvHeads * positions * hs + pad;
+        float[][] keys = new float[ATTENTION_BATCH][];
+        float[][] values = new float[ATTENTION_BATCH][];
+        SplittableRandom r = new SplittableRandom(77);
+        for (int b = 0; b < ATTENTION_BATCH; b++) {
+            keys[b] = new float[(int) floats];
+            values[b] = new float[(int) floats];
+            for (int i = 0; i < floats; i++) {
+                keys[b][i] = (float) r.nextDouble(-1, 1);
+                values[b][i] = (float) r.nextDouble(-1, 1);
+            }
+        }
+        float[] q = new float[ATTENTION_BATCH * c.qDim()];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextDouble(-1, 1);
+        }
+        float[] att = new float[q.length];
+        float[][] scores = new float[threads][kvMul * positions];
+        float scale = (float) (1 / Math.sqrt(hs));
+        double bytes = 2.0 * ATTENTION_BATCH * layers * kvHeads * positions * hs * Float.BYTES;
+        double[][] ms = new double[2][DECODE_ROUNDS];
+        ElementOps[] ops = {ElementOps.vector(), nat};
+        for (int round = -1; round < DECODE_ROUNDS; round++) { // round -1 warms both up
+            for (int o = 0; o < 2; o++) {
+                ElementOps el = ops[o];
+                long t0 = System.nanoTime();
+                int steps = 0;
+                do {
+                    for (int l = 0; l < layers; l++) {
+                        final int layer = l;
+                        List<CompletableFuture<Void>> parts = new ArrayList<>();
+                        for (int p = 0; p < threads; p++) {
+                            final int part = p;
+                            Runnable job = () -> {
+                                for (int g = part; g < kvHeads; g += threads) {
+                                    int off = pad + (layer * kvHeads + g) * positions * hs;
+                                    for (int b = 0; b < ATTENTION_BATCH; b++) {
+                                        int qg = b * c.qDim() + g * kvMul * hs;
+                                        el.attend(q, qg, kvMul, hs, scale, keys[b], values[b], off, hs, positions,
+                                            scores[part], 0, positions, att, qg);
+                                    }
+                                }
+                            };
+                            if (p == threads - 1) {
+                                job.run();
+                            } else {
+                                parts.add(CompletableFuture.runAsync(job, pool));
+                            }
+                        }
+                        for (CompletableFuture<Void> f : parts) {
+                            f.join();
+                        }
+                    }
+                    steps++;
+                } while (System.nanoTime() - t0 < (round < 0 ? 0.2 : seconds / 2) * 1e9);
+                if (round >= 0) {
+                    ms[o][round] = (System.nanoTime() - t0) / 1e6 / steps;
+                }
+            }
+        }
+        double vec = median(ms[0]);
+        double natMs = median(ms[1]);
+        double gbs = bytes / natMs / 1e6;
+        log.printf(Locale.ROOT, "decode attention, B=%d at %d positions: vector %.2f ms, native %.2f ms a step (%.2f x); "
+            + "native reads %.2f GB/s of keys and values = %.1f%% of the run's memory peak%n", ATTENTION_BATCH,
+            positions, vec, natMs, vec / natMs, gbs, 100 * gbs / memPeak);
+        tableRow("native attention, B=" + ATTENTION_BATCH + " decode step at " + positions + " positions",
+            String.format(Locale.ROOT, "%.2f ms against %.2f on the vector path (%.2fx); %.1f GB/s of KV = %.1f%% of "
+                + "the memory peak", natMs, vec, vec / natMs, gbs, 100 * gbs / memPeak), "(reported)");
+        json.append(String.format(Locale.ROOT, "    \"decode_attention\": {\"batch\": %d, \"positions\": %d, "
+            + "\"kv_bytes_per_step\": %.0f, \"vector_ms\": [%s], \"native_ms\": [%s], \"vector_ms_median\": %.3f, "
+            + "\"native_ms_median\": %.3f, \"native_kv_gbs\": %.3f, \"native_fraction_of_memory_peak\": %.4f},%n",
+            ATTENTION_BATCH, positions, bytes, joinedArray(ms[0]), joinedArray(ms[1]), vec, natMs, gbs,
+            gbs / memPeak));
+    }
+
+    private static String joinedArray(double[] xs) {
+        List<Double> l = new ArrayList<>();
+        for (double x : xs) {
+            l.add(x);
+        }
+        return joined(l);
+    }
 
     /** Alternating probe and decode rounds of the native section's decode B=1. */
     private static final int DECODE_ROUNDS = 3;

@@ -12,8 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The element-wise helpers of the forward pass that run over whole rows: dot products (attention scores),
  * scaled accumulation (attention-weighted values), sums of squares (RMSNorm), the attention softmax and the
- * SwiGLU gate. Two implementations with the same contract: {@link #scalar()} (plain loops with
- * {@link Math#exp}, the reference) and {@link #vector()} (Vector API, preferred species). Results may differ
+ * SwiGLU gate; and a decode step's whole attention for one KV head ({@link #attend}). Two implementations with
+ * the same contract: {@link #scalar()} (plain loops with {@link Math#exp}, the reference) and {@link #vector()}
+ * (Vector API, preferred species); {@link #vectorWithNativeAttention()} is the vector path with {@link #attend} in
+ * C, to the vector path's bits. Results may differ
  * from the reference by float summation order and, in {@link #softmax} and {@link #swiGlu}, by the exponential:
  * the vector path uses {@link VectorExp}, built from IEEE-exact operations so that its bits never depend on
  * whether the JIT has compiled it (the Vector API's own exponential does; see there), within 1 ulp of
