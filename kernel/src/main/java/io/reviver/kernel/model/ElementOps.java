@@ -187,16 +187,26 @@ public abstract class ElementOps {
         weightedRowsHeads(scores, sOff, sStride, heads, len, v, kvOff, stride, width, out, outOff, width);
     }
 
+    /**
+     * Whether {@link #attend} is one fused call (the native kernel) that a caller should prefer to making the three
+     * steps itself; false for the Java paths, whose {@link #attend} is those steps. The forward pass asks, so that
+     * on the Java paths its calls (and what the JIT makes of them) stay as they were.
+     */
+    public boolean fusesAttention() {
+        return false;
+    }
+
     /** Short description for logs. */
     public abstract String describe();
 
     /**
      * {@link #vector()} with {@link #attend} on {@link NativeAttention} when its arguments suit the kernel (widths a
      * multiple of 16 up to {@link NativeAttention#MAX_WIDTH}) and the JVM hands over its arrays; otherwise, and for
-     * everything else, the vector path. The same bits either way: the native arithmetic is the vector path's on
-     * 16 lanes, the only case this class is made for ({@link #INSTANCE} is null elsewhere).
+     * everything else, the vector path's own code (a subclass, not a wrapper, so its calls reach the Vector API's
+     * intrinsics no deeper than the vector path's do). The same bits either way: the native arithmetic is the
+     * vector path's on 16 lanes, the only case this class is made for ({@link #INSTANCE} is null elsewhere).
      */
-    private static final class NativeAttended extends ElementOps {
+    private static final class NativeAttended extends Vector {
         static final NativeAttended INSTANCE = Vector.BUTTERFLY && NativeAttention.available()
             ? new NativeAttended() : null;
 
@@ -206,75 +216,19 @@ public abstract class ElementOps {
             if (width % 16 != 0 || width > NativeAttention.MAX_WIDTH || len < 1
                 || !NativeAttention.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff,
                 sStride, out, outOff)) {
-                VECTOR.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff, sStride, out,
+                super.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff, sStride, out,
                     outOff);
             }
         }
 
         @Override
-        public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-            return VECTOR.dot(a, aOff, b, bOff, n);
-        }
-
-        @Override
-        public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-            VECTOR.axpy(alpha, x, xOff, y, yOff, n);
-        }
-
-        @Override
-        public float sumOfSquares(float[] x, int off, int n) {
-            return VECTOR.sumOfSquares(x, off, n);
-        }
-
-        @Override
-        public void softmax(float[] x, int off, int len) {
-            VECTOR.softmax(x, off, len);
-        }
-
-        @Override
-        public void swiGlu(float[] gate, float[] up, int off, int len) {
-            VECTOR.swiGlu(gate, up, off, len);
-        }
-
-        @Override
-        public void transposedDots(float[] q, int qOff, float scale, float[] kT, int stride, int rows, float[] out,
-                                   int outOff, int len) {
-            VECTOR.transposedDots(q, qOff, scale, kT, stride, rows, out, outOff, len);
-        }
-
-        @Override
-        public void transposedDots(float[] q, int qOff, int qStride, int heads, float scale, float[] kT, int stride,
-                                   int rows, float[] out, int outOff, int outStride, int len) {
-            VECTOR.transposedDots(q, qOff, qStride, heads, scale, kT, stride, rows, out, outOff, outStride, len);
-        }
-
-        @Override
-        public void weightedRows(float[] p, int pOff, int len, float[] v, int vOff, int vStride, int width,
-                                 float[] out, int outOff) {
-            VECTOR.weightedRows(p, pOff, len, v, vOff, vStride, width, out, outOff);
-        }
-
-        @Override
-        public void weightedRowsPair(float[] p, int pOff, int pOff2, int len, float[] v, int vOff, int vStride,
-                                     int width, float[] out, int outOff, int outOff2) {
-            VECTOR.weightedRowsPair(p, pOff, pOff2, len, v, vOff, vStride, width, out, outOff, outOff2);
-        }
-
-        @Override
-        public void weightedRowsHeads(float[] p, int pOff, int pStride, int heads, int len, float[] v, int vOff,
-                                      int vStride, int width, float[] out, int outOff, int outStride) {
-            VECTOR.weightedRowsHeads(p, pOff, pStride, heads, len, v, vOff, vStride, width, out, outOff, outStride);
-        }
-
-        @Override
-        public void headDots(float[] q, int qOff, int heads, int width, float scale, float[] k, int kOff,
-                             int kStride, int len, float[] out, int outOff, int outStride) {
-            VECTOR.headDots(q, qOff, heads, width, scale, k, kOff, kStride, len, out, outOff, outStride);
+        public boolean fusesAttention() {
+            return true;
         }
 
         @Override
         public String describe() {
-            return VECTOR.describe() + ", decode attention native (AVX-512F)";
+            return super.describe() + ", decode attention native (AVX-512F)";
         }
     }
 
@@ -354,7 +308,7 @@ public abstract class ElementOps {
         }
     }
 
-    private static final class Vector extends ElementOps {
+    private static class Vector extends ElementOps {
         private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
         /** Whether the lane sums take {@link #sumLanes}' butterfly: on 16 lanes (AVX-512); else reduceLanes. */

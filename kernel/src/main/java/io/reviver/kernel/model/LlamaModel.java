@@ -708,9 +708,9 @@ public final class LlamaModel implements AutoCloseable {
             // entries taking part in the softmax: the scored rows, or, with folded entries after them, every entry
             final int span = folded == null ? len : count;
             int qGroup = (row0 + t) * qDim + kvHead * kvMul * hs; // the group's kvMul queries, hs apart
-            if (keysT == null && folded == null && ascending) {
-                // nothing to mask or fold: the scores, softmax and weighted values below in one call (ElementOps'
-                // attend: the same steps; a native form reads each key and value once, from memory)
+            if (keysT == null && folded == null && ascending && el.fusesAttention()) {
+                // nothing to mask or fold: the scores, softmax and weighted values below in one native call (the
+                // same steps, to the vector path's bits)
                 el.attend(s.q, qGroup, kvMul, hs, scale, keys, values, kvOff, stride, len, scores, 0, count, s.att,
                     qGroup);
                 if (observe) { // entries past the scored rows get weight 0

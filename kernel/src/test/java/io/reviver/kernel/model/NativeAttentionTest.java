@@ -170,6 +170,51 @@ class NativeAttentionTest {
             assertNotSame(ElementOps.vector(), forNative);
             assertTrue(forNative.describe().contains("native"), forNative.describe());
             assertSame(ElementOps.vector(), ElementOps.forProducts(j));
+            assertTrue(forNative.fusesAttention());
+            assertTrue(!ElementOps.vector().fusesAttention() && !ElementOps.scalar().fusesAttention());
+        }
+    }
+
+    /**
+     * A model whose decode attention runs natively decodes a batch to the same logits, bit for bit, as the same
+     * model on the vector path (seeded random weights of a small Llama shape: head size 64, 4 query heads per KV
+     * head; two sequences of different lengths, 24 steps).
+     */
+    @Test
+    void aBatchDecodesToTheVectorPathsLogitsBitForBit() {
+        assumeTrue(ElementOps.vectorHas16Lanes(), "the vector path does not have 16 lanes here");
+        try (NativeTensorOps ops = new NativeTensorOps(2, null);
+             LlamaModel nat = io.reviver.kernel.bench.EngineBench.randomModel(
+                 io.reviver.kernel.bench.EngineBench.Shape.QUICK, 2, ops);
+             LlamaModel vec = new LlamaModel(nat.config(), nat.weights(), ops, ElementOps.vector(), 2)) {
+            assertTrue(nat.describe().contains("decode attention native"), nat.describe());
+            LlamaConfig c = nat.config();
+            SplittableRandom r = new SplittableRandom(5);
+            int[][] prompts = {new int[37], new int[70]};
+            for (int[] p : prompts) {
+                for (int i = 0; i < p.length; i++) {
+                    p[i] = r.nextInt(c.vocabSize());
+                }
+            }
+            LlamaModel[] models = {vec, nat};
+            io.reviver.kernel.cache.KvCache[][] caches = new io.reviver.kernel.cache.KvCache[2][2];
+            float[] logits = new float[c.vocabSize()];
+            for (int m = 0; m < 2; m++) {
+                for (int i = 0; i < 2; i++) {
+                    caches[m][i] = models[m].newCache(128);
+                    models[m].prefill(models[m].newState(32), caches[m][i], prompts[i], 0, null, logits);
+                }
+            }
+            float[][] out = new float[2][2 * c.vocabSize()];
+            LlamaModel.State[] states = {vec.newState(2), nat.newState(2)};
+            for (int step = 0; step < 24; step++) {
+                int[] tokens = {r.nextInt(c.vocabSize()), r.nextInt(c.vocabSize())};
+                for (int m = 0; m < 2; m++) {
+                    int[] positions = {prompts[0].length + step, prompts[1].length + step};
+                    models[m].decodeBatch(states[m], caches[m], tokens, positions, 2, out[m]);
+                }
+                assertArrayEquals(out[0], out[1], "step " + step + ": logits");
+            }
         }
     }
 }
