@@ -4,8 +4,9 @@
  *
  * One call is the attention of one KV head's group of query heads against one sequence's entries, the step
  * ElementOps.attend defines: scores, a softmax per head, the weighted values. Its arithmetic is that of
- * io.reviver.kernel.model.ElementOps.vector() on 16 float lanes, operation for operation, so the two give the same
- * bits (build with -ffp-contract=off, so the compiler fuses nothing that is not named here):
+ * io.reviver.kernel.model.ElementOps.vector() on 16 float lanes as JDK 17 compiles it, operation for operation, so
+ * the two give the same bits, NaN payloads aside (build with -ffp-contract=off, so the compiler fuses nothing that
+ * is not named here):
  *
  *   score[h, j] = S(chain) * scale, chain = fma(q[h, 15 + 16 i ..], k[j, ..], ... fma(q[h, 0..15], k[j, 0..15], 0))
  *                 lane-wise over the width's 16-float groups in order, S = ElementOps' butterfly lane sum: lanes

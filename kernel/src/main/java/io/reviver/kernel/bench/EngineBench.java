@@ -610,6 +610,11 @@ public final class EngineBench {
         int kvMul = c.kvMul();
         int pad = io.reviver.kernel.cache.DenseKvCache.PAD; // rows on cache lines, as in the cache
         long floats = (long) layers * kvHeads * positions * hs + pad;
+        if (floats > Integer.MAX_VALUE - 8) {
+            log.printf(Locale.ROOT, "decode attention: %d positions need %d floats per sequence, more than an array "
+                + "holds; skipped%n", positions, floats);
+            return;
+        }
         float[][] keys = new float[ATTENTION_BATCH][];
         float[][] values = new float[ATTENTION_BATCH][];
         SplittableRandom r = new SplittableRandom(77);

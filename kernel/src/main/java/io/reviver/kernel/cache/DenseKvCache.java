@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * Uncompressed KV cache: every position of every layer in two flat float arrays of shape
  * (nLayers, nKvHeads, capacity, headSize), so that one KV head's positions lie contiguous and attention reads them
- * in place ({@link #inPlace}) as one stream. Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes (and a
- * 48-byte {@link #PAD}), allocated
+ * in place ({@link #inPlace}) as one stream. Memory: {@code 2 · nLayers · capacity · kvDim · 4} bytes (and
+ * a 48-byte {@link #PAD} in each of the two arrays), allocated
  * up front, or taken from a {@link FloatArrayPool} and given back by {@link #release()}. Only positions below a
  * layer's length are ever read, so recycled arrays need no clearing.
  */
@@ -18,7 +18,8 @@ public final class DenseKvCache implements KvCache {
      * region or more (a real model's cache) on a region boundary, so 12 floats (48 bytes) in is a line boundary and,
      * for head sizes a multiple of 16, so is every row. Rows that straddle two lines cost their loads twice: decode
      * attention over 8 sequences' caches of the 1B model's shapes (an ad-hoc harness, 320 positions, 2 threads, the
-     * native kernel) took 6.1-6.6 ms per step with this pad against 7.0-7.2 without. Elsewhere it costs 48 bytes.
+     * native kernel) took 6.1-6.6 ms per step with this pad against 7.0-7.2 without. Elsewhere it costs 48 bytes an
+     * array.
      */
     public static final int PAD = 12;
 
@@ -64,11 +65,6 @@ public final class DenseKvCache implements KvCache {
         this.keys = pool == null ? new float[(int) floats] : pool.take((int) floats);
         this.values = pool == null ? new float[(int) floats] : pool.take((int) floats);
         this.length = new int[nLayers];
-    }
-
-    /** Bytes of the two arrays a cache of these sizes allocates: its positions' keys and values and the pads. */
-    public static long arrayBytes(int nLayers, int nKvHeads, int headSize, int capacity) {
-        return 2L * (PAD + (long) nLayers * capacity * nKvHeads * headSize) * Float.BYTES;
     }
 
     @Override
@@ -162,10 +158,14 @@ public final class DenseKvCache implements KvCache {
         return sum;
     }
 
-    /** Bytes of the two arrays as allocated (a pooled array may be longer than the capacity needs); 0 once released. */
+    /**
+     * Bytes of the two arrays as allocated (a pooled array may be longer than the capacity needs); 0 once released.
+     * The two {@link #PAD}s (96 bytes) are not counted, like the arrays' headers: a full cache's figure stays the
+     * full cache's bytes, which admission and the bench's sequences per GiB compare against.
+     */
     @Override
     public long allocatedBytes() {
-        return keys == null ? 0 : (long) (keys.length + values.length) * Float.BYTES;
+        return keys == null ? 0 : (long) (keys.length + values.length - 2 * PAD) * Float.BYTES;
     }
 
     /**

@@ -71,14 +71,14 @@ public abstract class KvPress {
     }
 
     /**
-     * The bytes a cache made by this press for {@code ctx} may take after compression: the dense cache's arrays
-     * ({@link DenseKvCache#arrayBytes}) when lossless, otherwise (the budget per head + one entry) × heads: {@link PressedKvCache#budgetBytes} bounds
+     * The bytes a cache made by this press for {@code ctx} may take after compression: the full cache's bytes
+     * when lossless, otherwise (the budget per head + one entry) × heads: {@link PressedKvCache#budgetBytes} bounds
      * the entries and sketches it holds ({@link KvCache#bytes()}), and its arrays keep one more slot
      * ({@link KvCache#allocatedBytes()}).
      */
     public long reservedBytes(PressContext ctx) {
-        if (isLossless()) { // the dense cache's arrays: the full cache's bytes and two 48-byte pads
-            return DenseKvCache.arrayBytes(ctx.nLayers(), ctx.nKvHeads(), ctx.headSize(), ctx.capacity());
+        if (isLossless()) {
+            return ctx.fullBytes();
         }
         // the budget of every head, plus the one entry a head holds beyond its exact capacity while a decode step
         // appends before it evicts

@@ -56,11 +56,17 @@ public final class NativeAttention {
      * width)} and {@code v[kvOff + j·stride, + width)}; head h's weights left at {@code scores[sOff + h·sStride, +
      * len)}; its output at {@code out[outOff + h·width, + width)}.
      *
-     * @return true when computed; false when the JVM could not hand native code the arrays themselves (nothing was
-     *         written: the caller computes it in Java)
+     * <p>Queries, keys and values are only read; scores and out must not overlap them or each other. The results
+     * equal the vector path's bits except in the payload of NaNs (a NaN score makes every weight of its head NaN on
+     * both).
+     *
+     * @return true when computed; false when the JVM handed native code a copy of an array instead of the array
+     *         (nothing was written: the caller computes it in Java). Where the JVM cannot expose an array at all,
+     *         its OutOfMemoryError is thrown on return.
      * @throws IllegalStateException    if {@link #available()} is false
      * @throws IllegalArgumentException if width is not a positive multiple of 16 up to {@value #MAX_WIDTH}, heads
-     *                                  or len is below 1, sStride is below len, or a range is outside its array
+     *                                  or len is below 1, sStride is below len, stride is below width, or a range
+     *                                  is outside its array
      */
     public static boolean attend(float[] q, int qOff, int heads, int width, float scale, float[] k, float[] v,
                                  int kvOff, int stride, int len, float[] scores, int sOff, int sStride, float[] out,
