@@ -1,5 +1,6 @@
 package io.reviver.kernel.bench;
 
+import io.reviver.kernel.cache.DenseKvCache;
 import io.reviver.kernel.cache.KvCache;
 import io.reviver.kernel.engine.BatchEngine;
 import io.reviver.kernel.engine.GenerationRequest;
@@ -591,8 +592,8 @@ public final class EngineBench {
      * A B=8 decode step's attention alone at a long context, on {@link ElementOps#vector()} and on the native kernel
      * ({@link ElementOps#vectorWithNativeAttention()}, the same bits), alternating, {@link #DECODE_ROUNDS} rounds
      * each: every layer's KV heads split over {@code threads} threads as in the model, each head's query group
-     * attending over {@code positions} entries of each sequence's dense cache (seeded random keys and values laid
-     * out as {@code DenseKvCache} lays them out). Reports ms per step and the KV bytes read per step against the
+     * attending over {@code positions} entries of each sequence's {@link DenseKvCache} (seeded random keys and
+     * values), read in place as the model reads it. Reports ms per step and the KV bytes read per step against the
      * run's memory peak (attention is memory-bound: each key and value is read once). Recorded as
      * {@code "decode_attention"} inside {@code "native_int8"}; skipped when the native kernel does not run here.
      */
@@ -608,22 +609,25 @@ public final class EngineBench {
         int kvHeads = c.nKvHeads();
         int hs = c.headSize();
         int kvMul = c.kvMul();
-        int pad = io.reviver.kernel.cache.DenseKvCache.PAD; // rows on cache lines, as in the cache
-        long floats = (long) layers * kvHeads * positions * hs + pad;
-        if (floats > Integer.MAX_VALUE - 8) {
-            log.printf(Locale.ROOT, "decode attention: %d positions need %d floats per sequence, more than an array "
-                + "holds; skipped%n", positions, floats);
+        if ((long) layers * kvHeads * positions * hs > Integer.MAX_VALUE - 8 - DenseKvCache.PAD) {
+            log.printf(Locale.ROOT, "decode attention: %d positions do not fit one cache array; skipped%n", positions);
             return;
         }
-        float[][] keys = new float[ATTENTION_BATCH][];
-        float[][] values = new float[ATTENTION_BATCH][];
+        // the model's own caches, filled with seeded random keys and values
+        DenseKvCache[] caches = new DenseKvCache[ATTENTION_BATCH];
         SplittableRandom r = new SplittableRandom(77);
+        float[] key = new float[c.kvDim()];
+        float[] value = new float[c.kvDim()];
         for (int b = 0; b < ATTENTION_BATCH; b++) {
-            keys[b] = new float[(int) floats];
-            values[b] = new float[(int) floats];
-            for (int i = 0; i < floats; i++) {
-                keys[b][i] = (float) r.nextDouble(-1, 1);
-                values[b][i] = (float) r.nextDouble(-1, 1);
+            caches[b] = new DenseKvCache(layers, kvHeads, hs, positions);
+            for (int l = 0; l < layers; l++) {
+                for (int p = 0; p < positions; p++) {
+                    for (int i = 0; i < key.length; i++) {
+                        key[i] = (float) r.nextDouble(-1, 1);
+                        value[i] = (float) r.nextDouble(-1, 1);
+                    }
+                    caches[b].append(l, p, key, 0, value, 0);
+                }
             }
         }
         float[] q = new float[ATTENTION_BATCH * c.qDim()];
@@ -649,11 +653,11 @@ public final class EngineBench {
                             final int part = p;
                             Runnable job = () -> {
                                 for (int g = part; g < kvHeads; g += threads) {
-                                    int off = pad + (layer * kvHeads + g) * positions * hs;
                                     for (int b = 0; b < ATTENTION_BATCH; b++) {
+                                        KvCache.InPlace kv = caches[b].inPlace(layer, g);
                                         int qg = b * c.qDim() + g * kvMul * hs;
-                                        el.attend(q, qg, kvMul, hs, scale, keys[b], values[b], off, hs, positions,
-                                            scores[part], 0, positions, att, qg);
+                                        el.attend(q, qg, kvMul, hs, scale, kv.keys(), kv.values(), kv.offset(),
+                                            kv.stride(), kv.count(), scores[part], 0, positions, att, qg);
                                     }
                                 }
                             };
@@ -686,16 +690,8 @@ public final class EngineBench {
         json.append(String.format(Locale.ROOT, "    \"decode_attention\": {\"batch\": %d, \"positions\": %d, "
             + "\"kv_bytes_per_step\": %.0f, \"vector_ms\": [%s], \"native_ms\": [%s], \"vector_ms_median\": %.3f, "
             + "\"native_ms_median\": %.3f, \"native_kv_gbs\": %.3f, \"native_fraction_of_memory_peak\": %.4f},%n",
-            ATTENTION_BATCH, positions, bytes, joinedArray(ms[0]), joinedArray(ms[1]), vec, natMs, gbs,
-            gbs / memPeak));
-    }
-
-    private static String joinedArray(double[] xs) {
-        List<Double> l = new ArrayList<>();
-        for (double x : xs) {
-            l.add(x);
-        }
-        return joined(l);
+            ATTENTION_BATCH, positions, bytes, joined(java.util.Arrays.stream(ms[0]).boxed().toList()),
+            joined(java.util.Arrays.stream(ms[1]).boxed().toList()), vec, natMs, gbs, gbs / memPeak));
     }
 
     /** Alternating probe and decode rounds of the native section's decode B=1. */

@@ -200,8 +200,8 @@ public abstract class ElementOps {
     public abstract String describe();
 
     /**
-     * {@link #vector()} with {@link #attend} on {@link NativeAttention} when its arguments suit the kernel (widths a
-     * multiple of 16 up to {@link NativeAttention#MAX_WIDTH}) and the JVM hands over its arrays; otherwise, and for
+     * {@link #vector()} with {@link #attend} on {@link NativeAttention} when its arguments suit the kernel
+     * ({@link NativeAttention#suits}) and the JVM hands over its arrays; otherwise, and for
      * everything else, the vector path's own code (a subclass, not a wrapper, so its calls reach the Vector API's
      * intrinsics no deeper than the vector path's do). The same bits either way (NaN payloads aside): the native
      * arithmetic is the vector path's on 16 lanes as JDK 17 compiles it (its {@code reduceLanes(ADD)} adds the lanes
@@ -214,8 +214,7 @@ public abstract class ElementOps {
         @Override
         public void attend(float[] q, int qOff, int heads, int width, float scale, float[] k, float[] v, int kvOff,
                            int stride, int len, float[] scores, int sOff, int sStride, float[] out, int outOff) {
-            if (width <= 0 || width % 16 != 0 || width > NativeAttention.MAX_WIDTH || heads < 1 || len < 1
-                || stride < width || sStride < len
+            if (!NativeAttention.suits(heads, width, len, stride, sStride)
                 || !NativeAttention.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff,
                 sStride, out, outOff)) {
                 super.attend(q, qOff, heads, width, scale, k, v, kvOff, stride, len, scores, sOff, sStride, out,

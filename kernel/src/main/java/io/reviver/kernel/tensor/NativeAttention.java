@@ -51,6 +51,16 @@ public final class NativeAttention {
     }
 
     /**
+     * Whether {@link #attend} takes these shapes: width a positive multiple of 16 up to {@value #MAX_WIDTH}, heads
+     * and len at least 1, entries at least a width apart, score rows at least len apart. A caller with a fallback
+     * asks first; {@link #attend} refuses the rest.
+     */
+    public static boolean suits(int heads, int width, int len, int stride, int sStride) {
+        return width > 0 && width % 16 == 0 && width <= MAX_WIDTH && heads >= 1 && len >= 1 && stride >= width
+            && sStride >= len;
+    }
+
+    /**
      * Decode attention of {@code heads} query heads over {@code len} entries, as {@code ElementOps.attend} defines
      * it: query h at {@code q[qOff + h·width, + width)}; entry j's key and value at {@code k[kvOff + j·stride, +
      * width)} and {@code v[kvOff + j·stride, + width)}; head h's weights left at {@code scores[sOff + h·sStride, +
@@ -74,8 +84,7 @@ public final class NativeAttention {
         if (!available()) {
             throw new IllegalStateException("native attention " + status());
         }
-        if (width <= 0 || width % 16 != 0 || width > MAX_WIDTH || heads < 1 || len < 1 || sStride < len
-            || stride < width) {
+        if (!suits(heads, width, len, stride, sStride)) {
             throw new IllegalArgumentException("native attention: width " + width + " (a multiple of 16 up to "
                 + MAX_WIDTH + "), heads " + heads + ", len " + len + ", score stride " + sStride + ", entry stride "
                 + stride);
