@@ -168,10 +168,12 @@ static void quantize_scalar(const float *x, int n, int cols, int8_t *xq, float *
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *) (p)))
 
 /* Row groups [g, g + G) against activation rows [t0, t0 + SN); G <= 4 and SN <= 8 are compile-time constants after
- * inlining (G = 4 only with SN <= 4: the accumulators must stay in registers). Several row groups are several
- * streams of weights (group g + 1 starts blocks * 512 bytes after group g), which keep more of memory's bandwidth
- * busy than one: the harness above, B=1 57.6 GB/s with two groups against 50.6 with one (4,096 bytes of prefetch),
- * 55-64 with four; B=8 44.0 with two against 41.2 with one. Each row's sum still runs over k in order. */
+ * inlining. With G = 4 and SN > 4 the 32 accumulators do not all fit in registers: the compiler keeps some in L1 (a
+ * load folded into the FMA and a store per block), which a C harness found no slower in cache (B=8, one thread,
+ * 256 x 2,048: 293-295 GMAC/s over four groups, 280-296 over two). Several row groups are several streams of
+ * weights (group g + 1 starts blocks * 512 bytes after group g), which keep more of memory's bandwidth busy than
+ * one: the harness above, B=1 57.6 GB/s with two groups against 50.6 with one (4,096 bytes of prefetch), 55-64 with
+ * four; B=8 44.0 with two against 41.2 with one. Each row's sum still runs over k in order. */
 static inline __attribute__((always_inline)) AVX512_TARGET void
 avx512_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
             int t0, const int SN, const int G, float *out, int rows, int g) {
@@ -255,18 +257,24 @@ static AVX512_TARGET void avx512_rows(const uint8_t *w, const uint16_t *ws, int 
     for (int tb = 0; tb < n; tb += xBlock) {
         int te = tb + xBlock < n ? tb + xBlock : n;
         int g = g0;
-        if (te - tb <= 4) {
-            /* a decode step's few rows: four streams of weights. Through JNI, 76 products of 8,192 x 2,048 from
-             * memory (ad-hoc harness, two alternations, ms): B=1 22.2-25.2 against 30.6-39.6 over two groups,
-             * B=4 25.8-30.6 against 28.9-30.6. For B=8, two such passes of 4 rows (the second reading the four
-             * groups from L2) were slower than one pass of 8 over two groups there (39.0-43.2 against 32.5-36.4),
-             * though faster in the C harness (48.1-51.6 GB/s against 40.7-43.8): more rows take the 8-row passes. */
-            for (; g + 4 <= g1; g += 4) { /* all of the (at most 4) rows in one pass */
+        if (te - tb <= 8) {
+            /* a decode step's few rows: four streams of weights, every row in one pass. Through JNI, 76 products
+             * of 8,192 x 2,048 from memory (ad-hoc harness, two alternations, ms): B=1 22.2-25.2 against 30.6-39.6
+             * over two groups, B=4 25.8-30.6 against 28.9-30.6. B=8 in the C harness (2 threads, alternating, GB/s):
+             * 128,256 x 2,048 39.0-43.8 against 38.7-39.0 over two groups; 2,048 x 8,192 42.3-43.1 against
+             * 34.6-37.8; a whole B=8 decode step of a Llama-3.2-1B-shaped model (two JVMs each, alternating, 3
+             * rounds): 37.4-43.6 ms against 39.6-45.0. (Two passes of 4 rows over four groups had lost to one pass
+             * of 8 over two through JNI.) */
+            for (; g + 4 <= g1; g += 4) {
                 switch (te - tb) {
                     case 1: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 1, 4, out, rows, g); break;
                     case 2: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 2, 4, out, rows, g); break;
                     case 3: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 3, 4, out, rows, g); break;
-                    default: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 4, 4, out, rows, g); break;
+                    case 4: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 4, 4, out, rows, g); break;
+                    case 5: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 5, 4, out, rows, g); break;
+                    case 6: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 6, 4, out, rows, g); break;
+                    case 7: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 7, 4, out, rows, g); break;
+                    default: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 8, 4, out, rows, g); break;
                 }
             }
         }

@@ -109,7 +109,7 @@ class NativeTensorOpsTest {
     void everyKernelGivesTheReferenceBits(NativeQ8.Isa isa) {
         assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
         int[][] shapes = {{1, 32}, {15, 64}, {16, 96}, {17, 32}, {37, 2048}, {300, 256}};
-        int[] ns = {1, 2, 3, 4, 5, 6, 7, 8, 9, 20}; // up to 4 rows: four row groups at a time; more: two, 8 per pass
+        int[] ns = {1, 2, 3, 4, 5, 6, 7, 8, 9, 20}; // up to 8 rows: four row groups a pass; more: two, 8 rows a pass
         long seed = 1;
         for (int[] shape : shapes) {
             QuantizedMatrix w = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, shape[0], shape[1], seed++);
