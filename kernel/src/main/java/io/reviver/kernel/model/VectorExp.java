@@ -43,6 +43,14 @@ final class VectorExp {
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * S's int twin, for the bit reinterpretations: {@code reinterpretShape} to this constant rather than
+     * {@code reinterpretAsInts()} / {@code reinterpretAsFloats()}, which look their target species up at run time.
+     * C2 could not always fold that look-up on JDK 17: a profile of the decode step caught the loop below compiled
+     * with its conversions left as calls (PrintIntrinsics: "missing constant ... vclass_to=LoadP"), so it boxed
+     * every vector around them (2.2 GB of float arrays in 20 s of batched decode, in 1 of several JVM starts).
+     */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     private static final FloatVector V_LO = FloatVector.broadcast(S, LO);
     private static final FloatVector V_HI = FloatVector.broadcast(S, HI);
     private static final FloatVector V_LOG2E = FloatVector.broadcast(S, LOG2E);
@@ -91,11 +99,11 @@ final class VectorExp {
             p = p.fma(r, V_P5);
             FloatVector y = p.fma(r.mul(r), r).add(V_ONE);
             // n in the low bits of t: t = 1.5·2²³ + n is an exact float whose bits are those of 1.5·2²³ plus n
-            IntVector n = t.reinterpretAsInts().sub(ROUND_BITS);
+            IntVector n = ((IntVector) t.reinterpretShape(IS, 0)).sub(ROUND_BITS);
             IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
             IntVector n2 = n.sub(n1);
-            FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s1 = (FloatVector) n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(S, 0);
+            FloatVector s2 = (FloatVector) n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(S, 0);
             FloatVector e = y.mul(s1).mul(s2);
             sum = sum.add(e); // unconditionally: a vector merged from two branches would be boxed
             if (kind == EXP_SHIFTED) {

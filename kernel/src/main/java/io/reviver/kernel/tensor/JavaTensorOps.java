@@ -789,7 +789,7 @@ public final class JavaTensorOps implements TensorOps {
 
     /** The packed Q8_0 block at {@code q[p]} as int lanes when {@link #Q8_BYTE_GROUPS}, else null (unused). */
     private static IntVector q8Block(byte[] q, int p) {
-        return Q8_BYTE_GROUPS ? ByteVector.fromArray(B_BLOCK, q, p).reinterpretAsInts() : null;
+        return Q8_BYTE_GROUPS ? (IntVector) ByteVector.fromArray(B_BLOCK, q, p).reinterpretShape(I, 0) : null;
     }
 
     /**
@@ -799,7 +799,7 @@ public final class JavaTensorOps implements TensorOps {
     private static FloatVector q8Group(IntVector v, byte[] q, int p, int g) {
         if (Q8_BYTE_GROUPS) {
             IntVector top = g == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * g);
-            return (FloatVector) top.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+            return (FloatVector) top.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
         }
         return q8Lanes(q, p + g * F.length());
     }
@@ -1168,13 +1168,15 @@ public final class JavaTensorOps implements TensorOps {
     private static FloatVector halfVector(boolean half, ByteBuffer b, int p) {
         IntVector h = (IntVector) ShortVector.fromByteBuffer(S, b, p, LE).convertShape(VectorOperators.S2I, I, 0);
         if (!half) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // bf16: top half of a float32
+            // bf16: a float32's top half (reinterpretShape to a constant species: see VectorExp's IS)
+            return (FloatVector) h.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
         }
         IntVector em = h.and(0x7FFF);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        FloatVector scaled = ((FloatVector) shifted.reinterpretShape(F, 0)).mul(0x1p112f);
+        IntVector finite = (IntVector) scaled.reinterpretShape(I, 0);
         IntVector bits = finite.blend(shifted.or(0x7F80_0000), em.compare(VectorOperators.GE, 0x7C00));
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        return (FloatVector) bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretShape(F, 0);
     }
 
     /** Q8_0 blocks (fp16 d, 32 × int8): x = q·d. */
