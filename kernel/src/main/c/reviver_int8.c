@@ -229,6 +229,22 @@ avx512_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, 
     }
 }
 
+/* row groups [g, g + G) (G a constant) against the sn (1 to 8) activation rows from t, in one pass */
+static inline __attribute__((always_inline)) AVX512_TARGET void
+avx512_pass(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
+            int t, int sn, const int G, float *out, int rows, int g) {
+    switch (sn) {
+        case 1: avx512_tile(w, ws, blocks, xq, xd, xc, t, 1, G, out, rows, g); break;
+        case 2: avx512_tile(w, ws, blocks, xq, xd, xc, t, 2, G, out, rows, g); break;
+        case 3: avx512_tile(w, ws, blocks, xq, xd, xc, t, 3, G, out, rows, g); break;
+        case 4: avx512_tile(w, ws, blocks, xq, xd, xc, t, 4, G, out, rows, g); break;
+        case 5: avx512_tile(w, ws, blocks, xq, xd, xc, t, 5, G, out, rows, g); break;
+        case 6: avx512_tile(w, ws, blocks, xq, xd, xc, t, 6, G, out, rows, g); break;
+        case 7: avx512_tile(w, ws, blocks, xq, xd, xc, t, 7, G, out, rows, g); break;
+        default: avx512_tile(w, ws, blocks, xq, xd, xc, t, 8, G, out, rows, g); break;
+    }
+}
+
 /* row groups [g, g + G) (G = 1 or 2, a constant) against activation rows [tb, te), 8 at a time */
 static inline __attribute__((always_inline)) AVX512_TARGET void
 avx512_groups(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, const float *xd, const int32_t *xc,
@@ -237,15 +253,8 @@ avx512_groups(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq
     for (; t + 8 <= te; t += 8) {
         avx512_tile(w, ws, blocks, xq, xd, xc, t, 8, G, out, rows, g);
     }
-    switch (te - t) {
-        case 1: avx512_tile(w, ws, blocks, xq, xd, xc, t, 1, G, out, rows, g); break;
-        case 2: avx512_tile(w, ws, blocks, xq, xd, xc, t, 2, G, out, rows, g); break;
-        case 3: avx512_tile(w, ws, blocks, xq, xd, xc, t, 3, G, out, rows, g); break;
-        case 4: avx512_tile(w, ws, blocks, xq, xd, xc, t, 4, G, out, rows, g); break;
-        case 5: avx512_tile(w, ws, blocks, xq, xd, xc, t, 5, G, out, rows, g); break;
-        case 6: avx512_tile(w, ws, blocks, xq, xd, xc, t, 6, G, out, rows, g); break;
-        case 7: avx512_tile(w, ws, blocks, xq, xd, xc, t, 7, G, out, rows, g); break;
-        default: break;
+    if (t < te) {
+        avx512_pass(w, ws, blocks, xq, xd, xc, t, te - t, G, out, rows, g);
     }
 }
 
@@ -266,16 +275,7 @@ static AVX512_TARGET void avx512_rows(const uint8_t *w, const uint16_t *ws, int 
              * rounds): 37.4-43.6 ms against 39.6-45.0. (Two passes of 4 rows over four groups had lost to one pass
              * of 8 over two through JNI.) */
             for (; g + 4 <= g1; g += 4) {
-                switch (te - tb) {
-                    case 1: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 1, 4, out, rows, g); break;
-                    case 2: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 2, 4, out, rows, g); break;
-                    case 3: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 3, 4, out, rows, g); break;
-                    case 4: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 4, 4, out, rows, g); break;
-                    case 5: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 5, 4, out, rows, g); break;
-                    case 6: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 6, 4, out, rows, g); break;
-                    case 7: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 7, 4, out, rows, g); break;
-                    default: avx512_tile(w, ws, blocks, xq, xd, xc, tb, 8, 4, out, rows, g); break;
-                }
+                avx512_pass(w, ws, blocks, xq, xd, xc, tb, te - tb, 4, out, rows, g);
             }
         }
         for (; g + 2 <= g1; g += 2) {
