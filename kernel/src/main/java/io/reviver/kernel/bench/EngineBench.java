@@ -287,23 +287,22 @@ public final class EngineBench {
                 firstGflops / fma));
             // batched decode
             json.append("  \"batched_decode\": [");
-            double base = 0;
             double over8 = Double.NaN;
             double tokenFlops = MachinePeaks.matmulFlopsPerToken(c) + 2.0 * c.dim() * c.vocabSize();
-            for (int b : new int[] {1, 2, 4, 8, 16}) {
-                double[] allocated = new double[1];
-                double tps = b / decodeSeconds(m, b, 128, seconds, allocated);
-                if (b == 1) {
-                    base = tps;
-                }
+            double[][] sweep = batchSweep(m, seconds);
+            double base = sweep[0][0];
+            double[] allocated = sweep[1];
+            for (int i = 0; i < SWEEP_BATCHES.length; i++) {
+                int b = SWEEP_BATCHES[i];
+                double tps = sweep[0][i];
                 // the step's weight-product FLOPs against the FMA peak
                 double fmaFraction = b * tokenFlops / (b / tps) / 1e9 / fma;
                 log.printf(Locale.ROOT, "batched decode B=%d: %.1f tokens/s aggregate, %.2f x B=1, weight products at "
                     + "%.1f%% of the FMA peak; %.0f heap bytes allocated per step (all threads, warm)%n", b, tps,
-                    tps / base, 100 * fmaFraction, allocated[0]);
+                    tps / base, 100 * fmaFraction, allocated[i]);
                 json.append(String.format(Locale.ROOT, "%s%n    {\"batch\": %d, \"tokens_per_s\": %.3f, \"over_b1\": %.3f, "
-                    + "\"fraction_of_fma_peak\": %.4f, \"heap_bytes_allocated_per_step\": %.1f}", b == 1 ? "" : ",", b,
-                    tps, tps / base, fmaFraction, allocated[0]));
+                    + "\"fraction_of_fma_peak\": %.4f, \"heap_bytes_allocated_per_step\": %.1f}", i == 0 ? "" : ",", b,
+                    tps, tps / base, fmaFraction, allocated[i]));
                 if (b == 8) {
                     over8 = tps / base;
                     javaFigures[3] = over8;
@@ -526,22 +525,20 @@ public final class EngineBench {
                 io.reviver.kernel.eval.FlatJson.quote(NativeQ8.status()), mem, joined(javaProbes),
                 joined(nativeProbes), 1 / perStep, gbs, gbs / mem, pairedMedian, roundsJson));
             json.append("    \"batched_decode\": [");
-            double base = 0;
             double over8 = Double.NaN;
-            for (int b : new int[] {1, 2, 4, 8, 16}) {
-                double[] allocated = new double[1];
-                double tps = b / decodeSeconds(m, b, 128, seconds, allocated);
-                if (b == 1) {
-                    base = tps;
-                }
+            double[][] sweep = batchSweep(m, seconds);
+            double base = sweep[0][0];
+            for (int i = 0; i < SWEEP_BATCHES.length; i++) {
+                int b = SWEEP_BATCHES[i];
+                double tps = sweep[0][i];
                 if (b == 8) {
                     over8 = tps / base;
                 }
                 log.printf(Locale.ROOT, "native int8 batched decode B=%d: %.1f tokens/s aggregate, %.2f x B=1; %.0f heap "
-                    + "bytes allocated per step%n", b, tps, tps / base, allocated[0]);
+                    + "bytes allocated per step%n", b, tps, tps / base, sweep[1][i]);
                 json.append(String.format(Locale.ROOT, "%s%n      {\"batch\": %d, \"tokens_per_s\": %.3f, "
-                    + "\"over_b1\": %.3f, \"heap_bytes_allocated_per_step\": %.1f}", b == 1 ? "" : ",", b, tps,
-                    tps / base, allocated[0]));
+                    + "\"over_b1\": %.3f, \"heap_bytes_allocated_per_step\": %.1f}", i == 0 ? "" : ",", b, tps,
+                    tps / base, sweep[1][i]));
             }
             // B=8 over B=1 again in pairs measured back to back (B=1, then B=8): the sweep measures B=8 about 30 s
             // after B=1, and this host's bandwidth drift moves B=1's rate (bound by memory alone) more than B=8's
@@ -758,6 +755,23 @@ public final class EngineBench {
         json.append(String.format(Locale.ROOT, "  \"%s_peak_%s\": %.3f,%n  \"%s_probes_%s\": [%.3f, %.3f],%n", key,
             jsonUnit, peak, key, jsonUnit, before, after));
         return peak;
+    }
+
+    /** The batch sizes of the batched-decode sweep, in the order they are measured. */
+    private static final int[] SWEEP_BATCHES = {1, 2, 4, 8, 16};
+
+    /**
+     * The batched-decode sweep of either section: for each of {@link #SWEEP_BATCHES} in order, after 128-token
+     * prompts, the aggregate tokens/s (row 0) and the heap bytes allocated per timed step (row 1).
+     */
+    private static double[][] batchSweep(LlamaModel m, double seconds) {
+        double[][] sweep = new double[2][SWEEP_BATCHES.length];
+        for (int i = 0; i < SWEEP_BATCHES.length; i++) {
+            double[] allocated = new double[1];
+            sweep[0][i] = SWEEP_BATCHES[i] / decodeSeconds(m, SWEEP_BATCHES[i], 128, seconds, allocated);
+            sweep[1][i] = allocated[0];
+        }
+        return sweep;
     }
 
     /**
