@@ -435,7 +435,8 @@ public final class EngineBench {
                     backends.add(io.reviver.kernel.opencl.OpenClAttentionBackend.open(
                         io.reviver.kernel.attention.BackendChoice.OPENCL_OR_JAVA));
                 }
-                try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.forProducts(ops), threads, backends)) {
+                try (LlamaModel onCl = new LlamaModel(c, m.weights(), ops, ElementOps.forProducts(ops), threads,
+                    backends)) {
                     double cl = stepSeconds(onCl, new io.reviver.kernel.press.FullPress().compress(record, lc),
                         longPrompt, seconds);
                     io.reviver.kernel.attention.BackendStatus status = backends.get(0).status();
@@ -678,8 +679,8 @@ public final class EngineBench {
         double vec = median(ms[0]);
         double natMs = median(ms[1]);
         double gbs = bytes / natMs / 1e6;
-        log.printf(Locale.ROOT, "decode attention, B=%d at %d positions: vector %.2f ms, native %.2f ms a step (%.2f x); "
-            + "native reads %.2f GB/s of keys and values = %.1f%% of the run's memory peak%n", ATTENTION_BATCH,
+        log.printf(Locale.ROOT, "decode attention, B=%d at %d positions: vector %.2f ms, native %.2f ms a step "
+            + "(%.2f x); native reads %.2f GB/s of keys and values = %.1f%% of the run's memory peak%n", ATTENTION_BATCH,
             positions, vec, natMs, vec / natMs, gbs, 100 * gbs / memPeak);
         tableRow("native attention, B=" + ATTENTION_BATCH + " decode step at " + positions + " positions",
             String.format(Locale.ROOT, "%.2f ms against %.2f on the vector path (%.2fx); %.1f GB/s of KV = %.1f%% of "
