@@ -150,6 +150,37 @@ class NativeTensorOpsTest {
 
     @ParameterizedTest
     @EnumSource(NativeQ8.Isa.class)
+    void everyKernelIsExactAtTheExtremeQuants(NativeQ8.Isa isa) {
+        assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
+        // weights of -128 and ±127 against activations of ±127: the largest byte products there are (AVX2 adds
+        // them in int16 pairs, which must not saturate), in every sign combination
+        int rows = 24;
+        int cols = 96;
+        QuantizedMatrix r = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, rows, cols, 81);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(r.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        byte[] extremes = {-128, 127, -127};
+        for (int k = 0; k < rows * cols / 32; k++) {
+            b.putShort(34 * k, (short) 0x3C00); // scale 1
+            for (int c = 0; c < 32; c++) {
+                int row = k / (cols / 32);
+                b.put(34 * k + 2 + c, row % 4 == 0 ? -128 : extremes[(row + c + k) % 3]);
+            }
+        }
+        QuantizedMatrix w = new QuantizedMatrix("extreme-quants", GgmlType.Q8_0, b.rewind(), rows, cols);
+        int n = 3;
+        float[] x = new float[n * cols];
+        for (int i = 0; i < x.length; i++) { // every block's largest magnitude is 1: its quants are ±127
+            x[i] = i < cols ? -1f : (i * 7 % 5) < 2 ? 1f : -1f;
+        }
+        Quantised a = new Quantised(n, new byte[n * cols], new float[n * cols / 32], new int[n * cols / 32]);
+        Int8Products.quantize(x, n, cols, a.xq, a.xd, a.xc);
+        float[] want = a.reference(w);
+        assertEquals(3 * 128 * 127 * 32 * a.xd[0], want[0], "row 0 (all -128) against all -127");
+        assertArrayEquals(want, a.product(isa, w.q8Native()), isa + ": extreme quants");
+    }
+
+    @ParameterizedTest
+    @EnumSource(NativeQ8.Isa.class)
     void manyRowsSweepTheActivationsInBlocksWithTheSameBits(NativeQ8.Isa isa) {
         assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
         // 2,048 columns: the kernel takes the activation rows 128 at a time (256 KiB), so 130 rows make two blocks
