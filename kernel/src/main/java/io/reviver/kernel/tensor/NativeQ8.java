@@ -34,6 +34,12 @@ public final class NativeQ8 {
     /** System property naming a {@code libreviver_int8.so} to load instead of the one in the jar. */
     public static final String LIBRARY_PROPERTY = "reviver.native.library";
 
+    /**
+     * System property naming the kernel {@link #selected()} returns instead of the fastest ({@link Isa#configName()}:
+     * {@code scalar}, {@code avx2} or {@code avx512-vnni}), e.g. to run the AVX2 kernel where AVX-512 also runs.
+     */
+    public static final String ISA_PROPERTY = "reviver.native.isa";
+
     static final String RESOURCE = "/native/linux-x86_64/libreviver_int8.so";
 
     private static final Logger LOG = LogManager.getLogger(NativeQ8.class);
@@ -62,6 +68,21 @@ public final class NativeQ8 {
         /** Name in configuration and logs. */
         public String configName() {
             return configName;
+        }
+
+        /** @throws IllegalArgumentException naming the choices if {@code name} is none of the config names */
+        public static Isa named(String name) {
+            for (Isa i : values()) {
+                if (i.configName.equals(name.strip().toLowerCase(Locale.ROOT))) {
+                    return i;
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (Isa i : values()) {
+                names.add(i.configName);
+            }
+            throw new IllegalArgumentException("unknown native int8 kernel '" + name + "' (" + ISA_PROPERTY
+                + "): expected one of " + String.join(", ", names));
         }
     }
 
@@ -149,6 +170,17 @@ public final class NativeQ8 {
             throw new IllegalStateException("native int8 kernel " + isa.configName() + " does not run here: "
                 + status());
         }
+    }
+
+    /**
+     * The kernel to compute with: the one {@value #ISA_PROPERTY} names when it is set (whether or not it runs here:
+     * {@link #supports} says), else {@link #best()}.
+     *
+     * @throws IllegalArgumentException if the property names no kernel
+     */
+    public static Isa selected() {
+        String wanted = System.getProperty(ISA_PROPERTY);
+        return wanted == null || wanted.isBlank() ? best() : Isa.named(wanted);
     }
 
     /** The fastest kernel this CPU runs, or null when the library did not load. */

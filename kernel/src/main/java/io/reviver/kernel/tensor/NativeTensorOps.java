@@ -38,14 +38,16 @@ public final class NativeTensorOps implements TensorOps {
 
     /**
      * @param threads compute threads (≥ 1), shared with the Java backend for other products
-     * @param isa     the native kernel to run; null for the fastest this CPU supports
+     * @param isa     the native kernel to run; null for {@link NativeQ8#selected()} (the fastest this CPU runs, unless
+     *                {@value NativeQ8#ISA_PROPERTY} names another)
      * @throws NativeUnavailableException if the library did not load or {@code isa} does not run on this CPU
+     * @throws IllegalArgumentException   if {@code isa} is null and {@value NativeQ8#ISA_PROPERTY} names no kernel
      */
     public NativeTensorOps(int threads, NativeQ8.Isa isa) {
         if (!NativeQ8.available()) {
             throw new NativeUnavailableException("native int8 backend requested, but " + NativeQ8.status());
         }
-        NativeQ8.Isa chosen = isa != null ? isa : NativeQ8.best();
+        NativeQ8.Isa chosen = isa != null ? isa : NativeQ8.selected();
         if (!NativeQ8.supports(chosen)) {
             throw new NativeUnavailableException("native int8 kernel " + chosen.configName()
                 + " does not run on this CPU (" + NativeQ8.status() + ")");

@@ -221,6 +221,33 @@ class NativeTensorOpsTest {
     }
 
     @Test
+    void aKernelCanBeChosenByNameAndABadNameIsRefused() {
+        assertEquals(NativeQ8.Isa.AVX2, NativeQ8.Isa.named(" AVX2 "));
+        assertEquals(NativeQ8.Isa.AVX512_VNNI, NativeQ8.Isa.named("avx512-vnni"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> NativeQ8.Isa.named("sse4"));
+        assertTrue(bad.getMessage().contains("'sse4'") && bad.getMessage().contains("scalar, avx2, avx512-vnni"),
+            bad.getMessage());
+        String before = System.getProperty(NativeQ8.ISA_PROPERTY);
+        try {
+            System.setProperty(NativeQ8.ISA_PROPERTY, "scalar");
+            assertEquals(NativeQ8.Isa.SCALAR, NativeQ8.selected());
+            try (NativeTensorOps ops = new NativeTensorOps(1, null)) {
+                assertEquals(NativeQ8.Isa.SCALAR, ops.isa());
+            }
+            System.setProperty(NativeQ8.ISA_PROPERTY, "avx-9000");
+            assertThrows(IllegalArgumentException.class, () -> new NativeTensorOps(1, null));
+            System.clearProperty(NativeQ8.ISA_PROPERTY);
+            assertEquals(NativeQ8.best(), NativeQ8.selected());
+        } finally {
+            if (before == null) {
+                System.clearProperty(NativeQ8.ISA_PROPERTY);
+            } else {
+                System.setProperty(NativeQ8.ISA_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void nativeMemoryIsWholeHugePagesZeroedCheckedAndFreedOnce() {
         for (NativeQ8.Isa isa : NativeQ8.Isa.values()) {
             if (NativeQ8.supports(isa)) {
