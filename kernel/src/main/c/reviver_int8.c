@@ -486,27 +486,6 @@ static AVX2_TARGET void avx2_quantize(const float *x, int n, int cols, int8_t *x
     }
 }
 
-/* avx512_read's reader on 32-byte loads */
-static AVX2_TARGET int64_t avx2_read(const uint8_t *a, int64_t from, int64_t to) {
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-    __m256i s2 = _mm256_setzero_si256(), s3 = _mm256_setzero_si256();
-    const __m256i zero = _mm256_setzero_si256();
-    int64_t half = ((to - from) / 2) & ~(int64_t) 63;
-    const uint8_t *p = a + from, *q = a + from + half;
-    for (int64_t i = 0; i < half; i += 64) {
-        s0 = _mm256_add_epi64(s0, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (p + i)), zero));
-        s1 = _mm256_add_epi64(s1, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (p + i + 32)), zero));
-        s2 = _mm256_add_epi64(s2, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (q + i)), zero));
-        s3 = _mm256_add_epi64(s3, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (q + i + 32)), zero));
-    }
-    int64_t l[4];
-    _mm256_storeu_si256((__m256i *) l, _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
-    int64_t sum = l[0] + l[1] + l[2] + l[3];
-    for (int64_t i = from + 2 * half; i < to; i++) {
-        sum += a[i];
-    }
-    return sum;
-}
 #endif
 
 JNIEXPORT jint JNICALL Java_io_reviver_kernel_tensor_NativeQ8_isas(JNIEnv *env, jclass cls) {
@@ -641,9 +620,18 @@ JNIEXPORT jboolean JNICALL Java_io_reviver_kernel_tensor_NativeQ8_quantize0(
 }
 
 /* The bandwidth probe's kernel: reads bytes [from, to) of native memory at a and returns the sum of their unsigned
- * values, so the reads cannot be dropped. Where AVX-512 runs, 64-byte loads from two streams (the range's two halves) and no software
- * prefetch: of the readers tried, the fastest (C, 2 threads over 1.3 GB: 66-81 GB/s, against 53-62 for one stream
- * prefetched as the weights are), so the benchmark's peak is the most this machine was seen to read. */
+ * values, so the reads cannot be dropped. Where AVX-512 runs, 64-byte loads from two streams (the range's two
+ * halves) and no software prefetch: of the readers tried, the fastest (C, 2 threads over 1.3 GB: 66-81 GB/s,
+ * against 53-62 for one stream prefetched as the weights are), so the benchmark's peak is the most this machine was
+ * seen to read. Where only AVX2 runs, the same on 32-byte loads. */
+static int64_t sum_bytes(const uint8_t *a, int64_t from, int64_t to) {
+    int64_t sum = 0;
+    for (int64_t i = from; i < to; i++) {
+        sum += a[i];
+    }
+    return sum;
+}
+
 #ifdef REVIVER_X86
 static AVX512_TARGET int64_t avx512_read(const uint8_t *a, int64_t from, int64_t to) {
     __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
@@ -657,11 +645,25 @@ static AVX512_TARGET int64_t avx512_read(const uint8_t *a, int64_t from, int64_t
         s2 = _mm512_add_epi64(s2, _mm512_sad_epu8(_mm512_loadu_si512(q + i), zero));
         s3 = _mm512_add_epi64(s3, _mm512_sad_epu8(_mm512_loadu_si512(q + i + 64), zero));
     }
-    int64_t sum = _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
-    for (int64_t i = from + 2 * half; i < to; i++) {
-        sum += a[i];
+    return _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)))
+        + sum_bytes(a, from + 2 * half, to);
+}
+
+static AVX2_TARGET int64_t avx2_read(const uint8_t *a, int64_t from, int64_t to) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    __m256i s2 = _mm256_setzero_si256(), s3 = _mm256_setzero_si256();
+    const __m256i zero = _mm256_setzero_si256();
+    int64_t half = ((to - from) / 2) & ~(int64_t) 63;
+    const uint8_t *p = a + from, *q = a + from + half;
+    for (int64_t i = 0; i < half; i += 64) {
+        s0 = _mm256_add_epi64(s0, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (p + i)), zero));
+        s1 = _mm256_add_epi64(s1, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (p + i + 32)), zero));
+        s2 = _mm256_add_epi64(s2, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (q + i)), zero));
+        s3 = _mm256_add_epi64(s3, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *) (q + i + 32)), zero));
     }
-    return sum;
+    int64_t l[4];
+    _mm256_storeu_si256((__m256i *) l, _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
+    return l[0] + l[1] + l[2] + l[3] + sum_bytes(a, from + 2 * half, to);
 }
 #endif
 
@@ -679,9 +681,7 @@ JNIEXPORT jlong JNICALL Java_io_reviver_kernel_tensor_NativeQ8_read0(JNIEnv *env
     } else
 #endif
     {
-        for (int64_t i = from; i < to; i++) {
-            sum += p[i];
-        }
+        sum = sum_bytes(p, from, to);
     }
     return sum;
 }
