@@ -1,9 +1,9 @@
 /*
  * Reviver's native int8 weight products (JNI), called by io.reviver.kernel.tensor.NativeQ8.
  *
- * One arithmetic, three instruction sets (scalar C, AVX2, AVX-512 VNNI). For output row r of a Q8_0 weight matrix and activation row t, with the
- * activations quantised per 32-column block by io.reviver.kernel.tensor.Int8Products.quantize (int8 values xq,
- * one float scale xd per block):
+ * One arithmetic, three instruction sets (scalar C, AVX2, AVX-512 VNNI). For output row r of a Q8_0 weight matrix
+ * and activation row t, with the activations quantised per 32-column block by
+ * io.reviver.kernel.tensor.Int8Products.quantize (int8 values xq, one float scale xd per block):
  *
  *     acc = 0f
  *     for k in 0 .. blocks-1:                    (in this order)
@@ -318,6 +318,7 @@ static AVX512_TARGET void avx512_quantize(const float *x, int n, int cols, int8_
         xc[b] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
 }
+
 /* ---- AVX2 (with FMA and F16C): x86-64 CPUs without AVX-512, such as AMD's Zen 2 and Zen 3 ----
  *
  * The same weight layout and arithmetic as the AVX-512 kernel, 8 rows to a 256-bit vector: a 64-byte vector j of
@@ -338,8 +339,8 @@ static AVX512_TARGET void avx512_quantize(const float *x, int n, int cols, int8_
  * same minutes). */
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 
-/* isum[s] += the 8 rows' dot products of the 4 columns at j (|q| in aq, q in sq) with sequence s's 4 activation
- * bytes at x + s * cols */
+/* the 8 rows' dot products (int32 lanes) of their 4 columns in a 32-byte half vector (|q| in aq, q in sq) with the
+ * 4 activation bytes at x */
 static inline __attribute__((always_inline)) AVX2_TARGET __m256i avx2_dot4(__m256i aq, __m256i sq, const int8_t *x) {
     int32_t four;
     memcpy(&four, x, sizeof four);
@@ -381,7 +382,8 @@ avx2_tile(const uint8_t *w, const uint16_t *ws, int blocks, const int8_t *xq, co
                 __m256i aq = _mm256_abs_epi8(sq);
 #pragma GCC unroll 4
                 for (int s = 0; s < SN; s++) {
-                    isum[s] = _mm256_add_epi32(isum[s], avx2_dot4(aq, sq, xq + (size_t) (t0 + s) * cols + 32 * k + 4 * j));
+                    const int8_t *xs = xq + (size_t) (t0 + s) * cols + 32 * k + 4 * j;
+                    isum[s] = _mm256_add_epi32(isum[s], avx2_dot4(aq, sq, xs));
                 }
             }
 #pragma GCC unroll 4

@@ -134,9 +134,7 @@ class NativeTensorOpsTest {
     @EnumSource(NativeQ8.Isa.class)
     void everyKernelWidensEveryKindOfFp16ScaleExactly(NativeQ8.Isa isa) {
         assumeTrue(NativeQ8.supports(isa), isa + " does not run on this CPU");
-        QuantizedMatrix r = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 33, 96, 71);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(r.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.put(r.data().duplicate());
+        java.nio.ByteBuffer b = littleEndianCopy(JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, 33, 96, 71));
         short[] halves = {0x0001, 0x03FF, (short) 0x8001, 0x0000, (short) 0x8000, 0x0400, (short) 0xFBFF, 0x7BFF,
             0x3C00, (short) 0xBC00};
         for (int k = 0; k < 33 * 3; k++) { // subnormal, ±0, smallest normal, ±largest finite and ±1 among the scales
@@ -156,8 +154,7 @@ class NativeTensorOpsTest {
         // them in int16 pairs, which must not saturate), in every sign combination
         int rows = 24;
         int cols = 96;
-        QuantizedMatrix r = JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, rows, cols, 81);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(r.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer b = littleEndianCopy(JavaTensorOpsTest.randomMatrix(GgmlType.Q8_0, rows, cols, 81));
         byte[] extremes = {-128, 127, -127};
         for (int k = 0; k < rows * cols / 32; k++) {
             b.putShort(34 * k, (short) 0x3C00); // scale 1
@@ -480,6 +477,12 @@ class NativeTensorOpsTest {
     }
 
     /** n rows of {@link JavaTensorOpsTest#randomActivations} (seeded) with cols columns, quantised. */
+    /** A writable little-endian copy of {@code r}'s bytes, positioned at its end. */
+    private static java.nio.ByteBuffer littleEndianCopy(QuantizedMatrix r) {
+        return java.nio.ByteBuffer.allocate(r.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .put(r.data().duplicate());
+    }
+
     private static Quantised quantised(int n, int cols, long seed) {
         float[] x = JavaTensorOpsTest.randomActivations(n, cols, seed);
         Quantised a = new Quantised(n, new byte[n * cols], new float[n * cols / 32], new int[n * cols / 32]);
