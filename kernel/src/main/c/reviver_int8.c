@@ -319,7 +319,8 @@ static AVX512_TARGET void avx512_quantize(const float *x, int n, int cols, int8_
     }
 }
 
-/* ---- AVX2 (with FMA and F16C): x86-64 CPUs without AVX-512, such as AMD's Zen 2 and Zen 3 ----
+/* ---- AVX2 (with FMA and F16C): x86-64 CPUs without AVX-512 VNNI, such as AMD's Zen 2 and Zen 3 or Intel's
+ * Skylake servers ----
  *
  * The same weight layout and arithmetic as the AVX-512 kernel, 8 rows to a 256-bit vector: a 64-byte vector j of
  * a block holds rows 0-7 in its first 32 bytes and rows 8-15 in its second. AVX2 has no vpdpbusd; its byte product

@@ -49,7 +49,8 @@ public final class NativeQ8 {
         /** Portable C, one multiply-add at a time: for checking the vector kernels, not for speed. */
         SCALAR(1, "scalar"),
         /**
-         * AVX2 with FMA and F16C, for x86-64 CPUs without AVX-512 (AMD Zen 2 and 3, Intel before Ice Lake servers):
+         * AVX2 with FMA and F16C, for x86-64 CPUs without AVX-512 VNNI (AMD Zen 2 and 3; Intel's Skylake servers, which
+         * have AVX-512 but not VNNI, and its client CPUs without AVX-512):
          * 32 byte products in four instructions ({@code vpsignb}, {@code vpmaddubsw}, {@code vpmaddwd},
          * {@code vpaddd}), on signed weights so that no pair saturates.
          */
