@@ -49,10 +49,10 @@ public final class NativeQ8 {
         /** Portable C, one multiply-add at a time: for checking the vector kernels, not for speed. */
         SCALAR(1, "scalar"),
         /**
-         * AVX2 with FMA and F16C, for x86-64 CPUs without AVX-512 VNNI (AMD Zen 2 and 3; Intel's Skylake servers, which
-         * have AVX-512 but not VNNI, and its client CPUs without AVX-512):
-         * 32 byte products in four instructions ({@code vpsignb}, {@code vpmaddubsw}, {@code vpmaddwd},
-         * {@code vpaddd}), on signed weights so that no pair saturates.
+         * AVX2 with FMA and F16C, for x86-64 CPUs without AVX-512 VNNI (AMD Zen 2 and 3; Intel's Skylake servers,
+         * which have AVX-512 but not VNNI, and its client CPUs without AVX-512): 32 byte products in four
+         * instructions ({@code vpsignb}, {@code vpmaddubsw}, {@code vpmaddwd}, {@code vpaddd}), on signed weights so
+         * that no pair saturates.
          */
         AVX2(4, "avx2"),
         /** AVX-512 with VNNI ({@code vpdpbusd}): 64 byte products per instruction. */
@@ -71,19 +71,21 @@ public final class NativeQ8 {
             return configName;
         }
 
-        /** @throws IllegalArgumentException naming the choices if {@code name} is none of the config names */
-        public static Isa named(String name) {
+        /**
+         * The kernel named {@code s} (case-insensitive, surrounding blanks ignored), as {@link WeightsBackend#parse}
+         * reads its names.
+         *
+         * @throws IllegalArgumentException naming the accepted values
+         */
+        public static Isa parse(String s) {
+            String v = s.strip().toLowerCase(Locale.ROOT);
             for (Isa i : values()) {
-                if (i.configName.equals(name.strip().toLowerCase(Locale.ROOT))) {
+                if (i.configName.equals(v)) {
                     return i;
                 }
             }
-            List<String> names = new ArrayList<>();
-            for (Isa i : values()) {
-                names.add(i.configName);
-            }
-            throw new IllegalArgumentException("unknown native int8 kernel '" + name + "' (" + ISA_PROPERTY
-                + "): expected one of " + String.join(", ", names));
+            throw new IllegalArgumentException("unknown native int8 kernel '" + s + "' (" + ISA_PROPERTY
+                + "): expected one of " + names(-1)); // every bit set: every kernel's name
         }
     }
 
@@ -181,7 +183,7 @@ public final class NativeQ8 {
      */
     public static Isa selected() {
         String wanted = System.getProperty(ISA_PROPERTY);
-        return wanted == null || wanted.isBlank() ? best() : Isa.named(wanted);
+        return wanted == null || wanted.isBlank() ? best() : Isa.parse(wanted);
     }
 
     /** The fastest kernel this CPU runs, or null when the library did not load. */

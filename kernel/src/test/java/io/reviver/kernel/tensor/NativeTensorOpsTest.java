@@ -219,9 +219,9 @@ class NativeTensorOpsTest {
 
     @Test
     void aKernelCanBeChosenByNameAndABadNameIsRefused() {
-        assertEquals(NativeQ8.Isa.AVX2, NativeQ8.Isa.named(" AVX2 "));
-        assertEquals(NativeQ8.Isa.AVX512_VNNI, NativeQ8.Isa.named("avx512-vnni"));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> NativeQ8.Isa.named("sse4"));
+        assertEquals(NativeQ8.Isa.AVX2, NativeQ8.Isa.parse(" AVX2 "));
+        assertEquals(NativeQ8.Isa.AVX512_VNNI, NativeQ8.Isa.parse("avx512-vnni"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> NativeQ8.Isa.parse("sse4"));
         assertTrue(bad.getMessage().contains("'sse4'") && bad.getMessage().contains("scalar, avx2, avx512-vnni"),
             bad.getMessage());
         String before = System.getProperty(NativeQ8.ISA_PROPERTY);
