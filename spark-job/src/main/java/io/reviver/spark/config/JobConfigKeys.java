@@ -73,12 +73,11 @@ public final class JobConfigKeys {
         "attention and KVReviver sketch backend of each executor: java, opencl (required; fails without an OpenCL "
             + "device) or opencl-or-java (falls back with a warning)", "java",
         s -> {
-            for (io.reviver.kernel.attention.BackendChoice c : io.reviver.kernel.attention.BackendChoice.values()) {
-                if (c.configName().equals(s.strip().toLowerCase(java.util.Locale.ROOT))) {
-                    return c;
-                }
+            try {
+                return io.reviver.kernel.attention.BackendChoice.parse("attention", s);
+            } catch (IllegalArgumentException e) { // this key's message form, as for weights below
+                throw new IllegalArgumentException("is not a backend; use one of java, opencl, opencl-or-java");
             }
-            throw new IllegalArgumentException("is not a backend; use one of java, opencl, opencl-or-java");
         });
     public static final ConfigKey<io.reviver.kernel.tensor.WeightsBackend> WEIGHTS = new ConfigKey<>("weights",
         "weight-product backend of each executor: java (Vector API, float activations) or native (int8 kernels of "
