@@ -7,10 +7,10 @@ import java.util.TreeMap;
 /**
  * Recycles the large float arrays of KV caches between sequences, so an executor serving a stream of documents
  * does not allocate (and the collector does not reclaim) a full cache per sequence. Pooled arrays are kept by
- * length, up to {@code maxBytes} in all (beyond that, or beyond the limit a caller passes to
- * {@link #give(float[], long)}, a returned array is left to the collector); a request is served by the shortest
- * pooled array that is at least as long and at most a quarter longer (sequences' capacities differ with their
- * prompts). Thread-safe.
+ * length, up to {@code maxBytes} in all (beyond that, beyond the {@link #ceiling(long)} set last, or beyond the
+ * limit a caller passes to {@link #give(float[], long)}, a returned array is left to the collector); a request is
+ * served by the shortest pooled array that is at least as long and at most a quarter longer (sequences'
+ * capacities differ with their prompts). Thread-safe.
  *
  * <p>Arrays handed out by {@link #take} are <b>not zeroed</b> and may be longer than asked: a cache built on them
  * must only read what it wrote, within the length it asked for (as {@link DenseKvCache} and the lossy caches do).
@@ -20,6 +20,7 @@ public final class FloatArrayPool {
     private final long maxBytes;
     private final TreeMap<Integer, ArrayDeque<float[]>> free = new TreeMap<>(); // length → arrays; guarded by this
     private long pooledBytes;                                              // guarded by this
+    private long ceiling = Long.MAX_VALUE;                                 // see ceiling(long); guarded by this
     private long hits;
     private long misses;
 
@@ -71,13 +72,24 @@ public final class FloatArrayPool {
         }
         synchronized (this) {
             long bytes = 4L * array.length;
-            if (pooledBytes + bytes > Math.min(maxBytes, limitBytes)) {
+            if (pooledBytes + bytes > Math.min(Math.min(maxBytes, ceiling), limitBytes)) {
                 return false;
             }
             free.computeIfAbsent(array.length, k -> new ArrayDeque<>()).push(array);
             pooledBytes += bytes;
             return true;
         }
+    }
+
+    /**
+     * Sets the most bytes the pool holds from now on, below {@code maxBytes}, until the next call (initially no
+     * ceiling), and trims to it. An engine sets its KV budget minus what live sequences reserve whenever that
+     * changes, so an array a cache gives back by itself (a head resized mid-sequence) cannot take the pool and the
+     * live arrays past the budget before the engine's next trim.
+     */
+    public synchronized void ceiling(long bytes) {
+        ceiling = Math.max(0, bytes);
+        trimTo(ceiling);
     }
 
     /**

@@ -733,25 +733,30 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /** Adds bytes to s's charge and to the reserved total. */
+    /**
+     * Adds bytes to s's charge and to the reserved total, and lowers the pool's ceiling to what the budget leaves
+     * free (so an array a cache gives back by itself mid-sequence cannot take pool and live arrays past the budget).
+     */
     private void charge(Sequence s, long bytes) {
         lock.lock();
         try {
             s.charge += bytes;
             reserved += bytes;
             peakReserved = Math.max(peakReserved, reserved);
+            kvPool.ceiling(config.kvBudgetBytes() - reserved);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Lowers s's charge to {@code to} bytes (never raises it), and the reserved total with it. */
+    /** Lowers s's charge to {@code to} bytes (never raises it), and the reserved total with it; raises the ceiling. */
     private void uncharge(Sequence s, long to) {
         lock.lock();
         try {
             long drop = Math.max(0, s.charge - to);
             s.charge -= drop;
             reserved -= drop;
+            kvPool.ceiling(config.kvBudgetBytes() - reserved);
         } finally {
             lock.unlock();
         }

@@ -1,12 +1,17 @@
 package io.reviver.kernel.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The KV array pool: reuse of a long-enough array (at most twice as long), the byte bound, the counters. */
+/**
+ * The KV array pool: reuse of a long-enough array (at most a quarter longer), the byte bound, the ceiling, the
+ * counters.
+ */
 class FloatArrayPoolTest {
 
     @Test
@@ -31,6 +36,23 @@ class FloatArrayPoolTest {
         pool.give(big); // over the byte bound with a already pooled: left to the collector
         assertEquals(4L * 100, pool.pooledBytes());
         assertEquals(2, pool.hits());
+    }
+
+    @Test
+    void aCeilingTrimsThePoolAndBoundsEveryGiveUntilRaised() {
+        FloatArrayPool pool = new FloatArrayPool(4L * 1000);
+        pool.give(new float[100]);
+        pool.give(new float[200]);
+        pool.ceiling(4L * 150);
+        assertEquals(4L * 100, pool.pooledBytes(), "trimmed to the ceiling, the longest array first");
+        assertFalse(pool.give(new float[60]), "a give without a limit still stops at the ceiling");
+        assertTrue(pool.give(new float[50]));
+        assertEquals(4L * 150, pool.pooledBytes());
+        pool.ceiling(-5);
+        assertEquals(0, pool.pooledBytes(), "a negative ceiling holds nothing");
+        pool.ceiling(Long.MAX_VALUE);
+        assertTrue(pool.give(new float[700]), "raised: up to maxBytes again");
+        assertFalse(pool.give(new float[400]), "maxBytes still bounds it");
     }
 
     @Test
