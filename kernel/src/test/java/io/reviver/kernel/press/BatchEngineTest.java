@@ -185,15 +185,7 @@ class BatchEngineTest {
             FloatArrayPool pool = engine.kvPool();
             // the request holds the engine thread in its stop condition, its bytes reserved
             CompletableFuture<GenerationResult> f = engine.submit(new GenerationRequest("held", probe.prompt(), 3,
-                t -> {
-                    held.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return false;
-                }, new FullPress(), 0));
+                holdEngine(held, release), new FullPress(), 0));
             held.await();
             int floats;
             try {
@@ -210,6 +202,23 @@ class BatchEngineTest {
             pool.trimTo(0);
             assertTrue(pool.give(new float[floats + (int) (need / 4)]), "nothing reserved: the ceiling is the budget");
         }
+    }
+
+    /**
+     * A stop condition that never stops, but holds the engine thread (which calls it) until {@code release}, after
+     * counting down {@code reached}.
+     */
+    private static java.util.function.IntPredicate holdEngine(java.util.concurrent.CountDownLatch reached,
+                                                              java.util.concurrent.CountDownLatch release) {
+        return t -> {
+            reached.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return false;
+        };
     }
 
     /** 10 to 15 requests of random presses, budgets, prompt lengths (20 to 169), token limits and stop tokens. */
@@ -257,14 +266,8 @@ class BatchEngineTest {
         try (BatchEngine engine = new BatchEngine(m, new BatchEngine.Config(64L << 20, 8, 64))) {
             // the first request holds the engine thread in its stop condition until the others are queued
             CompletableFuture<GenerationResult> gate = engine.submit(new GenerationRequest("gate",
-                PressTableTest.randomPrompt(10, 40, vocab), 2, t -> {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return false;
-                }, new FullPress(), 0));
+                PressTableTest.randomPrompt(10, 40, vocab), 2, holdEngine(new java.util.concurrent.CountDownLatch(1),
+                release), new FullPress(), 0));
             int[] bad = PressTableTest.randomPrompt(20, 41, vocab);
             bad[7] = -2;
             List<GenerationRequest> good = new ArrayList<>();
