@@ -533,14 +533,12 @@ public final class BatchEngine implements AutoCloseable {
     /** s is compressed: its prompt's transient is released, and it emits its first token and starts decoding. */
     private void prefillDone(Sequence s, long t0) {
         s.compression = null;
-        noteAllocated(); // now, while the pool still holds the arrays the compression gave back (trimmed below)
+        noteAllocated(); // now, while the pool holds what the compression gave back (within its ceiling)
         lock.lock();
         try {
             // keep charging what the compressed cache's arrays take, at least its reservation
-            uncharge(s, Math.max(s.budget, s.cache.allocatedBytes()));
+            uncharge(s, Math.max(s.budget, s.cache.allocatedBytes())); // (which also resets the pool's ceiling)
             prefilling.remove(s);
-            // the compression gave the prompt-sized arrays to the pool: keep it within what the budget leaves
-            kvPool.trimTo(config.kvBudgetBytes() - reserved);
         } finally {
             lock.unlock();
         }
