@@ -331,8 +331,7 @@ public final class BatchEngine implements AutoCloseable {
                 return;
             }
             queue.pollFirst();
-            kvPool.trimTo(config.kvBudgetBytes() - reserved - need);
-            charge(s, need);
+            charge(s, need); // (which trims the pool to what the live reservations and the newcomer leave free)
             admitted++;
             s.admittedAt = System.nanoTime();
             prefilling.add(s); // from here on, whatever happens to the engine completes s
@@ -691,16 +690,9 @@ public final class BatchEngine implements AutoCloseable {
             return false;
         }
         s.done = true;
-        long live;
-        lock.lock();
-        try {
-            uncharge(s, 0);
-            live = reserved;
-        } finally {
-            lock.unlock();
-        }
+        uncharge(s, 0);
         if (s.cache != null) {
-            s.cache.release(Math.max(0, config.kvBudgetBytes() - live)); // pooled + live stay within the budget
+            s.cache.release(); // the pool keeps only what its ceiling (budget minus live reservations) allows
             s.cache = null;
         }
         return true;
